@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+// metalora — MeTA-LoRA reproduction harness. One module per concern:
+//   CBLAS (system OpenBLAS) → Engine (tensors, kernels, backward passes, optimizers)
+//   → Models (checkpoint readers, tokenizers, LLaMA decoder) → Adapters (LoRA and its multi-head kin)
+//   → Training (trainers), Data (training tasks), Evaluation (benchmarks) → Harness (specs, store, tables)
+//   → metalora (the CLI).
+import PackageDescription
+
+// Hot loops are bounds-checked in debug builds only; release builds drop the checks.
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+    .swiftLanguageMode(.v5),
+]
+let plain: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "metalora",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "metalora", targets: ["metalora"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
+        .target(name: "Adapters", dependencies: ["Engine", "Models"], swiftSettings: fast),
+        .target(name: "Data", dependencies: ["Models"], swiftSettings: plain),
+        .target(name: "Training", dependencies: ["Engine", "Models", "Adapters", "Data"], swiftSettings: fast),
+        .target(name: "Evaluation", dependencies: ["Engine", "Models", "Adapters"], swiftSettings: fast),
+        .target(name: "Harness", dependencies: [
+            "Engine", "Models", "Adapters", "Data", "Training", "Evaluation",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: plain),
+        .executableTarget(name: "metalora", dependencies: [
+            "Engine", "Models", "Adapters", "Data", "Training", "Evaluation", "Harness",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: plain),
+        // Shared by the test targets: fixture discovery and tolerance assertions.
+        .target(name: "TestSupport", dependencies: ["Engine", "Models"], swiftSettings: plain),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], swiftSettings: plain),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], swiftSettings: plain),
+        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "TestSupport"], swiftSettings: plain),
+        .testTarget(name: "DataTests", dependencies: ["Data", "TestSupport"], swiftSettings: plain),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], swiftSettings: plain),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], swiftSettings: plain),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"], swiftSettings: plain),
+    ]
+)

@@ -1,0 +1,1 @@
+// Adapters module: see Package.swift for its place in the architecture.

@@ -1,0 +1,1 @@
+// Data module: see Package.swift for its place in the architecture.

@@ -1,0 +1,38 @@
+import XCTest
+import Engine
+
+final class BLASTests: XCTestCase {
+    /// sgemm with every transpose combination against a naive triple loop.
+    func testSgemmMatchesNaiveLoopForAllTransposes() {
+        let m = 5, n = 7, k = 3
+        var rng = SplitMix64(seed: 7)
+        for transA in [false, true] {
+            for transB in [false, true] {
+                let a = (0..<(m * k)).map { _ in Float(rng.nextUniform() - 0.5) }
+                let b = (0..<(k * n)).map { _ in Float(rng.nextUniform() - 0.5) }
+                var c = [Float](repeating: 0, count: m * n)
+                a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                    BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                               a: pa.baseAddress!, lda: transA ? m : k,
+                               b: pb.baseAddress!, ldb: transB ? k : n,
+                               c: pc.baseAddress!, ldc: n)
+                }}}
+                for i in 0..<m { for j in 0..<n {
+                    var s: Float = 0
+                    for p in 0..<k {
+                        let av = transA ? a[p * m + i] : a[i * k + p]
+                        let bv = transB ? b[j * k + p] : b[p * n + j]
+                        s += av * bv
+                    }
+                    XCTAssertEqual(c[i * n + j], s, accuracy: 1e-5, "transA \(transA) transB \(transB) at (\(i),\(j))")
+                }}
+            }
+        }
+    }
+
+    func testCPUFeaturesAreDetectedAtRunTime() {
+        let cpu = CPUFeatures.current
+        XCTAssertGreaterThan(cpu.logicalCores, 0)
+        XCTAssertFalse(BLAS.coreName.isEmpty)
+    }
+}
