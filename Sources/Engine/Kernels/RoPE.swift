@@ -22,7 +22,8 @@ public final class RopeTable: @unchecked Sendable {
     public let cos: UnsafeMutablePointer<Float>
     public let sin: UnsafeMutablePointer<Float>
 
-    public init(maxT: Int, rotaryDims: Int, base: Double) {
+    /// `positionScale` multiplies positions (linear RoPE scaling uses 1/factor).
+    public init(maxT: Int, rotaryDims: Int, base: Double, positionScale: Double = 1) {
         precondition(maxT > 0 && rotaryDims > 0 && rotaryDims % 2 == 0,
                      "RopeTable: need maxT > 0 and an even rotaryDims > 0 (got \(maxT), \(rotaryDims))")
         self.maxT = maxT; self.rotaryDims = rotaryDims; self.base = base
@@ -32,7 +33,7 @@ public final class RopeTable: @unchecked Sendable {
         for i in 0..<half {
             let invFreq = Foundation.pow(base, -Double(2 * i) / Double(rotaryDims))
             for p in 0..<maxT {
-                let angle = Double(p) * invFreq
+                let angle = Double(p) * positionScale * invFreq
                 cos[p * half + i] = Float(Foundation.cos(angle))
                 sin[p * half + i] = Float(Foundation.sin(angle))
             }
