@@ -1,0 +1,149 @@
+// Causal multi-head attention with grouped-query heads and a key-padding mask.
+// Shapes: B batch, T sequence length, NH query heads, NKV kv heads (NH % NKV == 0), HS head size.
+//   q, out, dout, dq [B, T, NH*HS]; k, v, dk, dv [B, T, NKV*HS]; mask [B, T] (1 = real token, nil = all real);
+//   lse [B, NH, T] (per query row log-sum-exp of the scaled scores, saved by forward for backward).
+// Visibility: key j is visible to query i iff j <= i and mask[b, j] != 0. Query head h reads kv head
+// h / (NH / NKV). Scores are scaled by 1/sqrt(HS). A query with no visible key gets out = 0, lse = -inf.
+// Memory plan: forward keeps only out and lse; backward recomputes the probabilities block by block
+// (flash-attention math): P = exp(S - lse), dP = dO V^T, D_i = rowsum(dO_i * O_i), dS = P * (dP - D),
+// dQ = scale dS K, dK = scale dS^T Q, dV = P^T dO.
+
+import Foundation
+
+public enum Attention {
+    /// Forward (`=` into out and lse). Parallel over (b, h); each worker uses its own scratch panel.
+    public static func forward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
+                               q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                               mask: UnsafePointer<Int32>?, batch: Int, seqLen t: Int,
+                               heads nh: Int, kvHeads nkv: Int, headSize hs: Int, scratch: AttentionScratch) {
+        checkShapes(t: t, nh: nh, nkv: nkv, hs: hs, scratch: scratch)
+        let qs = nh * hs, kvs = nkv * hs, group = nh / nkv
+        let scale = Float(1 / Double(hs).squareRoot())
+        scratch.run(units: batch * nh) { worker, unit in
+            let b = unit / nh, h = unit % nh, g = h / group
+            forwardHead(out: out + b * t * qs + h * hs, lse: lse + unit * t,
+                        q: q + b * t * qs + h * hs, qStride: qs,
+                        k: k + b * t * kvs + g * hs, v: v + b * t * kvs + g * hs, kvStride: kvs,
+                        keyMask: mask.map { $0 + b * t }, queries: t, firstPosition: 0,
+                        headSize: hs, scale: scale, panel: scratch.scores(worker), blockRows: scratch.blockRows)
+        }
+    }
+
+    /// Backward. ACCUMULATES (`+=`) into dq, dk, dv — the caller zeroes them (dk/dv sum over the
+    /// query heads sharing a kv head). Needs the forward's out and lse. Parallel over (b, kv head),
+    /// so each worker owns its dk/dv slice.
+    public static func backward(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                                dout: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                out: UnsafePointer<Float>, lse: UnsafePointer<Float>,
+                                mask: UnsafePointer<Int32>?, batch: Int, seqLen t: Int,
+                                heads nh: Int, kvHeads nkv: Int, headSize hs: Int, scratch: AttentionScratch) {
+        checkShapes(t: t, nh: nh, nkv: nkv, hs: hs, scratch: scratch)
+        let qs = nh * hs, kvs = nkv * hs, group = nh / nkv
+        let scale = Float(1 / Double(hs).squareRoot())
+        let bs = scratch.blockRows
+        scratch.run(units: batch * nkv) { worker, unit in
+            let b = unit / nkv, g = unit % nkv
+            let kb = k + b * t * kvs + g * hs, vb = v + b * t * kvs + g * hs
+            let dkb = dk + b * t * kvs + g * hs, dvb = dv + b * t * kvs + g * hs
+            let keyMask = mask.map { $0 + b * t }
+            let p = scratch.scores(worker), ds = scratch.gradients(worker)
+            for h in (g * group)..<((g + 1) * group) {
+                let off = b * t * qs + h * hs
+                let qb = q + off, ob = out + off, dob = dout + off, dqb = dq + off
+                let lseRow = lse + (b * nh + h) * t
+                var i0 = 0
+                while i0 < t {
+                    let i1 = min(t, i0 + bs), rows = i1 - i0, keys = i1
+                    // P = exp(scale Q K^T - lse), masked.
+                    BLAS.sgemm(transA: false, transB: true, m: rows, n: keys, k: hs, alpha: scale,
+                               a: qb + i0 * qs, lda: qs, b: kb, ldb: kvs, beta: 0, c: p, ldc: keys)
+                    // dP = dO V^T.
+                    BLAS.sgemm(transA: false, transB: true, m: rows, n: keys, k: hs,
+                               a: dob + i0 * qs, lda: qs, b: vb, ldb: kvs, beta: 0, c: ds, ldc: keys)
+                    for r in 0..<rows {
+                        let i = i0 + r
+                        let pr = p + r * keys, dr = ds + r * keys
+                        let l = lseRow[i]
+                        if !l.isFinite {
+                            pr.update(repeating: 0, count: keys); dr.update(repeating: 0, count: keys)
+                            continue
+                        }
+                        var dsum: Float = 0
+                        let o = ob + i * qs, dO = dob + i * qs
+                        for d in 0..<hs { dsum += dO[d] * o[d] }
+                        for j in 0...i {
+                            if let m = keyMask, m[j] == 0 { pr[j] = 0; dr[j] = 0; continue }
+                            let pj = expf(pr[j] - l)
+                            pr[j] = pj
+                            dr[j] = pj * (dr[j] - dsum)
+                        }
+                        if i + 1 < keys {
+                            (pr + i + 1).update(repeating: 0, count: keys - i - 1)
+                            (dr + i + 1).update(repeating: 0, count: keys - i - 1)
+                        }
+                    }
+                    BLAS.sgemm(transA: false, transB: false, m: rows, n: hs, k: keys, alpha: scale,
+                               a: ds, lda: keys, b: kb, ldb: kvs, beta: 1, c: dqb + i0 * qs, ldc: qs)
+                    BLAS.sgemm(transA: true, transB: false, m: keys, n: hs, k: rows, alpha: scale,
+                               a: ds, lda: keys, b: qb + i0 * qs, ldb: qs, beta: 1, c: dkb, ldc: kvs)
+                    BLAS.sgemm(transA: true, transB: false, m: keys, n: hs, k: rows,
+                               a: p, lda: keys, b: dob + i0 * qs, ldb: qs, beta: 1, c: dvb, ldc: kvs)
+                    i0 = i1
+                }
+            }
+        }
+    }
+
+    /// One (sequence, query head): queries at positions firstPosition + 0..<queries attend over keys
+    /// [0, firstPosition + queries). Writes out rows (`=`) and, if given, their lse.
+    static func forwardHead(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
+                            q: UnsafePointer<Float>, qStride qs: Int,
+                            k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvStride kvs: Int,
+                            keyMask: UnsafePointer<Int32>?, queries: Int, firstPosition: Int,
+                            headSize hs: Int, scale: Float, panel s: UnsafeMutablePointer<Float>, blockRows: Int) {
+        var i0 = 0
+        while i0 < queries {
+            let i1 = min(queries, i0 + blockRows), rows = i1 - i0, keys = firstPosition + i1
+            BLAS.sgemm(transA: false, transB: true, m: rows, n: keys, k: hs, alpha: scale,
+                       a: q + i0 * qs, lda: qs, b: k, ldb: kvs, beta: 0, c: s, ldc: keys)
+            for r in 0..<rows {
+                let pos = firstPosition + i0 + r
+                let l = softmaxRowInPlace(s + r * keys, keys: keys, lastVisible: pos, keyMask: keyMask)
+                lse?[i0 + r] = l
+            }
+            BLAS.sgemm(transA: false, transB: false, m: rows, n: hs, k: keys,
+                       a: s, lda: keys, b: v, ldb: kvs, beta: 0, c: out + i0 * qs, ldc: qs)
+            i0 = i1
+        }
+    }
+
+    /// Turns scores into probabilities over visible keys (j <= lastVisible, mask[j] != 0), zero elsewhere.
+    /// Returns the log-sum-exp, or -inf (row all zero) when no key is visible.
+    @inline(__always)
+    static func softmaxRowInPlace(_ row: UnsafeMutablePointer<Float>, keys: Int, lastVisible: Int,
+                                  keyMask: UnsafePointer<Int32>?) -> Float {
+        var maxv = -Float.infinity
+        for j in 0...lastVisible where keyMask?[j] ?? 1 != 0 { maxv = max(maxv, row[j]) }
+        if maxv == -Float.infinity {
+            row.update(repeating: 0, count: keys)
+            return -Float.infinity
+        }
+        var sum: Float = 0
+        for j in 0...lastVisible {
+            if let m = keyMask, m[j] == 0 { row[j] = 0; continue }
+            let e = expf(row[j] - maxv)
+            row[j] = e
+            sum += e
+        }
+        let inv = 1 / sum
+        for j in 0...lastVisible { row[j] *= inv }
+        if lastVisible + 1 < keys { (row + lastVisible + 1).update(repeating: 0, count: keys - lastVisible - 1) }
+        return maxv + logf(sum)
+    }
+
+    static func checkShapes(t: Int, nh: Int, nkv: Int, hs: Int, scratch: AttentionScratch) {
+        precondition(nkv > 0 && nh % nkv == 0, "Attention: \(nh) query heads are not a multiple of \(nkv) kv heads")
+        precondition(hs > 0, "Attention: head size must be positive")
+        precondition(t <= scratch.maxKeys, "Attention: seqLen \(t) exceeds the scratch's maxKeys \(scratch.maxKeys)")
+    }
+}

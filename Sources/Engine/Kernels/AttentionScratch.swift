@@ -1,0 +1,58 @@
+// Scratch for attention: per worker, two [blockRows, maxKeys] float panels (scores/probabilities and
+// their gradients). Sizing: threads * 2 * blockRows * maxKeys floats, e.g. 2 workers, 64 rows, 2048 keys = 2 MB.
+
+import Foundation
+
+public final class AttentionScratch: @unchecked Sendable {
+    /// Most keys any call may attend over (T for training, the cache capacity for generation).
+    public let maxKeys: Int
+    /// Query rows processed per block; a block of queries [i0, i1) only scores keys [0, i1) (causality).
+    public let blockRows: Int
+    /// Number of workers that may run at once; each owns two panels.
+    public let threads: Int
+    let storage: UnsafeMutablePointer<Float>
+
+    public static func floatCount(maxKeys: Int, threads: Int, blockRows: Int = 64) -> Int {
+        threads * 2 * blockRows * maxKeys
+    }
+
+    public init(maxKeys: Int, threads: Int = Parallel.threads, blockRows: Int = 64) {
+        precondition(maxKeys > 0 && threads > 0 && blockRows > 0, "AttentionScratch: sizes must be positive")
+        self.maxKeys = maxKeys; self.threads = threads; self.blockRows = blockRows
+        let n = Self.floatCount(maxKeys: maxKeys, threads: threads, blockRows: blockRows)
+        storage = .allocate(capacity: n)
+        storage.initialize(repeating: 0, count: n)
+    }
+
+    /// Convenience matching the training call site: keys = sequence length.
+    public convenience init(maxT: Int, threads: Int = Parallel.threads) {
+        self.init(maxKeys: maxT, threads: threads)
+    }
+
+    deinit { storage.deallocate() }
+
+    @inline(__always) func scores(_ worker: Int) -> UnsafeMutablePointer<Float> {
+        storage + worker * 2 * blockRows * maxKeys
+    }
+    @inline(__always) func gradients(_ worker: Int) -> UnsafeMutablePointer<Float> {
+        storage + (worker * 2 + 1) * blockRows * maxKeys
+    }
+
+    /// Runs `body(worker, unit)` for every unit in `0..<units` on at most `threads` workers. While
+    /// several workers run, OpenBLAS is pinned to one thread so the per-unit sgemm calls do not
+    /// oversubscribe the cores (and results do not depend on the BLAS thread split).
+    func run(units: Int, _ body: (Int, Int) -> Void) {
+        let workers = min(threads, units, Parallel.threads)
+        if workers <= 1 {
+            for u in 0..<units { body(0, u) }
+            return
+        }
+        let saved = BLAS.threads
+        BLAS.setThreads(1)
+        defer { BLAS.setThreads(saved) }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var u = w
+            while u < units { body(w, u); u += workers }
+        }
+    }
+}

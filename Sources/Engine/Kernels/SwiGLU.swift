@@ -1,0 +1,30 @@
+// SwiGLU gate of the LLaMA MLP: out = silu(gate) * up, silu(g) = g * sigmoid(g).
+// Shapes: gate, up, out, dout, dgate, dup [N, H] (N = B*T rows, H ffn hidden), passed as flat counts N*H.
+
+import Foundation
+
+public enum SwiGLU {
+    /// `out = silu(gate) * up` (`=`).
+    public static func forward(out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        Elementwise.forEachBlock(count) { lo, hi in
+            for i in lo..<hi {
+                let g = gate[i]
+                out[i] = g / (1 + expf(-g)) * up[i]
+            }
+        }
+    }
+
+    /// Writes (`=`) `dgate = dout * up * sigmoid(g) * (1 + g * (1 - sigmoid(g)))` and `dup = dout * silu(g)`.
+    /// Element-wise, so `dgate` may alias `gate` and `dup` may alias `up` (saves two [N, H] buffers).
+    public static func backward(dgate: UnsafeMutablePointer<Float>, dup: UnsafeMutablePointer<Float>,
+                                dout: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        Elementwise.forEachBlock(count) { lo, hi in
+            for i in lo..<hi {
+                let g = gate[i], u = up[i], dy = dout[i]
+                let s = 1 / (1 + expf(-g))
+                dgate[i] = dy * u * s * (1 + g * (1 - s))
+                dup[i] = dy * g * s
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Engine
+
+/// A checkpoint on disk: a GGUF file, or a Hugging Face folder (`config.json` + safetensors).
+public enum ModelFormat: String, Sendable, Codable { case gguf, huggingFace = "safetensors" }
+
+/// A loaded model: config, frozen float32 weights, the decoder that computes with them, and the
+/// file identity recorded with every result.
+public final class LanguageModel: @unchecked Sendable {
+    public let url: URL
+    public let format: ModelFormat
+    public let config: LlamaConfig
+    public let weights: LlamaWeights
+    public let decoder: LlamaDecoder
+    /// GGUF metadata (nil for HF folders), for `inspect` and the tokenizer.
+    public let gguf: GGUFFile?
+    /// Tensor types found in the file, e.g. ["Q4_1": 210, "F32": 61].
+    public let tensorTypes: [String: Int]
+
+    public init(url: URL, maxSequenceLength: Int? = nil) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw CheckpointError.unreadable(file: url.path, reason: "no such file or folder")
+        }
+        self.url = url
+        if isDirectory.boolValue {
+            format = .huggingFace
+            config = try LlamaConfig(huggingFaceConfig: url.appendingPathComponent("config.json"))
+            weights = try WeightLoader.load(huggingFace: url, config: config)
+            gguf = nil
+            var types: [String: Int] = [:]
+            for shard in try WeightLoader.shardFiles(folder: url) {
+                for e in shard.entries.values { types[e.dtype, default: 0] += 1 }
+            }
+            tensorTypes = types
+        } else {
+            format = .gguf
+            let file = try GGUFFile(url: url)
+            config = try LlamaConfig(gguf: file)
+            weights = try WeightLoader.load(gguf: file, config: config)
+            gguf = file
+            tensorTypes = file.tensors.values.reduce(into: [:]) { $0[$1.type.name, default: 0] += 1 }
+        }
+        decoder = LlamaDecoder(weights: weights, maxSequenceLength: maxSequenceLength)
+    }
+
+    public convenience init(path: String, maxSequenceLength: Int? = nil) throws {
+        try self.init(url: URL(fileURLWithPath: path), maxSequenceLength: maxSequenceLength)
+    }
+
+    /// SHA-256 of the checkpoint (the GGUF file, or every file of the folder in name order),
+    /// computed once and cached next to nothing: callers store it with their results.
+    public lazy var fileHash: String = {
+        if format == .gguf { return (try? SHA256.hex(ofFile: url)) ?? "unreadable" }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
+        var parts: [String] = []
+        for name in names where name.hasSuffix(".safetensors") || name.hasSuffix(".json") {
+            parts.append("\(name):\((try? SHA256.hex(ofFile: url.appendingPathComponent(name))) ?? "unreadable")")
+        }
+        return SHA256.hex(of: parts.joined(separator: "\n"))
+    }()
+}

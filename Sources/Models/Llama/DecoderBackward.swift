@@ -1,0 +1,105 @@
+import Engine
+
+extension LlamaDecoder {
+    /// Causal-LM loss over the batch's targets (mean over scored positions) and, when `backward`
+    /// is true, the backward pass: adapter gradients are accumulated by the adapter, and
+    /// `dEmbeddings` (if given, `[N, C]`) receives dLoss/d(embedding output).
+    ///
+    /// `gradScale` defaults to 1/(scored positions), i.e. the HF mean loss; callers that average
+    /// over several batches pass their own.
+    @discardableResult
+    public func lossAndGradients(_ batch: TokenBatch, _ acts: DecoderActivations, backward: Bool = true,
+                                 gradScale: Float? = nil, dEmbeddings: Tensor? = nil,
+                                 training: Bool = true) throws -> LMHead.LossResult {
+        precondition(!backward || acts.savesForBackward, "backward needs activations planned with saveForBackward")
+        try forward(batch, acts, training: training)
+        let c = config, n = batch.rows
+        let grads = backward ? gradientScratch(rows: n) : nil
+        let count = batch.targetCount
+        let scale = gradScale ?? (count > 0 ? 1 / Float(count) : 0)
+        if let grads { grads.normed.zero() }
+        let result = batch.targets.withUnsafeBufferPointer { targets in
+            LMHead.loss(h: acts.finalNormed.data, weight: weights.output.data, targets: targets.baseAddress!,
+                        rows: n, channels: c.hiddenSize, vocab: c.vocabularySize,
+                        dh: grads?.normed.data, gradScale: scale, scratch: acts.lmHeadScratch)
+        }
+        guard let grads else { return result }
+        grads.residual.zero()
+        RMSNorm.backward(dinp: grads.residual.data, dweight: nil, dout: grads.normed.data, inp: acts.lastResidual.data,
+                         weight: weights.finalNorm.data, rstd: acts.finalRstd.data, rows: n, channels: c.hiddenSize)
+        let layout = BatchLayout(batch: batch.batch, seqLen: batch.seqLen, sequenceGroups: batch.sequenceGroups)
+        batch.mask.withUnsafeBufferPointer { mask in
+            for l in stride(from: c.layerCount - 1, through: 0, by: -1) {
+                layerBackward(l, acts, grads, mask: mask.baseAddress!, layout: layout)
+            }
+        }
+        if let dEmbeddings {
+            precondition(dEmbeddings.count == n * c.hiddenSize, "dEmbeddings must be [N, C]")
+            dEmbeddings.copy(from: grads.residual)
+        }
+        return result
+    }
+
+    /// The backward scratch, kept between steps of the same row count.
+    func gradientScratch(rows n: Int) -> DecoderGradients {
+        if let g = cachedGradients, g.residual.shape[0] == n { return g }
+        let g = DecoderGradients(config: config, rows: n)
+        cachedGradients = g
+        return g
+    }
+
+    /// dx (+)= dy W for projection `p`, plus the adapter's backward (which needs the projection's input x).
+    @inline(__always)
+    func projectBackward(_ l: Int, _ p: Projection, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                         dx: UnsafeMutablePointer<Float>, rows n: Int, beta: Float, layout: BatchLayout) {
+        let (out, inp) = p.shape(config)
+        Linear.backwardInput(dx: dx, dy: dy, weight: weights.layers[l].weight(p), rows: n,
+                             inFeatures: inp, outFeatures: out, beta: beta)
+        if let adapter, adapter.targets(layer: l, projection: p) {
+            adapter.backward(layer: l, projection: p, x: x, ldx: inp, dy: dy, ldy: out, dx: dx, lddx: inp, layout: layout)
+        }
+    }
+
+    /// Backward through layer `l`: on entry `grads.residual` is dLoss/d(residual after layer l); on
+    /// exit it is dLoss/d(residual entering layer l). Norm outputs and the SwiGLU product are
+    /// recomputed from the saved residuals rather than stored.
+    func layerBackward(_ l: Int, _ acts: DecoderActivations, _ grads: DecoderGradients,
+                       mask: UnsafePointer<Int32>, layout: BatchLayout) {
+        let c = config, n = acts.rows, s = acts.slot(l), w = weights.layers[l]
+        let input = acts.residualIn(l), middle = acts.middle[s]
+        let count = n * c.intermediateSize
+
+        // MLP block. output = middle + down(swiglu(gate, up)), gate/up = W · rmsnorm(middle).
+        SwiGLU.forward(out: acts.swiglu.data, gate: acts.gate[s].data, up: acts.up[s].data, count: count)
+        projectBackward(l, .down, x: acts.swiglu.data, dy: grads.residual.data, dx: grads.swiglu.data,
+                        rows: n, beta: 0, layout: layout)
+        SwiGLU.backward(dgate: grads.gate.data, dup: grads.up.data, dout: grads.swiglu.data,
+                        gate: acts.gate[s].data, up: acts.up[s].data, count: count)
+        RMSNorm.forward(out: acts.normed.data, rstd: acts.rstd2[s].data, inp: middle.data, weight: w.feedForwardNorm.data,
+                        rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
+        projectBackward(l, .gate, x: acts.normed.data, dy: grads.gate.data, dx: grads.normed.data, rows: n, beta: 0, layout: layout)
+        projectBackward(l, .up, x: acts.normed.data, dy: grads.up.data, dx: grads.normed.data, rows: n, beta: 1, layout: layout)
+        // The residual path passes dLoss/d(output) straight through; the norm adds its part.
+        RMSNorm.backward(dinp: grads.residual.data, dweight: nil, dout: grads.normed.data, inp: middle.data,
+                         weight: w.feedForwardNorm.data, rstd: acts.rstd2[s].data, rows: n, channels: c.hiddenSize)
+
+        // Attention block. middle = input + o(attention(rope(q), rope(k), v)).
+        projectBackward(l, .o, x: acts.attention[s].data, dy: grads.residual.data, dx: grads.attention.data,
+                        rows: n, beta: 0, layout: layout)
+        grads.q.zero(); grads.k.zero(); grads.v.zero()
+        Attention.backward(dq: grads.q.data, dk: grads.k.data, dv: grads.v.data, dout: grads.attention.data,
+                           q: acts.q[s].data, k: acts.k[s].data, v: acts.v[s].data,
+                           out: acts.attention[s].data, lse: acts.lse[s].data, mask: mask,
+                           batch: acts.batch, seqLen: acts.seqLen, heads: c.headCount, kvHeads: c.keyValueHeadCount,
+                           headSize: c.headSize, scratch: acts.attentionScratch)
+        RoPE.backward(grads.q.data, rows: n, seqLen: acts.seqLen, heads: c.headCount, headSize: c.headSize, table: rope, layout: .rotateHalf)
+        RoPE.backward(grads.k.data, rows: n, seqLen: acts.seqLen, heads: c.keyValueHeadCount, headSize: c.headSize, table: rope, layout: .rotateHalf)
+        RMSNorm.forward(out: acts.normed.data, rstd: acts.rstd1[s].data, inp: input.data, weight: w.attentionNorm.data,
+                        rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
+        projectBackward(l, .q, x: acts.normed.data, dy: grads.q.data, dx: grads.normed.data, rows: n, beta: 0, layout: layout)
+        projectBackward(l, .k, x: acts.normed.data, dy: grads.k.data, dx: grads.normed.data, rows: n, beta: 1, layout: layout)
+        projectBackward(l, .v, x: acts.normed.data, dy: grads.v.data, dx: grads.normed.data, rows: n, beta: 1, layout: layout)
+        RMSNorm.backward(dinp: grads.residual.data, dweight: nil, dout: grads.normed.data, inp: input.data,
+                         weight: w.attentionNorm.data, rstd: acts.rstd1[s].data, rows: n, channels: c.hiddenSize)
+    }
+}

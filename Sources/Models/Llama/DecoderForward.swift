@@ -1,0 +1,112 @@
+import Engine
+
+/// Errors of the decoder's inputs (bad ids, lengths), each saying what is wrong.
+public enum DecoderError: Error, CustomStringConvertible, Equatable {
+    case tokenOutOfRange(id: Int, position: Int, vocabulary: Int)
+    case sequenceTooLong(length: Int, limit: Int)
+    case activationShape(expected: String, got: String)
+
+    public var description: String {
+        switch self {
+        case let .tokenOutOfRange(id, position, vocabulary):
+            return "token id \(id) at position \(position) is outside the vocabulary 0..<\(vocabulary)"
+        case let .sequenceTooLong(length, limit):
+            return "sequence length \(length) exceeds the RoPE table / context limit \(limit)"
+        case let .activationShape(expected, got):
+            return "activation buffers are planned for \(expected) but the batch is \(got)"
+        }
+    }
+}
+
+/// The LLaMA decoder's computation over frozen weights (forward here, backward in
+/// DecoderBackward.swift), llm.c style: each block's forward/backward reads and writes the planned
+/// buffers of `DecoderActivations`.
+public final class LlamaDecoder: @unchecked Sendable {
+    public let config: LlamaConfig
+    public let weights: LlamaWeights
+    public let rope: RopeTable
+    public var adapter: ProjectionAdapter?
+    /// Backward scratch, reused while the row count stays the same.
+    var cachedGradients: DecoderGradients?
+
+    public init(weights: LlamaWeights, maxSequenceLength: Int? = nil) {
+        self.config = weights.config
+        self.weights = weights
+        let maxT = maxSequenceLength ?? min(max(weights.config.contextLength, 1), 8192)
+        // Linear RoPE scaling divides positions by the factor, i.e. multiplies every frequency by 1/factor.
+        rope = RopeTable(maxT: maxT, rotaryDims: weights.config.ropeDimensions,
+                         base: weights.config.ropeTheta, positionScale: 1 / weights.config.ropeLinearScale)
+    }
+
+    func validate(_ batch: TokenBatch, _ acts: DecoderActivations) throws {
+        guard acts.batch == batch.batch, acts.seqLen == batch.seqLen else {
+            throw DecoderError.activationShape(expected: "\(acts.batch)×\(acts.seqLen)", got: "\(batch.batch)×\(batch.seqLen)")
+        }
+        guard batch.seqLen <= rope.maxT else { throw DecoderError.sequenceTooLong(length: batch.seqLen, limit: rope.maxT) }
+        let v = config.vocabularySize
+        for (i, id) in batch.ids.enumerated() where id < 0 || Int(id) >= v {
+            throw DecoderError.tokenOutOfRange(id: Int(id), position: i, vocabulary: v)
+        }
+        for (i, t) in batch.targets.enumerated() where t != LMHead.ignoreIndex && (t < 0 || Int(t) >= v) {
+            throw DecoderError.tokenOutOfRange(id: Int(t), position: i, vocabulary: v)
+        }
+    }
+
+    /// Runs embedding → L layers → final norm over the batch; `acts.finalHidden` holds the result.
+    /// `training` enables adapter dropout; saving for backward is decided by how `acts` was planned.
+    public func forward(_ batch: TokenBatch, _ acts: DecoderActivations, training: Bool = false) throws {
+        try validate(batch, acts)
+        let c = config, n = batch.rows
+        let layout = BatchLayout(batch: batch.batch, seqLen: batch.seqLen, sequenceGroups: batch.sequenceGroups)
+        adapter?.prepare(layout: layout, training: training)
+        batch.ids.withUnsafeBufferPointer { ids in
+            Embedding.forward(out: acts.residualIn(0).data, ids: ids.baseAddress!, table: weights.embedding.data,
+                              rows: n, vocab: c.vocabularySize, channels: c.hiddenSize)
+        }
+        batch.mask.withUnsafeBufferPointer { mask in
+            for l in 0..<c.layerCount {
+                layerForward(l, acts, mask: mask.baseAddress!, layout: layout, training: training)
+            }
+        }
+        RMSNorm.forward(out: acts.finalNormed.data, rstd: acts.finalRstd.data, inp: acts.lastResidual.data,
+                        weight: weights.finalNorm.data, rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
+    }
+
+    /// y = x Wᵀ for projection `p` of layer `l`, plus the adapter's Δ when it targets it.
+    @inline(__always)
+    func project(_ l: Int, _ p: Projection, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                 rows n: Int, beta: Float = 0, layout: BatchLayout, training: Bool) {
+        let (out, inp) = p.shape(config)
+        Linear.forward(y: y, x: x, weight: weights.layers[l].weight(p), rows: n, inFeatures: inp, outFeatures: out, beta: beta)
+        if let adapter, adapter.targets(layer: l, projection: p) {
+            adapter.forward(layer: l, projection: p, x: x, ldx: inp, y: y, ldy: out, layout: layout, training: training)
+        }
+    }
+
+    func layerForward(_ l: Int, _ acts: DecoderActivations, mask: UnsafePointer<Int32>, layout: BatchLayout, training: Bool) {
+        let c = config, n = acts.rows, s = acts.slot(l), w = weights.layers[l]
+        let input = acts.residualIn(l), output = acts.residualOut(l)
+        // Attention block: middle = input + o(attention(rope(q), rope(k), v)) of rmsnorm(input).
+        RMSNorm.forward(out: acts.normed.data, rstd: acts.rstd1[s].data, inp: input.data, weight: w.attentionNorm.data,
+                        rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
+        project(l, .q, x: acts.normed.data, y: acts.q[s].data, rows: n, layout: layout, training: training)
+        project(l, .k, x: acts.normed.data, y: acts.k[s].data, rows: n, layout: layout, training: training)
+        project(l, .v, x: acts.normed.data, y: acts.v[s].data, rows: n, layout: layout, training: training)
+        RoPE.forward(acts.q[s].data, rows: n, seqLen: acts.seqLen, heads: c.headCount, headSize: c.headSize, table: rope, layout: .rotateHalf)
+        RoPE.forward(acts.k[s].data, rows: n, seqLen: acts.seqLen, heads: c.keyValueHeadCount, headSize: c.headSize, table: rope, layout: .rotateHalf)
+        Attention.forward(out: acts.attention[s].data, lse: acts.lse[s].data, q: acts.q[s].data, k: acts.k[s].data,
+                          v: acts.v[s].data, mask: mask, batch: acts.batch, seqLen: acts.seqLen,
+                          heads: c.headCount, kvHeads: c.keyValueHeadCount, headSize: c.headSize, scratch: acts.attentionScratch)
+        let middle = acts.middle[s]
+        Elementwise.copy(middle.data, input.data, count: n * c.hiddenSize)
+        project(l, .o, x: acts.attention[s].data, y: middle.data, rows: n, beta: 1, layout: layout, training: training)
+        // MLP block: output = middle + down(silu(gate(x)) * up(x)), x = rmsnorm(middle).
+        RMSNorm.forward(out: acts.normed.data, rstd: acts.rstd2[s].data, inp: middle.data, weight: w.feedForwardNorm.data,
+                        rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
+        project(l, .gate, x: acts.normed.data, y: acts.gate[s].data, rows: n, layout: layout, training: training)
+        project(l, .up, x: acts.normed.data, y: acts.up[s].data, rows: n, layout: layout, training: training)
+        SwiGLU.forward(out: acts.swiglu.data, gate: acts.gate[s].data, up: acts.up[s].data, count: n * c.intermediateSize)
+        Elementwise.copy(output.data, middle.data, count: n * c.hiddenSize)
+        project(l, .down, x: acts.swiglu.data, y: output.data, rows: n, beta: 1, layout: layout, training: training)
+    }
+}
