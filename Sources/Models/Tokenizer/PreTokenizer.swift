@@ -128,3 +128,17 @@ enum PreTokenizer {
         }
     }
 }
+
+extension PreTokenizerKind {
+    /// The pre-tokens of `text` (before byte-level mapping and BPE), for inspection and tests.
+    public func split(_ text: String) -> [String] {
+        var scalars = ScalarText()
+        scalars.load(text.utf8)
+        var pieces: [Range<Int>] = []
+        PreTokenizer.split(scalars, kind: self, into: &pieces)
+        return pieces.map { piece in
+            let lo = Int(scalars.byteOffsets[piece.lowerBound]), hi = Int(scalars.byteOffsets[piece.upperBound])
+            return String(decoding: scalars.bytes[lo..<hi], as: UTF8.self)
+        }
+    }
+}
