@@ -1,0 +1,116 @@
+import Foundation
+
+/// GPT-2 byte-level BPE over one pre-token at a time. Symbols are token ids; the merge table maps a
+/// pair of ids (packed into a UInt64) to the merge's rank and the merged id, so the inner loop does
+/// integer lookups only. Results per pre-token are cached because natural text repeats words a lot.
+final class BytePairEncoder: @unchecked Sendable {
+    /// (left << 32 | right) → (rank << 32 | merged id).
+    private let mergeTable: [UInt64: UInt64]
+    /// Token id of the single byte-level character for each byte, or -1 when the vocabulary lacks it.
+    private let byteTokens: [Int32]
+    private let unknownId: Int32
+    /// Byte-level spelling → id, for `ignoreMerges` (whole pre-tokens that are vocabulary entries).
+    private let tokenIds: [String: Int32]
+    private let ignoreMerges: Bool
+
+    /// Pre-token bytes (as a String, inline for up to 15 bytes) → ids. Guarded by `cacheLock` so
+    /// one tokenizer can serve several threads.
+    private var cache: [String: [Int32]] = [:]
+    private let cacheLock = NSLock()
+    static let cacheCapacity = 200_000
+    static let cacheableLength = 64
+
+    init(vocabulary: TokenizerVocabulary, tokenIds: [String: Int32]) throws {
+        self.tokenIds = tokenIds
+        self.ignoreMerges = vocabulary.ignoreMerges
+        self.unknownId = Int32(vocabulary.unknownId ?? -1)
+        var bytes = [Int32](repeating: -1, count: 256)
+        for b in 0..<256 {
+            let s = String(Unicode.Scalar(ByteLevelAlphabet.scalarForByte[b])!)
+            bytes[b] = tokenIds[s] ?? -1
+        }
+        byteTokens = bytes
+        var table: [UInt64: UInt64] = [:]
+        table.reserveCapacity(vocabulary.merges.count)
+        for (rank, merge) in vocabulary.merges.enumerated() {
+            // Byte-level merges never contain a literal space (it is spelled "Ġ"), so the first
+            // space separates the halves.
+            guard let sep = merge.firstIndex(of: " ") else {
+                throw TokenizerError.malformed(file: vocabulary.source, field: "merges[\(rank)]",
+                                               reason: "'\(merge)' is not two tokens separated by a space")
+            }
+            let left = String(merge[..<sep]), right = String(merge[merge.index(after: sep)...])
+            guard let l = tokenIds[left], let r = tokenIds[right], let m = tokenIds[left + right] else { continue }
+            let key = UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))
+            if table[key] == nil { table[key] = UInt64(rank) << 32 | UInt64(UInt32(m)) }
+        }
+        mergeTable = table
+    }
+
+    /// Appends the ids for one pre-token (raw UTF-8 bytes) to `output`.
+    func encode(_ piece: UnsafeBufferPointer<UInt8>, into output: inout [Int32], scratch: inout Scratch) {
+        let cacheable = piece.count <= BytePairEncoder.cacheableLength
+        var key = ""
+        if cacheable {
+            key = String(decoding: piece, as: UTF8.self)
+            cacheLock.lock()
+            let hit = cache[key]
+            cacheLock.unlock()
+            if let hit { output.append(contentsOf: hit); return }
+        }
+        let start = output.count
+        merge(piece, into: &output, scratch: &scratch)
+        if cacheable {
+            let ids = Array(output[start...])
+            cacheLock.lock()
+            if cache.count >= BytePairEncoder.cacheCapacity { cache.removeAll(keepingCapacity: true) }
+            cache[key] = ids
+            cacheLock.unlock()
+        }
+    }
+
+    /// Reusable buffers for `merge`, so encoding a long text does not allocate per word.
+    struct Scratch {
+        var symbols: [Int32] = []
+        var ranks: [UInt64] = []
+    }
+
+    private func merge(_ piece: UnsafeBufferPointer<UInt8>, into output: inout [Int32], scratch: inout Scratch) {
+        if ignoreMerges, let whole = tokenIds[ByteLevelAlphabet.encode(piece)] {
+            output.append(whole)
+            return
+        }
+        // Take the buffers out of `scratch` (swap, not copy) so mutation does not trigger copy-on-write.
+        var symbols: [Int32] = [], ranks: [UInt64] = []
+        swap(&symbols, &scratch.symbols)
+        swap(&ranks, &scratch.ranks)
+        symbols.removeAll(keepingCapacity: true)
+        ranks.removeAll(keepingCapacity: true)
+        for b in piece {
+            let id = byteTokens[Int(b)]
+            if id >= 0 { symbols.append(id) } else if unknownId >= 0 { symbols.append(unknownId) }
+        }
+        // ranks[i] describes the pair (symbols[i], symbols[i+1]): rank << 32 | merged id, or .max.
+        @inline(__always) func pairValue(_ l: Int32, _ r: Int32) -> UInt64 {
+            mergeTable[UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))] ?? .max
+        }
+        if symbols.count > 1 {
+            for i in 0..<(symbols.count - 1) { ranks.append(pairValue(symbols[i], symbols[i + 1])) }
+        }
+        // Lowest rank first; among equal pairs the leftmost (strict < keeps the first minimum).
+        while !ranks.isEmpty {
+            var best = 0
+            var bestValue = ranks[0]
+            for i in 1..<ranks.count where ranks[i] < bestValue { best = i; bestValue = ranks[i] }
+            if bestValue == .max { break }
+            symbols[best] = Int32(truncatingIfNeeded: bestValue & 0xFFFF_FFFF)
+            symbols.remove(at: best + 1)
+            ranks.remove(at: best)
+            if best > 0 { ranks[best - 1] = pairValue(symbols[best - 1], symbols[best]) }
+            if best < ranks.count { ranks[best] = pairValue(symbols[best], symbols[best + 1]) }
+        }
+        output.append(contentsOf: symbols)
+        swap(&symbols, &scratch.symbols)
+        swap(&ranks, &scratch.ranks)
+    }
+}
