@@ -20,6 +20,15 @@ public struct SampleRecord: Sendable, Codable, Equatable {
     public var correct: Bool
     public var correctNorm: Bool?
 
+    public init(benchmark: String, variant: String?, subset: String, promptId: String, gold: Int?, target: String?,
+                choiceLoglikelihoods: [Double]?, choiceIsGreedy: [Bool]?, pred: Int?, predNorm: Int?,
+                generated: String?, extractedAnswer: String?, correct: Bool, correctNorm: Bool?) {
+        self.benchmark = benchmark; self.variant = variant; self.subset = subset; self.promptId = promptId
+        self.gold = gold; self.target = target; self.choiceLoglikelihoods = choiceLoglikelihoods
+        self.choiceIsGreedy = choiceIsGreedy; self.pred = pred; self.predNorm = predNorm; self.generated = generated
+        self.extractedAnswer = extractedAnswer; self.correct = correct; self.correctNorm = correctNorm
+    }
+
     enum CodingKeys: String, CodingKey {
         case benchmark, variant, subset, gold, target, pred, generated, correct
         case promptId = "prompt_id", choiceLoglikelihoods = "choice_loglikelihoods", choiceIsGreedy = "choice_is_greedy"
