@@ -2,6 +2,12 @@ import Foundation
 
 /// Runs a benchmark definition against a backend and scores it.
 public enum Evaluator {
+    /// Looks the benchmark up in `BenchmarkRegistry` (`variant` for BBH only) and runs it.
+    public static func run(benchmark: String, variant: String? = nil, backend: EvaluationBackend,
+                           options: EvaluationOptions) throws -> EvaluationReport {
+        try run(BenchmarkRegistry.definition(name: benchmark, variant: variant), backend: backend, options: options)
+    }
+
     public static func run(_ def: BenchmarkDefinition, backend: EvaluationBackend, options: EvaluationOptions) throws -> EvaluationReport {
         let start = Date()
         let prepared = try ItemPreparation.prepare(def, options: options)

@@ -45,12 +45,15 @@ public enum ItemPreparation {
     static func build(_ def: BenchmarkDefinition, _ source: SubsetSource, shots: Int, data: DataDirectory,
                       skipped: inout [SkippedRow], cache: inout SharedFileCache) throws -> [PreparedItem] {
         let name = source.name
+        let delimiter = def.targetDelimiter
         switch def.template {
         case .mmlu:
             guard let fewShotPath = source.fewShotPath else { throw EvaluationError.invalidOption("\(def.name)/\(name): no few-shot file") }
             let pool = shots > 0 ? try MMLULoader.load(fewShotPath, in: data) : []
             let shotRows = try firstShots(pool, shots, def, name, fewShotPath)
-            return try MMLULoader.load(source.path, in: data).map { MMLUPrompt.item(subject: name, shots: shotRows, row: $0) }
+            return try MMLULoader.load(source.path, in: data).map {
+                MMLUPrompt.item(subject: name, shots: shotRows, row: $0, targetDelimiter: delimiter, fewshotDelimiter: def.fewshotDelimiter)
+            }
 
         case .bbhFewshot, .bbhCoT:
             guard let promptPath = source.fewShotPath else { throw EvaluationError.invalidOption("\(def.name)/\(name): no cot-prompt file") }
@@ -79,15 +82,15 @@ public enum ItemPreparation {
             guard let connectors = MultilingualDefinitions.xcopaConnectors[name] else {
                 throw EvaluationError.unknownSubset(benchmark: def.name, subset: name, valid: MultilingualDefinitions.xcopaLanguages)
             }
-            return try XCOPALoader.load(source.path, in: data).map { XCOPAPrompt.item(language: name, row: $0, connectors: connectors) }
+            return try XCOPALoader.load(source.path, in: data).map { XCOPAPrompt.item(language: name, row: $0, connectors: connectors, targetDelimiter: delimiter) }
 
         case .xstorycloze:
-            return try StoryClozeLoader.load(source.path, in: data).map { StoryClozePrompt.item(language: name, row: $0) }
+            return try StoryClozeLoader.load(source.path, in: data).map { StoryClozePrompt.item(language: name, row: $0, targetDelimiter: delimiter) }
 
         case .winogradPartial:
             if cache.winograd[source.path] == nil { cache.winograd[source.path] = try XWinogradLoader.loadAll(source.path, in: data) }
             return try cache.winograd[source.path]!.filter { $0.language == (source.rowFilter ?? name) }
-                .map { try WinogradPrompt.item(language: name, row: $0.row) }
+                .map { try WinogradPrompt.item(language: name, row: $0.row, targetDelimiter: delimiter) }
 
         case .questionAnswer:
             // One parse of the shared 13.5k-row file serves all 16 languages.
@@ -95,7 +98,7 @@ public enum ItemPreparation {
             let all = cache.exams[source.path]!
             let language = source.rowFilter ?? name
             skipped += all.skipped.filter { $0.group == language }
-            return all.rows.filter { $0.language == language }.map { EXAMSPrompt.item(language: name, row: $0) }
+            return all.rows.filter { $0.language == language }.map { EXAMSPrompt.item(language: name, row: $0, targetDelimiter: delimiter) }
         }
     }
 }

@@ -15,15 +15,20 @@ public enum MMLUPrompt {
         return s + "\nAnswer:"
     }
 
-    public static func context(subject: String, shots: [MMLURow], row: MMLURow) -> String {
+    /// Each shot is its question + target delimiter + its letter + few-shot delimiter (lm-eval
+    /// renders an answered shot as doc_to_text + target_delimiter + doc_to_target).
+    public static func context(subject: String, shots: [MMLURow], row: MMLURow,
+                               targetDelimiter: String = " ", fewshotDelimiter: String = "\n\n") -> String {
         var s = description(subject: subject)
-        for shot in shots { s += question(shot) + " " + letters[shot.answer] + "\n\n" }
+        for shot in shots { s += question(shot) + targetDelimiter + letters[shot.answer] + fewshotDelimiter }
         return s + question(row)
     }
 
-    public static func item(subject: String, shots: [MMLURow], row: MMLURow) -> PreparedItem {
+    public static func item(subject: String, shots: [MMLURow], row: MMLURow,
+                            targetDelimiter: String = " ", fewshotDelimiter: String = "\n\n") -> PreparedItem {
         PreparedItem(promptId: "\(subject)/\(row.line)", subset: subject,
-                     task: .multipleChoice(context: context(subject: subject, shots: shots, row: row),
-                                           continuations: letters.map { " " + $0 }, choiceTexts: letters, gold: row.answer))
+                     task: .multipleChoice(context: context(subject: subject, shots: shots, row: row,
+                                                            targetDelimiter: targetDelimiter, fewshotDelimiter: fewshotDelimiter),
+                                           continuations: letters.map { targetDelimiter + $0 }, choiceTexts: letters, gold: row.answer))
     }
 }

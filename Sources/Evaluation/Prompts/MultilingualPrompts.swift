@@ -11,26 +11,27 @@ public enum XCOPAPrompt {
         [PythonString.lowercaseFirst(row.choice1), PythonString.lowercaseFirst(row.choice2)]
     }
 
-    public static func item(language: String, row: XCOPARow, connectors: (cause: String, effect: String)) -> PreparedItem {
+    public static func item(language: String, row: XCOPARow, connectors: (cause: String, effect: String),
+                            targetDelimiter: String = " ") -> PreparedItem {
         let choices = choices(row)
         return PreparedItem(promptId: "\(language)/\(row.line)", subset: language,
                             task: .multipleChoice(context: context(row, connectors: connectors),
-                                                  continuations: choices.map { " " + $0 }, choiceTexts: choices, gold: row.label))
+                                                  continuations: choices.map { targetDelimiter + $0 }, choiceTexts: choices, gold: row.label))
     }
 }
 
 public enum StoryClozePrompt {
-    public static func item(language: String, row: StoryClozeRow) -> PreparedItem {
+    public static func item(language: String, row: StoryClozeRow, targetDelimiter: String = " ") -> PreparedItem {
         PreparedItem(promptId: "\(language)/\(row.line)", subset: language,
                      task: .multipleChoice(context: row.sentences.joined(separator: " "),
-                                           continuations: row.endings.map { " " + $0 }, choiceTexts: row.endings, gold: row.answer))
+                                           continuations: row.endings.map { targetDelimiter + $0 }, choiceTexts: row.endings, gold: row.answer))
     }
 }
 
 public enum WinogradPrompt {
     /// lm-eval winogrande/xwinograd partial scoring: contexts `sentence[:i] + option` (i = index of
     /// the first "_", no space added) and the shared continuation " " + `sentence[i+1:].strip()`.
-    public static func item(language: String, row: WinogradRow) throws -> PreparedItem {
+    public static func item(language: String, row: WinogradRow, targetDelimiter: String = " ") throws -> PreparedItem {
         guard let blank = row.sentence.unicodeScalars.firstIndex(of: "_") else {
             throw EvaluationError.malformedRow(file: "xwinograd/\(language)", location: "line \(row.line)", field: "sentence",
                                                reason: "no '_' blank")
@@ -39,15 +40,15 @@ public enum WinogradPrompt {
         let after = String(row.sentence.unicodeScalars[row.sentence.unicodeScalars.index(after: blank)...])
         return PreparedItem(promptId: "\(language)/\(row.line)", subset: language,
                             task: .partialScoring(contexts: [before + row.option1, before + row.option2],
-                                                  continuation: " " + PythonString.strip(after), gold: row.answer))
+                                                  continuation: targetDelimiter + PythonString.strip(after), gold: row.answer))
     }
 }
 
 public enum EXAMSPrompt {
     /// "Q: {stem}\nA:" with choices " {text}" (lm-eval exams_closed_book template).
-    public static func item(language: String, row: EXAMSRow) -> PreparedItem {
+    public static func item(language: String, row: EXAMSRow, targetDelimiter: String = " ") -> PreparedItem {
         PreparedItem(promptId: "\(language)/\(row.line)", subset: language,
                      task: .multipleChoice(context: "Q: \(row.stem)\nA:",
-                                           continuations: row.choices.map { " " + $0 }, choiceTexts: row.choices, gold: row.answer))
+                                           continuations: row.choices.map { targetDelimiter + $0 }, choiceTexts: row.choices, gold: row.answer))
     }
 }
