@@ -1,0 +1,211 @@
+import Foundation
+import Engine
+import Models
+
+/// The evaluation backend over our own decoder: lm-eval's log-likelihood and greedy-generation
+/// requests, batched, with KV-cache reuse of shared prefixes.
+///
+/// Scoring follows lm-evaluation-harness 0.4 exactly (`EncodePair`): the model is fed
+/// tok(context) followed by the continuation's tokens from the joint tokenization, and the
+/// continuation's summed log-probability is returned with `is_greedy`.
+public final class ModelBackend: EvaluationBackend {
+    public let model: LanguageModel
+    public let tokenizer: Tokenizer
+    /// Reuse KV caches for shared prefixes (few-shot blocks, a question's context across its choices).
+    public var prefixReuse: Bool
+    /// Rows per batch of the no-reuse path (B·T ≤ this).
+    public var maxBatchTokens: Int
+    /// Identity of the adapter applied, if any, for reports.
+    public var adapterDescription: String?
+
+    public init(model: LanguageModel, prefixReuse: Bool = true, maxBatchTokens: Int = 4096) throws {
+        self.model = model
+        self.tokenizer = try model.requireTokenizer()
+        self.prefixReuse = prefixReuse
+        self.maxBatchTokens = maxBatchTokens
+    }
+
+    public var description: String {
+        var s = "\(model.url.lastPathComponent) (\(model.format.rawValue), sha256 \(model.fileHash.prefix(12)))"
+        if let adapterDescription { s += " + adapter \(adapterDescription)" }
+        return s
+    }
+
+    /// A request as token ids: what is fed (`context + continuation`) and which positions score.
+    struct Tokenized {
+        let context: [Int]
+        let continuation: [Int]
+    }
+
+    func tokenize(_ r: LoglikelihoodRequest) throws -> Tokenized {
+        let prefix = tokenizer.bosId ?? tokenizer.eosId
+        let (ctx, cont) = try EncodePair.tokenize(context: r.context, continuation: r.continuation, prefixTokenId: prefix) {
+            tokenizer.encode($0)
+        }
+        guard !cont.isEmpty else {
+            throw EvaluationError.invalidOption("continuation \"\(r.continuation)\" tokenizes to nothing after context …\(r.context.suffix(40))")
+        }
+        return Tokenized(context: ctx, continuation: cont)
+    }
+
+    public func loglikelihoods(_ requests: [LoglikelihoodRequest], progress: (Int) -> Void) throws -> [LoglikelihoodResult] {
+        let tokenized = try requests.map(tokenize)
+        return prefixReuse ? try scoreWithPrefixReuse(tokenized, progress: progress)
+                           : try scoreBatched(tokenized, progress: progress)
+    }
+
+    // MARK: No reuse: right-padded batches of whole sequences.
+
+    func scoreBatched(_ requests: [Tokenized], progress: (Int) -> Void) throws -> [LoglikelihoodResult] {
+        var results = [LoglikelihoodResult?](repeating: nil, count: requests.count)
+        // Longest first, as lm-eval does, so padding stays small within a batch.
+        let order = requests.indices.sorted { requests[$0].context.count + requests[$0].continuation.count > requests[$1].context.count + requests[$1].continuation.count }
+        var done = 0
+        var start = 0
+        while start < order.count {
+            let longest = requests[order[start]].context.count + requests[order[start]].continuation.count - 1
+            let rowsPerBatch = max(1, maxBatchTokens / max(longest, 1))
+            let chunk = Array(order[start..<min(order.count, start + rowsPerBatch)])
+            // Fed: context + continuation minus its last token; row position ctx-1+j predicts continuation[j].
+            var batch = TokenBatch(inputIds: chunk.map { Array((requests[$0].context + requests[$0].continuation).dropLast()) })
+            for (row, i) in chunk.enumerated() {
+                let r = requests[i]
+                for (j, tok) in r.continuation.enumerated() {
+                    batch.targets[row * batch.seqLen + r.context.count - 1 + j] = Int32(tok)
+                }
+            }
+            let acts = DecoderActivations(config: model.config, batch: batch.batch, seqLen: batch.seqLen, saveForBackward: false)
+            try model.decoder.forward(batch, acts)
+            let (logProbs, greedy) = model.decoder.scoreTargets(batch, acts)
+            for (row, i) in chunk.enumerated() {
+                let r = requests[i]
+                var sum = 0.0, allGreedy = true
+                for j in 0..<r.continuation.count {
+                    let p = row * batch.seqLen + r.context.count - 1 + j
+                    sum += logProbs[p]; allGreedy = allGreedy && greedy[p]
+                }
+                results[i] = LoglikelihoodResult(loglikelihood: sum, isGreedy: allGreedy, continuationTokenCount: r.continuation.count)
+            }
+            done += chunk.count
+            progress(done)
+            start += chunk.count
+        }
+        return results.map { $0! }
+    }
+
+    // MARK: Prefix reuse: one cached context, continuations branched off it.
+
+    func scoreWithPrefixReuse(_ requests: [Tokenized], progress: (Int) -> Void) throws -> [LoglikelihoodResult] {
+        var results = [LoglikelihoodResult?](repeating: nil, count: requests.count)
+        // Consecutive requests with the same context form a group (one item's choices).
+        var groups: [[Int]] = []
+        for i in requests.indices {
+            if let last = groups.last?.first, requests[last].context == requests[i].context { groups[groups.count - 1].append(i) }
+            else { groups.append([i]) }
+        }
+        let capacityNeeded = requests.map { $0.context.count + $0.continuation.count }.max() ?? 1
+        let widest = groups.map(\.count).max() ?? 1
+        var cache = KVCache(config: model.config, batch: 1 + widest, capacity: capacityNeeded)
+        var done = 0
+        for group in groups {
+            let context = requests[group[0]].context.map(Int32.init)
+            // Keep at least the last context token to re-run: its logits score the first continuation token.
+            let reuse = min(cache.commonPrefix(row: 0, with: context), context.count - 1)
+            cache.truncate(row: 0, to: reuse)
+            for row in 1..<cache.batch { cache.truncate(row: row, to: 0) }
+            var rows = [[Int]](repeating: [], count: cache.batch)
+            rows[0] = context[reuse...].map(Int.init)
+            let out = try model.decoder.forwardCached(rows, cache: cache)
+            let lastRow = rows[0].count - 1
+            let logits = model.decoder.logits(out, rows: [lastRow])
+            let firstToken = LogSoftmaxRow(logits.data, count: model.config.vocabularySize)
+
+            // Continuations longer than one token run as extra rows that copy the context prefix.
+            let multi = group.filter { requests[$0].continuation.count > 1 }
+            var branched: IncrementalOutput?
+            if !multi.isEmpty {
+                var next = [[Int]](repeating: [], count: cache.batch)
+                for (k, i) in multi.enumerated() {
+                    cache.copyPrefix(from: 0, to: k + 1, length: context.count)
+                    next[k + 1] = Array(requests[i].continuation.dropLast())
+                }
+                branched = try model.decoder.forwardCached(next, cache: cache)
+            }
+            var branchedScores: ([Double], [Bool])?
+            if let branched {
+                var targets = [Int32](repeating: -100, count: cache.batch * branched.queries)
+                for (k, i) in multi.enumerated() {
+                    for (j, tok) in requests[i].continuation.dropFirst().enumerated() {
+                        targets[(k + 1) * branched.queries + j] = Int32(tok)
+                    }
+                }
+                branchedScores = model.decoder.score(branched, targets: targets)
+            }
+            for i in group {
+                let cont = requests[i].continuation
+                var sum = firstToken.logProb(cont[0]), allGreedy = firstToken.isArgmax(cont[0])
+                if let k = multi.firstIndex(of: i), let (lp, g) = branchedScores, let q = branched?.queries {
+                    for j in 0..<(cont.count - 1) {
+                        sum += lp[(k + 1) * q + j]; allGreedy = allGreedy && g[(k + 1) * q + j]
+                    }
+                }
+                results[i] = LoglikelihoodResult(loglikelihood: sum, isGreedy: allGreedy, continuationTokenCount: cont.count)
+            }
+            done += group.count
+            progress(done)
+            if cache.batch < 1 + widest { cache = KVCache(config: model.config, batch: 1 + widest, capacity: capacityNeeded) }
+        }
+        return results.map { $0! }
+    }
+
+    // MARK: Generation
+
+    public func generate(_ requests: [GenerationRequest], progress: (Int) -> Void) throws -> [String] {
+        let generator = GreedyGenerator(decoder: model.decoder, stopTokens: model.stopTokenIds) { [tokenizer] ids in
+            (try? tokenizer.decode(ids)) ?? ""
+        }
+        var out = [String](repeating: "", count: requests.count)
+        // Same settings batch together; longest prompts first.
+        let prompts = requests.map { tokenizer.encode($0.prompt) }
+        let order = requests.indices.sorted { prompts[$0].count > prompts[$1].count }
+        var done = 0, start = 0
+        while start < order.count {
+            let first = requests[order[start]]
+            let rowsPerBatch = max(1, min(8, maxBatchTokens / max(prompts[order[start]].count + first.maxNewTokens, 1)))
+            var chunk: [Int] = []
+            for i in order[start...] {
+                guard chunk.count < rowsPerBatch, requests[i].stopSequences == first.stopSequences,
+                      requests[i].maxNewTokens == first.maxNewTokens else { break }
+                chunk.append(i)
+            }
+            let results = try generator.generate(prompts: chunk.map { prompts[$0] }, maxNewTokens: first.maxNewTokens,
+                                                 stopStrings: first.stopSequences)
+            for (i, r) in zip(chunk, results) { out[i] = r.text }
+            done += chunk.count
+            progress(done)
+            start += chunk.count
+        }
+        return out
+    }
+}
+
+/// Log-softmax of one row of logits, computed once and queried for several tokens.
+struct LogSoftmaxRow {
+    let logits: [Float]
+    let logSumExp: Double
+    let argmax: Int
+
+    init(_ row: UnsafePointer<Float>, count: Int) {
+        logits = Array(UnsafeBufferPointer(start: row, count: count))
+        var best = 0
+        for j in 1..<count where logits[j] > logits[best] { best = j }
+        argmax = best
+        let m = Double(logits[best])
+        var sum = 0.0
+        for x in logits { sum += Foundation.exp(Double(x) - m) }
+        logSumExp = m + Foundation.log(sum)
+    }
+
+    func logProb(_ token: Int) -> Double { Double(logits[token]) - logSumExp }
+    func isArgmax(_ token: Int) -> Bool { token == argmax }
+}
