@@ -13,11 +13,10 @@ final class BytePairEncoder: @unchecked Sendable {
     private let tokenIds: [String: Int32]
     private let ignoreMerges: Bool
 
-    /// Pre-token bytes (as a String, inline for up to 15 bytes) → ids. Guarded by `cacheLock` so
-    /// one tokenizer can serve several threads.
-    private var cache: [String: [Int32]] = [:]
+    /// Results per pre-token, guarded by `cacheLock` so one tokenizer can serve several threads.
+    private var cache = WordCache(maxSlots: 1 << 18)
     private let cacheLock = NSLock()
-    static let cacheCapacity = 200_000
+    /// Longer pre-tokens (rare: long runs of symbols or spaces) are not worth keeping.
     static let cacheableLength = 64
 
     init(vocabulary: TokenizerVocabulary, tokenIds: [String: Int32]) throws {
@@ -49,30 +48,31 @@ final class BytePairEncoder: @unchecked Sendable {
 
     /// Appends the ids for one pre-token (raw UTF-8 bytes) to `output`.
     func encode(_ piece: UnsafeBufferPointer<UInt8>, into output: inout [Int32], scratch: inout Scratch) {
-        let cacheable = piece.count <= BytePairEncoder.cacheableLength
-        var key = ""
-        if cacheable {
-            key = String(decoding: piece, as: UTF8.self)
-            cacheLock.lock()
-            let hit = cache[key]
-            cacheLock.unlock()
-            if let hit { output.append(contentsOf: hit); return }
+        guard piece.count <= BytePairEncoder.cacheableLength else {
+            merge(piece, into: &output, scratch: &scratch)
+            return
         }
+        let hash = WordCache.hash(piece)
+        cacheLock.lock()
+        let hit = cache.lookup(piece, hash: hash, into: &output)
+        cacheLock.unlock()
+        if hit { return }
         let start = output.count
         merge(piece, into: &output, scratch: &scratch)
-        if cacheable {
-            let ids = Array(output[start...])
-            cacheLock.lock()
-            if cache.count >= BytePairEncoder.cacheCapacity { cache.removeAll(keepingCapacity: true) }
-            cache[key] = ids
-            cacheLock.unlock()
+        cacheLock.lock()
+        if !cache.lookup(piece, hash: hash, into: &scratch.discard) {
+            cache.insert(piece, hash: hash, ids: output[start...])
         }
+        scratch.discard.removeAll(keepingCapacity: true)
+        cacheLock.unlock()
     }
 
     /// Reusable buffers for `merge`, so encoding a long text does not allocate per word.
     struct Scratch {
         var symbols: [Int32] = []
         var ranks: [UInt64] = []
+        /// Sink for the re-check before inserting (another thread may have cached the word meanwhile).
+        var discard: [Int32] = []
     }
 
     private func merge(_ piece: UnsafeBufferPointer<UInt8>, into output: inout [Int32], scratch: inout Scratch) {
