@@ -96,3 +96,27 @@ final class TokenizerByteLevelTests: XCTestCase {
         XCTAssertThrowsError(try Tokenizer(types))
     }
 }
+
+extension TokenizerByteLevelTests {
+    /// One tokenizer shared by threads (the word cache is locked) gives the same ids as serial use.
+    func testConcurrentEncodingMatchesSerial() throws {
+        let t = try Tokenizer(TokenizerByteLevelTests.vocabulary(preTokenizer: .smollm))
+        let texts = (0..<64).map { "the hell \($0) hello<|im_end|> héllo wörld \($0 * 7919)" }
+        let serial = texts.map { t.encode($0) }
+        let fresh = try Tokenizer(TokenizerByteLevelTests.vocabulary(preTokenizer: .smollm))
+        var results = [[Int]](repeating: [], count: texts.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: texts.count) { i in
+            let ids = fresh.encode(texts[i])
+            lock.lock(); results[i] = ids; lock.unlock()
+        }
+        XCTAssertEqual(results, serial)
+    }
+
+    func testLoadModelAtMissingPathNamesIt() {
+        let url = URL(fileURLWithPath: "/nonexistent/model.gguf")
+        XCTAssertThrowsError(try Tokenizer.load(modelAt: url)) { error in
+            XCTAssertTrue("\(error)".contains("/nonexistent/model.gguf"), "\(error)")
+        }
+    }
+}

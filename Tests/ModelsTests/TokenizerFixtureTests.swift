@@ -14,6 +14,11 @@ final class TokenizerFixtureTests: XCTestCase {
         return t
     }
 
+    func testLoadModelAtFindsTheGGUFTokenizer() throws {
+        let t = try Tokenizer.load(modelAt: Fixtures.smolLM2())
+        XCTAssertEqual(t.encode("Hello world"), [19556, 905])
+    }
+
     func testVocabularyMetadata() throws {
         let t = try smolLM2()
         XCTAssertEqual(t.vocabularySize, 49152)
