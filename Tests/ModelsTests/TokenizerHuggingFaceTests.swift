@@ -77,6 +77,17 @@ final class TokenizerHuggingFaceTests: XCTestCase {
         XCTAssertNil(t.chatFormat)
     }
 
+    func testBosFromNestedTemplateProcessing() throws {
+        var json = TokenizerHuggingFaceTests.byteLevelTokenizerJSON(preTokenizer: TokenizerHuggingFaceTests.byteLevel)
+        json["post_processor"] = ["type": "Sequence", "processors": [
+            ["type": "ByteLevel"],
+            ["type": "TemplateProcessing", "single": [["SpecialToken": ["id": "<|im_start|>", "type_id": 0]],
+                                                      ["Sequence": ["id": "A", "type_id": 0]]]]]]
+        let t = try Tokenizer.fromHuggingFace(tokenizerJSON: try write(json, "tokenizer.json"))
+        XCTAssertEqual(t.bosId, 263)
+        XCTAssertEqual(t.encode("he"), [263, 256])
+    }
+
     func testLlama3SplitRegex() throws {
         let split: [String: Any] = ["type": "Split", "behavior": "Isolated", "invert": false,
                                     "pattern": ["Regex": #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#]]
