@@ -16,6 +16,9 @@ public final class LanguageModel: @unchecked Sendable {
     public let gguf: GGUFFile?
     /// Tensor types found in the file, e.g. ["Q4_1": 210, "F32": 61].
     public let tensorTypes: [String: Int]
+    /// The model's own tokenizer (GGUF `tokenizer.*` metadata, or `tokenizer.json` in an HF
+    /// folder); nil for a folder that ships none.
+    public let tokenizer: Tokenizer?
 
     public init(url: URL, maxSequenceLength: Int? = nil) throws {
         var isDirectory: ObjCBool = false
@@ -33,6 +36,8 @@ public final class LanguageModel: @unchecked Sendable {
                 for e in shard.entries.values { types[e.dtype, default: 0] += 1 }
             }
             tensorTypes = types
+            let json = url.appendingPathComponent("tokenizer.json")
+            tokenizer = FileManager.default.fileExists(atPath: json.path) ? try Tokenizer.fromHuggingFace(directory: url) : nil
         } else {
             format = .gguf
             let file = try GGUFFile(url: url)
@@ -40,8 +45,25 @@ public final class LanguageModel: @unchecked Sendable {
             weights = try WeightLoader.load(gguf: file, config: config)
             gguf = file
             tensorTypes = file.tensors.values.reduce(into: [:]) { $0[$1.type.name, default: 0] += 1 }
+            tokenizer = file.metadata["tokenizer.ggml.model"] == nil ? nil : try Tokenizer.fromGGUF(file)
         }
         decoder = LlamaDecoder(weights: weights, maxSequenceLength: maxSequenceLength)
+    }
+
+    /// The tokenizer, or an error saying this checkpoint has none.
+    public func requireTokenizer() throws -> Tokenizer {
+        guard let tokenizer else {
+            throw CheckpointError.unsupported(file: url.path, reason: "no tokenizer (GGUF tokenizer.* metadata or tokenizer.json) in this checkpoint")
+        }
+        return tokenizer
+    }
+
+    /// Token ids that end generation: EOS and, for chat models, the end-of-turn token.
+    public var stopTokenIds: Set<Int> {
+        var ids = Set<Int>()
+        if let eos = tokenizer?.eosId { ids.insert(eos) }
+        for name in ["<|im_end|>", "<|eot_id|>", "<|endoftext|>"] { if let id = tokenizer?.tokenId(name) { ids.insert(id) } }
+        return ids
     }
 
     public convenience init(path: String, maxSequenceLength: Int? = nil) throws {

@@ -61,25 +61,32 @@ public enum Attention {
                     BLAS.sgemm(transA: false, transB: true, m: rows, n: keys, k: hs,
                                a: dob + i0 * qs, lda: qs, b: vb, ldb: kvs, beta: 0, c: ds, ldc: keys)
                     for r in 0..<rows {
-                        let i = i0 + r
+                        let i = i0 + r, visible = i + 1
                         let pr = p + r * keys, dr = ds + r * keys
                         let l = lseRow[i]
                         if !l.isFinite {
                             pr.update(repeating: 0, count: keys); dr.update(repeating: 0, count: keys)
                             continue
                         }
-                        var dsum: Float = 0
-                        let o = ob + i * qs, dO = dob + i * qs
-                        for d in 0..<hs { dsum += dO[d] * o[d] }
-                        for j in 0...i {
-                            if let m = keyMask, m[j] == 0 { pr[j] = 0; dr[j] = 0; continue }
-                            let pj = expf(pr[j] - l)
-                            pr[j] = pj
-                            dr[j] = pj * (dr[j] - dsum)
+                        if let m = keyMask { for j in 0..<visible where m[j] == 0 { pr[j] = -.infinity } }
+                        // P = exp(S - lse) (masked → exactly 0); dS = P * (dP - D_i).
+                        let dsum = dot(dob + i * qs, ob + i * qs, hs)
+                        let vl = SIMD16<Float>(repeating: l), vd = SIMD16<Float>(repeating: dsum)
+                        var j = 0
+                        while j + 16 <= visible {
+                            let pj = fastExp(loadVector(UnsafePointer(pr + j)) - vl)
+                            storeVector(pj, pr + j)
+                            storeVector(pj * (loadVector(UnsafePointer(dr + j)) - vd), dr + j)
+                            j += 16
                         }
-                        if i + 1 < keys {
-                            (pr + i + 1).update(repeating: 0, count: keys - i - 1)
-                            (dr + i + 1).update(repeating: 0, count: keys - i - 1)
+                        while j < visible {
+                            let pj = fastExp(pr[j] - l)
+                            pr[j] = pj; dr[j] = pj * (dr[j] - dsum)
+                            j += 1
+                        }
+                        if visible < keys {
+                            (pr + visible).update(repeating: 0, count: keys - visible)
+                            (dr + visible).update(repeating: 0, count: keys - visible)
                         }
                     }
                     BLAS.sgemm(transA: false, transB: false, m: rows, n: hs, k: keys, alpha: scale,
@@ -122,22 +129,16 @@ public enum Attention {
     @inline(__always)
     static func softmaxRowInPlace(_ row: UnsafeMutablePointer<Float>, keys: Int, lastVisible: Int,
                                   keyMask: UnsafePointer<Int32>?) -> Float {
-        var maxv = -Float.infinity
-        for j in 0...lastVisible where keyMask?[j] ?? 1 != 0 { maxv = max(maxv, row[j]) }
+        let visible = lastVisible + 1
+        if let m = keyMask { for j in 0..<visible where m[j] == 0 { row[j] = -.infinity } }
+        let maxv = rowMax(row, visible)
         if maxv == -Float.infinity {
             row.update(repeating: 0, count: keys)
             return -Float.infinity
         }
-        var sum: Float = 0
-        for j in 0...lastVisible {
-            if let m = keyMask, m[j] == 0 { row[j] = 0; continue }
-            let e = expf(row[j] - maxv)
-            row[j] = e
-            sum += e
-        }
-        let inv = 1 / sum
-        for j in 0...lastVisible { row[j] *= inv }
-        if lastVisible + 1 < keys { (row + lastVisible + 1).update(repeating: 0, count: keys - lastVisible - 1) }
+        let sum = Float(expShiftedInPlace(row, visible, shift: maxv))
+        scaleInPlace(row, visible, 1 / sum)
+        if visible < keys { (row + visible).update(repeating: 0, count: keys - visible) }
         return maxv + logf(sum)
     }
 

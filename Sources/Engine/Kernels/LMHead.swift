@@ -3,6 +3,7 @@
 // Shapes: h, dh [N, C] (N = B*T rows, C channels); E [V, C] (output weight; tied = the embedding table);
 //   targets [N] Int32: targets[i] = the token row i must predict (the caller has already shifted HF labels:
 //   targets[b*T + t] = labels[b, t+1], last position -100), or -100 = ignored.
+// Log-sum-exp: max subtraction in Float, exponentials vectorised, their sum widened to Double.
 // Scratch: LMHeadScratch holds, per chunk of R rows, logits [R, V], gathered h [R, C], row indices, per-row NLL.
 
 import Foundation
@@ -59,12 +60,13 @@ public enum LMHead {
                 for r in range {
                     let row = scratch.logits + r * v
                     let target = Int(targets[scratch.rowIndex[r]])
-                    let lse = logSumExp(row, v)
-                    scratch.rowValue[r] = lse - Double(row[target])
+                    let targetLogit = row[target]
+                    let m = rowMax(row, v)
+                    let sum = expShiftedInPlace(row, v, shift: m)   // row = exp(logits - max)
+                    scratch.rowValue[r] = Double(m) + log(sum) - Double(targetLogit)
                     if dh != nil {
                         // Row becomes gradScale * (softmax - onehot), the gradient w.r.t. the logits.
-                        let shift = Float(lse)
-                        for j in 0..<v { row[j] = expf(row[j] - shift) * gradScale }
+                        scaleInPlace(row, v, Float(Double(gradScale) / sum))
                         row[target] -= gradScale
                     }
                 }
@@ -97,10 +99,13 @@ public enum LMHead {
                 for r in range {
                     let row = scratch.logits + r * v
                     let i = scratch.rowIndex[r], target = Int(targets[i])
-                    logProb[i] = Double(row[target]) - logSumExp(row, v)
-                    var best = 0
-                    for j in 1..<max(v, 1) where row[j] > row[best] { best = j }
-                    isGreedy[i] = best == target ? 1 : 0
+                    let targetLogit = row[target]
+                    let m = rowMax(row, v)
+                    // Greedy iff the target holds the maximum and no earlier index ties it (torch.argmax picks the first).
+                    var greedy = targetLogit == m
+                    if greedy { for j in 0..<target where row[j] == m { greedy = false; break } }
+                    logProb[i] = Double(targetLogit) - (Double(m) + log(expShiftedInPlace(row, v, shift: m)))
+                    isGreedy[i] = greedy ? 1 : 0
                 }
             }
         }
@@ -151,23 +156,6 @@ public enum LMHead {
                        beta: 0, c: scratch.logits, ldc: v)
             body(count)
         }
-    }
-
-    /// Stable log-sum-exp of a row: max subtraction in Float, the sum of exponentials in Double.
-    @inline(__always) static func logSumExp(_ row: UnsafePointer<Float>, _ v: Int) -> Double {
-        var vmax = SIMD16<Float>(repeating: -.infinity)
-        var j = 0
-        while j + 16 <= v { vmax = pointwiseMax(vmax, loadVector(row + j)); j += 16 }
-        var m = vmax.max()
-        while j < v { m = max(m, row[j]); j += 1 }
-        var sum: Double = 0
-        var part: Float = 0
-        for j in 0..<v {
-            part += expf(row[j] - m)
-            if j & 255 == 255 { sum += Double(part); part = 0 }
-        }
-        sum += Double(part)
-        return Double(m) + log(sum)
     }
 
     static func checkScratch(_ s: LMHeadScratch, c: Int, v: Int) {

@@ -28,6 +28,8 @@ public final class LlamaDecoder: @unchecked Sendable {
     public var adapter: ProjectionAdapter?
     /// Backward scratch, reused while the row count stays the same.
     var cachedGradients: DecoderGradients?
+    /// Buffers of incremental (KV-cache) forwards, reused while the row count stays the same.
+    var cachedIncremental: IncrementalBuffers?
 
     public init(weights: LlamaWeights, maxSequenceLength: Int? = nil) {
         self.config = weights.config

@@ -1,1 +1,0 @@
-// Adapters module: see Package.swift for its place in the architecture.

@@ -1,0 +1,95 @@
+// Vectorised exp for softmax-style kernels (attention probabilities, LM-head log-sum-exp).
+// Shapes: element-wise on SIMD16<Float> lanes.
+// Cody–Waite range reduction x = n ln2 + r (ln2 split in two so r is exact), then a degree-6
+// polynomial for e^r on |r| <= ln2/2 (Cephes expf coefficients) and 2^n via the exponent bits.
+// Accuracy ~2 ulp over the float range; inputs below -87.3 (including -inf) give exactly 0,
+// so masked scores set to -inf vanish without a branch. Inputs above 88.376 saturate at ~2.4e38 (softmax
+// callers only pass x <= 0).
+
+@inline(__always)
+func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    let lo = SIMD16<Float>(repeating: -87.33654), hi = SIMD16<Float>(repeating: 88.37626)
+    let xc = x.clamped(lowerBound: lo, upperBound: hi)
+    let n = (xc * 1.442695040888963).rounded(.toNearestOrEven)
+    var r = xc - n * 0.693359375
+    r = r - n * -2.12194440e-4
+    let r2 = r * r
+    var p = SIMD16<Float>(repeating: 1.9875691500e-4)
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    let er = p * r2 + r + 1
+    let exponent = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+    let scale = unsafeBitCast(exponent, to: SIMD16<Float>.self)
+    return (er * scale).replacing(with: 0, where: x .< lo)
+}
+
+/// Scalar companion with identical rounding, for loop tails (keeps whole rows consistent).
+@inline(__always)
+func fastExp(_ x: Float) -> Float {
+    fastExp(SIMD16<Float>(repeating: x))[0]
+}
+
+public enum FastMath {
+    /// `out[i] = exp(x[i])` with the engine's vectorised exp (exposed for tests and callers).
+    public static func exp(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+        var i = 0
+        while i + 16 <= count { storeVector(fastExp(loadVector(x + i)), out + i); i += 16 }
+        while i < count { out[i] = fastExp(x[i]); i += 1 }
+    }
+}
+
+// MARK: - Row helpers shared by the softmax kernels
+
+/// Maximum of p[0..<n] (-inf for n = 0).
+@inline(__always)
+func rowMax(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var vmax = SIMD16<Float>(repeating: -.infinity)
+    var j = 0
+    while j + 16 <= n { vmax = pointwiseMax(vmax, loadVector(p + j)); j += 16 }
+    var m = vmax.max()
+    while j < n { m = max(m, p[j]); j += 1 }
+    return m
+}
+
+/// p[j] = exp(p[j] - shift) in place for j < n; returns the sum, widened to Double every 256 elements so
+/// long rows (a 49k vocabulary) keep ~1e-7 relative accuracy.
+@inline(__always)
+func expShiftedInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Double {
+    let vs = SIMD16<Float>(repeating: shift)
+    var total: Double = 0
+    var j = 0
+    while j + 16 <= n {
+        var acc = SIMD16<Float>(repeating: 0)
+        let end = min(n, j + 256)
+        while j + 16 <= end {
+            let e = fastExp(loadVector(UnsafePointer(p + j)) - vs)
+            storeVector(e, p + j); acc += e; j += 16
+        }
+        total += Double(acc.sum())
+    }
+    while j < n { let e = fastExp(p[j] - shift); p[j] = e; total += Double(e); j += 1 }
+    return total
+}
+
+/// p[j] *= s for j < n.
+@inline(__always)
+func scaleInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float) {
+    let vs = SIMD16<Float>(repeating: s)
+    var j = 0
+    while j + 16 <= n { storeVector(loadVector(UnsafePointer(p + j)) * vs, p + j); j += 16 }
+    while j < n { p[j] *= s; j += 1 }
+}
+
+/// sum_j a[j] * b[j] for j < n.
+@inline(__always)
+func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD16<Float>(repeating: 0)
+    var j = 0
+    while j + 16 <= n { acc += loadVector(a + j) * loadVector(b + j); j += 16 }
+    var s = acc.sum()
+    while j < n { s += a[j] * b[j]; j += 1 }
+    return s
+}

@@ -1,0 +1,19 @@
+/// What a run may override; everything else comes from the `BenchmarkDefinition`.
+public struct EvaluationOptions {
+    public var dataDirectory: DataDirectory
+    /// MMLU subjects, BBH tasks or languages to run (in the definition's order); nil = all.
+    public var subsets: [String]?
+    /// Few-shot count; nil = the definition's default.
+    public var shots: Int?
+    /// First N items of each subset in file order (lm-eval `--limit`); nil = all.
+    public var limit: Int?
+    /// Items per backend call; each call carries all requests of its items so the backend can share prefixes.
+    public var itemsPerBatch: Int
+    public var progress: EvaluationProgress?
+
+    public init(dataDirectory: DataDirectory, subsets: [String]? = nil, shots: Int? = nil, limit: Int? = nil,
+                itemsPerBatch: Int = 64, progress: EvaluationProgress? = nil) {
+        self.dataDirectory = dataDirectory; self.subsets = subsets; self.shots = shots; self.limit = limit
+        self.itemsPerBatch = itemsPerBatch; self.progress = progress
+    }
+}
