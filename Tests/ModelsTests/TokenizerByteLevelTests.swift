@@ -42,7 +42,9 @@ final class TokenizerByteLevelTests: XCTestCase {
         XCTAssertEqual(t.encode("<|im_start|>x<|im"), [1, 3 + 0x78, 264])
         XCTAssertEqual(t.encode("a<|im_end|>b"), [3 + 0x61, 2, 3 + 0x62])
         // Without special parsing every byte is spelled out.
-        XCTAssertEqual(t.encode("<|im_end|>", parseSpecial: false), TokenizerByteLevelTests.byteIds("<|im_end|>"))
+        XCTAssertEqual(t.encode("<|endoftext|>", parseSpecial: false), TokenizerByteLevelTests.byteIds("<|endoftext|>"))
+        // User-defined tokens are matched regardless: "<|im" then "_end|>" spelled out.
+        XCTAssertEqual(t.encode("<|im_end|>", parseSpecial: false), [264] + TokenizerByteLevelTests.byteIds("_end|>"))
         XCTAssertEqual(try t.decode([1, 3 + 0x78, 264]), "<|im_start|>x<|im")
         // skipSpecial drops control tokens but keeps user-defined ones.
         XCTAssertEqual(try t.decode([1, 3 + 0x78, 264, 2], skipSpecial: true), "x<|im")
