@@ -97,10 +97,10 @@ enum HuggingFaceTokenizerJSON {
     static func readObject(_ url: URL) throws -> [String: Any] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw TokenizerError.malformed(file: url.path, field: "file", reason: "cannot read: \(error.localizedDescription)")
+            throw TokenizerError.unreadable(file: url.path, reason: error.localizedDescription)
         }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw TokenizerError.malformed(file: url.path, field: "file", reason: "not a JSON object")
+            throw TokenizerError.unreadable(file: url.path, reason: "not a JSON object")
         }
         return object
     }

@@ -6,7 +6,7 @@ extension Tokenizer {
     public static func load(modelAt url: URL) throws -> Tokenizer {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw TokenizerError.missingField(file: url.path, field: "the file or folder itself (it does not exist)")
+            throw TokenizerError.unreadable(file: url.path, reason: "no such file or folder")
         }
         return isDirectory.boolValue ? try fromHuggingFace(directory: url) : try fromGGUF(url: url)
     }
