@@ -13,11 +13,13 @@ final class TokenizerSpeedTests: XCTestCase {
         guard !files.isEmpty else { throw XCTSkip("no MMLU CSVs in \(dataDirectory.path)") }
         let tokenizer = try Tokenizer.fromGGUF(url: Fixtures.smolLM2())
         let cold = try Tokenizer.benchmarkMBPerSecond(tokenizer, files: files)
-        let warm = try Tokenizer.benchmarkMBPerSecond(tokenizer, files: files)
         print("tokenizer throughput on \(files.count) MMLU test files, cold cache: \(cold)")
+        XCTAssertGreaterThan(cold.tokens, cold.bytes / 10)
+        #if !DEBUG  // the warm pass only says something in optimised builds
+        let warm = try Tokenizer.benchmarkMBPerSecond(tokenizer, files: files)
         print("tokenizer throughput on \(files.count) MMLU test files, warm cache: \(warm)")
         XCTAssertEqual(cold.tokens, warm.tokens)
-        XCTAssertGreaterThan(cold.tokens, cold.bytes / 10)
+        #endif
         // Round trip on one whole file.
         let text = try String(contentsOf: files[0], encoding: .utf8)
         XCTAssertEqual(try tokenizer.decode(tokenizer.encode(text, addSpecial: false)), text)
