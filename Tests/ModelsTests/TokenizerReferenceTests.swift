@@ -31,6 +31,33 @@ final class TokenizerReferenceTests: XCTestCase {
         }
     }
 
+    /// Pre-tokens far longer than words (4000 pseudo-random letters, a 1600-character punctuation
+    /// run, 1000 spaces, 500 digits) take the heap merge path; reference: 3078 ids, FNV-1a
+    /// 0x87ce3ca65ebe1d71 under each pre-tokenizer (SmolLM2 has no multi-digit tokens).
+    func testLongPreTokensMatchTheReference() throws {
+        var x: UInt64 = 42
+        let letters = Array("etaoinshrdlucmfwypvbgk")
+        var word = ""
+        for _ in 0..<4000 {
+            x = x &* 6364136223846793005 &+ 1442695040888963407
+            word.append(letters[Int((x >> 33) % 22)])
+        }
+        let text = word + " " + String(repeating: "=", count: 600) + String(repeating: "-=", count: 300)
+            + String(repeating: "!?", count: 100) + String(repeating: " ", count: 1000) + "x "
+            + String(repeating: "1234567890", count: 50)
+        let base = try TokenizerVocabulary(gguf: GGUFFile(url: Fixtures.smolLM2()))
+        for kind in PreTokenizerKind.allCases {
+            var v = base
+            v.preTokenizer = kind
+            v.ignoreMerges = kind == .llamaBPE
+            let ids = try Tokenizer(v).encodeIds(text, addSpecial: false)
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for id in ids { hash = (hash ^ UInt64(UInt32(id))) &* 0x100_0000_01b3 }
+            XCTAssertEqual(ids.count, 3078, "\(kind)")
+            XCTAssertEqual(hash, 0x87ce_3ca6_5ebe_1d71, "\(kind)")
+        }
+    }
+
     func testAllOfMMLUMatchesTheReferenceHash() throws {
         let dataDirectory = Fixtures.packageRoot.appendingPathComponent("../shared/data/mmlu/test").standardizedFileURL
         let files = ((try? FileManager.default.contentsOfDirectory(at: dataDirectory, includingPropertiesForKeys: nil)) ?? [])
