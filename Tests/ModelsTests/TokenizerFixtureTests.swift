@@ -104,3 +104,28 @@ final class TokenizerFixtureTests: XCTestCase {
         XCTAssertNil(t.tokenString(-1))
     }
 }
+
+extension TokenizerFixtureTests {
+    /// mc-scoring requests: the context alone and the joint context+continuation tokenization
+    /// (split where the context's own ids end, as lm-eval does) must reproduce the stored ids.
+    func testMultipleChoiceRequestIds() throws {
+        let t = try smolLM2()
+        guard let root = try Fixtures.json("mc-scoring/items.json") as? [String: Any],
+              let items = root["items"] as? [[String: Any]] else { return XCTFail("mc-scoring/items.json layout") }
+        var checked = 0
+        for (i, item) in items.enumerated() {
+            for (j, request) in ((item["requests"] as? [[String: Any]]) ?? []).enumerated() {
+                guard let pair = request["after_encode_pair"] as? [String: String],
+                      let context = pair["context"], let continuation = pair["continuation"],
+                      let contextIds = request["context_ids"] as? [Int],
+                      let continuationIds = request["continuation_ids"] as? [Int] else { continue }
+                let whole = t.encode(context + continuation, addSpecial: false)
+                let contextLength = t.encode(context, addSpecial: false).count
+                XCTAssertEqual(Array(whole[..<contextLength]), contextIds, "item \(i) request \(j) context")
+                XCTAssertEqual(Array(whole[contextLength...]), continuationIds, "item \(i) request \(j) continuation")
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 0)
+    }
+}
