@@ -18,7 +18,7 @@ struct SpecialTokenMatcher {
         var any = false
         for (id, text) in vocabulary.tokens.enumerated() {
             let type = vocabulary.tokenType(id)
-            guard type == .control || type == .userDefined || type == .unknown else { continue }
+            guard vocabulary.isSpecial(id) else { continue }
             let bytes = Array(text.utf8)
             guard let first = bytes.first else { continue }
             table[Int(first)].append((bytes, Int32(id), type == .userDefined))

@@ -60,7 +60,7 @@ public final class Tokenizer: @unchecked Sendable {
         offsets.reserveCapacity(count + 1)
         for (i, text) in vocabulary.tokens.enumerated() {
             let type = vocabulary.tokenType(i)
-            let verbatim = type == .control || type == .userDefined || type == .unknown
+            let verbatim = vocabulary.isSpecial(i)
             isSpecial.append(verbatim)
             if verbatim {
                 bytes.append(contentsOf: text.utf8)
