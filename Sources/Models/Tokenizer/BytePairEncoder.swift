@@ -13,11 +13,10 @@ final class BytePairEncoder: @unchecked Sendable {
     private let tokenIds: [String: Int32]
     private let ignoreMerges: Bool
 
-    /// Pre-token bytes (as a String, inline for up to 15 bytes) → ids. Guarded by `cacheLock` so
-    /// one tokenizer can serve several threads.
-    private var cache: [String: [Int32]] = [:]
+    /// Results per pre-token, guarded by `cacheLock` so one tokenizer can serve several threads.
+    private var cache = WordCache(maxSlots: 1 << 18)
     private let cacheLock = NSLock()
-    static let cacheCapacity = 200_000
+    /// Longer pre-tokens (rare: long runs of symbols or spaces) are not worth keeping.
     static let cacheableLength = 64
 
     init(vocabulary: TokenizerVocabulary, tokenIds: [String: Int32]) throws {
@@ -49,30 +48,31 @@ final class BytePairEncoder: @unchecked Sendable {
 
     /// Appends the ids for one pre-token (raw UTF-8 bytes) to `output`.
     func encode(_ piece: UnsafeBufferPointer<UInt8>, into output: inout [Int32], scratch: inout Scratch) {
-        let cacheable = piece.count <= BytePairEncoder.cacheableLength
-        var key = ""
-        if cacheable {
-            key = String(decoding: piece, as: UTF8.self)
-            cacheLock.lock()
-            let hit = cache[key]
-            cacheLock.unlock()
-            if let hit { output.append(contentsOf: hit); return }
+        guard piece.count <= BytePairEncoder.cacheableLength else {
+            merge(piece, into: &output, scratch: &scratch)
+            return
         }
+        let hash = WordCache.hash(piece)
+        cacheLock.lock()
+        let hit = cache.lookup(piece, hash: hash, into: &output)
+        cacheLock.unlock()
+        if hit { return }
         let start = output.count
         merge(piece, into: &output, scratch: &scratch)
-        if cacheable {
-            let ids = Array(output[start...])
-            cacheLock.lock()
-            if cache.count >= BytePairEncoder.cacheCapacity { cache.removeAll(keepingCapacity: true) }
-            cache[key] = ids
-            cacheLock.unlock()
+        cacheLock.lock()
+        if !cache.lookup(piece, hash: hash, into: &scratch.discard) {
+            cache.insert(piece, hash: hash, ids: output[start...])
         }
+        scratch.discard.removeAll(keepingCapacity: true)
+        cacheLock.unlock()
     }
 
     /// Reusable buffers for `merge`, so encoding a long text does not allocate per word.
     struct Scratch {
         var symbols: [Int32] = []
         var ranks: [UInt64] = []
+        /// Sink for the re-check before inserting (another thread may have cached the word meanwhile).
+        var discard: [Int32] = []
     }
 
     private func merge(_ piece: UnsafeBufferPointer<UInt8>, into output: inout [Int32], scratch: inout Scratch) {
@@ -94,6 +94,13 @@ final class BytePairEncoder: @unchecked Sendable {
         @inline(__always) func pairValue(_ l: Int32, _ r: Int32) -> UInt64 {
             mergeTable[UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))] ?? .max
         }
+        if symbols.count > BytePairEncoder.longPiece {
+            mergeLong(&symbols)
+            output.append(contentsOf: symbols)
+            swap(&symbols, &scratch.symbols)
+            swap(&ranks, &scratch.ranks)
+            return
+        }
         if symbols.count > 1 {
             for i in 0..<(symbols.count - 1) { ranks.append(pairValue(symbols[i], symbols[i + 1])) }
         }
@@ -112,5 +119,78 @@ final class BytePairEncoder: @unchecked Sendable {
         output.append(contentsOf: symbols)
         swap(&symbols, &scratch.symbols)
         swap(&ranks, &scratch.ranks)
+    }
+
+    /// Above this many symbols the quadratic rescan above gives way to a heap (pathological
+    /// pre-tokens such as long runs of punctuation or base64 blobs).
+    static let longPiece = 256
+
+    private struct Candidate {
+        var value: UInt64  // rank << 32 | merged id
+        var left: Int32
+        var right: Int32
+        var leftId: Int32
+        var rightId: Int32
+        /// Lowest rank first, then leftmost: the same order as the rescan.
+        func precedes(_ other: Candidate) -> Bool {
+            value < other.value || (value == other.value && left < other.left)
+        }
+    }
+
+    /// The same merges in O(n log n): symbols in a linked list, candidate pairs in a binary heap,
+    /// entries whose symbols have changed since they were queued are skipped when popped.
+    private func mergeLong(_ symbols: inout [Int32]) {
+        let n = symbols.count
+        var ids = symbols
+        var next = (0..<n).map { Int32($0 + 1 < n ? $0 + 1 : -1) }
+        var prev = (0..<n).map { Int32($0 - 1) }
+        var heap: [Candidate] = []
+        heap.reserveCapacity(n)
+        func push(_ l: Int32, _ r: Int32) {
+            guard l >= 0, r >= 0 else { return }
+            let lId = ids[Int(l)], rId = ids[Int(r)]
+            guard let value = mergeTable[UInt64(UInt32(lId)) << 32 | UInt64(UInt32(rId))] else { return }
+            heap.append(Candidate(value: value, left: l, right: r, leftId: lId, rightId: rId))
+            var c = heap.count - 1
+            while c > 0 {
+                let p = (c - 1) / 2
+                guard heap[c].precedes(heap[p]) else { break }
+                heap.swapAt(c, p)
+                c = p
+            }
+        }
+        func pop() -> Candidate? {
+            guard let top = heap.first else { return nil }
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var p = 0
+                while true {
+                    let l = 2 * p + 1, r = l + 1
+                    var best = p
+                    if l < heap.count && heap[l].precedes(heap[best]) { best = l }
+                    if r < heap.count && heap[r].precedes(heap[best]) { best = r }
+                    if best == p { break }
+                    heap.swapAt(p, best)
+                    p = best
+                }
+            }
+            return top
+        }
+        for i in 0..<(n - 1) { push(Int32(i), Int32(i + 1)) }
+        var alive = [Bool](repeating: true, count: n)
+        while let c = pop() {
+            let l = Int(c.left), r = Int(c.right)
+            guard alive[l], alive[r], next[l] == c.right, ids[l] == c.leftId, ids[r] == c.rightId else { continue }
+            ids[l] = Int32(truncatingIfNeeded: c.value & 0xFFFF_FFFF)
+            alive[r] = false
+            next[l] = next[r]
+            if next[r] >= 0 { prev[Int(next[r])] = c.left }
+            push(prev[l], c.left)
+            push(c.left, next[l])
+        }
+        symbols.removeAll(keepingCapacity: true)
+        var i: Int32 = 0
+        while i >= 0 { symbols.append(ids[Int(i)]); i = next[Int(i)] }
     }
 }

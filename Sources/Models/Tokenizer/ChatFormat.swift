@@ -45,7 +45,8 @@ public enum ChatFormat: Equatable, Sendable {
     }
 
     /// The prompt text for `messages`; with `addGenerationPrompt` it ends where the assistant's
-    /// reply should begin. Encode it with special-token parsing on.
+    /// reply should begin (LLaMA-2 prompts always end after `[/INST]`). Encode it with special-token
+    /// parsing on, and with `addSpecial: false` for LLaMA-2, whose text already spells out BOS.
     public func format(_ messages: [Message], addGenerationPrompt: Bool = true) -> String {
         switch self {
         case let .chatML(defaultSystem):

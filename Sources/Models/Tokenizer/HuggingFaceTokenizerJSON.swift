@@ -76,13 +76,17 @@ enum HuggingFaceTokenizerJSON {
                                              addSpacePrefix: kind == .llama,
                                              ignoreMerges: model["ignore_merges"] as? Bool ?? false, source: file)
         if let unk = model["unk_token"] as? String { vocabulary.unknownId = tokens.firstIndex(of: unk) }
-        // Without a config, BOS comes from the post-processor template (e.g. `<s> $A`).
-        if let processor = root["post_processor"] as? [String: Any],
-           let single = processor["single"] as? [[String: Any]],
-           let first = single.first?["SpecialToken"] as? [String: Any], let name = first["id"] as? String,
-           let id = tokens.lastIndex(of: name) {
-            vocabulary.bosId = id
-            vocabulary.addBOS = true
+        // Without a config, BOS comes from the post-processor template (e.g. `<s> $A`), which
+        // LLaMA-3 nests in a Sequence after ByteLevel.
+        if let processor = root["post_processor"] as? [String: Any] {
+            let steps = processor["processors"] as? [[String: Any]] ?? [processor]
+            for step in steps {
+                guard let single = step["single"] as? [[String: Any]],
+                      let first = single.first?["SpecialToken"] as? [String: Any], let name = first["id"] as? String,
+                      let id = tokens.lastIndex(of: name) else { continue }
+                vocabulary.bosId = id
+                vocabulary.addBOS = true
+            }
         }
         if let configURL, FileManager.default.fileExists(atPath: configURL.path) {
             try applyConfig(configURL, tokens: tokens, to: &vocabulary)
@@ -93,10 +97,10 @@ enum HuggingFaceTokenizerJSON {
     static func readObject(_ url: URL) throws -> [String: Any] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw TokenizerError.malformed(file: url.path, field: "file", reason: "cannot read: \(error.localizedDescription)")
+            throw TokenizerError.unreadable(file: url.path, reason: error.localizedDescription)
         }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw TokenizerError.malformed(file: url.path, field: "file", reason: "not a JSON object")
+            throw TokenizerError.unreadable(file: url.path, reason: "not a JSON object")
         }
         return object
     }

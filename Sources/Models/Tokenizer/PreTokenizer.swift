@@ -7,12 +7,13 @@ enum PreTokenizer {
     static let space: UInt32 = 0x20
 
     static func split(_ text: ScalarText, kind: PreTokenizerKind, into pieces: inout [Range<Int>]) {
+        let n = text.count
         text.scalars.withUnsafeBufferPointer { c in
             text.classes.withUnsafeBufferPointer { k in
                 switch kind {
-                case .gpt2: splitGPT2(c, k, 0, c.count, &pieces)
-                case .smollm: splitSmolLM(c, k, 0, c.count, &pieces)
-                case .llamaBPE: splitLlama3(c, k, 0, c.count, &pieces)
+                case .gpt2: splitGPT2(c, k, 0, n, &pieces)
+                case .smollm: splitSmolLM(c, k, 0, n, &pieces)
+                case .llamaBPE: splitLlama3(c, k, 0, n, &pieces)
                 }
             }
         }

@@ -60,7 +60,7 @@ public final class Tokenizer: @unchecked Sendable {
         offsets.reserveCapacity(count + 1)
         for (i, text) in vocabulary.tokens.enumerated() {
             let type = vocabulary.tokenType(i)
-            let verbatim = type == .control || type == .userDefined || type == .unknown
+            let verbatim = vocabulary.isSpecial(i)
             isSpecial.append(verbatim)
             if verbatim {
                 bytes.append(contentsOf: text.utf8)
@@ -88,7 +88,8 @@ public final class Tokenizer: @unchecked Sendable {
     }
 
     /// Token ids for `text`. `addSpecial` adds BOS/EOS as the vocabulary asks (`addsBOS`);
-    /// `parseSpecial` turns special-token text such as "<|im_start|>" into its single id.
+    /// `parseSpecial` turns control-token text such as "<|im_start|>" into its single id
+    /// (user-defined tokens are always matched, as in llama.cpp and Hugging Face).
     public func encode(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = true) -> [Int] {
         encodeIds(text, addSpecial: addSpecial, parseSpecial: parseSpecial).map { Int($0) }
     }
@@ -96,8 +97,7 @@ public final class Tokenizer: @unchecked Sendable {
     /// As `encode`, as Int32 (the width models store).
     public func encodeIds(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = true) -> [Int32] {
         let bytes = Array(text.utf8)
-        let fragments: [SpecialTokenMatcher.Fragment] = parseSpecial
-            ? specials.split(bytes) : (bytes.isEmpty ? [] : [.text(0..<bytes.count)])
+        let fragments = specials.split(bytes, includeControl: parseSpecial)
         var output: [Int32] = []
         output.reserveCapacity(bytes.count / 3 + 2)
         if addSpecial && addsBOS, let bos = bosId { output.append(Int32(bos)) }

@@ -87,9 +87,10 @@ public struct TokenizerVocabulary: Sendable {
         return TokenType(rawValue: types[id]) ?? .normal
     }
 
-    /// Control and user-defined tokens are matched whole inside text and rendered verbatim.
+    /// Control, user-defined and unknown-type tokens (e.g. "<|im_end|>", "<unk>") are matched whole
+    /// inside text and rendered verbatim, as llama.cpp does.
     public func isSpecial(_ id: Int) -> Bool {
         let t = tokenType(id)
-        return t == .control || t == .userDefined
+        return t == .control || t == .userDefined || t == .unknown
     }
 }
