@@ -26,7 +26,8 @@ enum FlanLoaders {
         }
     }
 
-    /// Two line-aligned plain-text files (WMT newstest): source line → target line.
+    /// Two line-aligned plain-text files (WMT newstest, FLORES-200): source line → target line.
+    /// Ids name the target-language file, which is what distinguishes the tasks.
     static func parallel() -> Loader {
         { dir, spec in
             let source = try RowReader.lines(dir, spec.sourceFiles[0])
@@ -37,7 +38,7 @@ enum FlanLoaders {
             }
             return zip(source, target).enumerated().compactMap { i, pair in
                 let (s, t) = (PromptText.clean(pair.0), PromptText.clean(pair.1))
-                return s.isEmpty || t.isEmpty ? nil : spec.example(file: spec.sourceFiles[0], row: i + 1, input: s, output: t)
+                return s.isEmpty || t.isEmpty ? nil : spec.example(file: spec.sourceFiles[1], row: i + 1, input: s, output: t)
             }
         }
     }

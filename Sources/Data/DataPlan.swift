@@ -1,0 +1,55 @@
+import Foundation
+import Engine
+
+/// Everything a training run needs from the data layer, resolved and validated up front:
+/// the setting, each task's pool (with its held-out set) and each task's recorded budget.
+public struct DataPlan: Sendable {
+    public let setting: TrainingSetting
+    public let pools: [TaskPool]
+    public let budgets: [TaskBudget]
+    /// nil when the run uses the full pools (baselines on full data).
+    public let budgetPerTask: Int?
+    public let seed: UInt64
+
+    /// Builds a plan. Cheap checks (setting/task names, n, n_s + n_q) run before any file is
+    /// read; pool-size checks run after loading, still before any compute.
+    ///
+    /// - Parameters:
+    ///   - tasks: restrict the setting to these task ids (nil = all its tasks).
+    ///   - budgetPerTask: examples per task (nil = the full candidate pool).
+    ///   - episode: (n, n_s, n_q) for MeTA-LoRA-style runs, validated against tasks and budget.
+    public static func build(setting settingID: String, tasks taskIDs: [String]? = nil, directory: DataDirectory,
+                             budgetPerTask: Int?, seed: UInt64,
+                             episode: (tasksPerIteration: Int, supportSize: Int, querySize: Int)? = nil,
+                             heldOutCount: Int = TaskPool.defaultHeldOutCount) throws -> DataPlan {
+        let setting = try TaskRegistry.setting(settingID)
+        let specs = try taskIDs.map { try $0.map(setting.task) } ?? setting.tasks
+        if let budget = budgetPerTask, budget <= 0 { throw DataError.invalidParameter("budget must be positive (got \(budget))") }
+        if let e = episode {
+            try DataValidation.checkEpisode(taskCount: specs.count, tasksPerIteration: e.tasksPerIteration,
+                                            supportSize: e.supportSize, querySize: e.querySize,
+                                            smallestBudget: budgetPerTask ?? Int.max)
+        }
+        let pools = try specs.map { try TaskPool.load($0, from: directory, heldOutCount: heldOutCount) }
+        let budgets = try pools.map { pool in
+            try budgetPerTask.map { try TaskBudget.draw(from: pool, size: $0, seed: seed) } ?? TaskBudget.full(pool)
+        }
+        if let e = episode {
+            try DataValidation.checkEpisode(taskCount: specs.count, tasksPerIteration: e.tasksPerIteration,
+                                            supportSize: e.supportSize, querySize: e.querySize,
+                                            smallestBudget: budgets.map(\.size).min() ?? 0)
+        }
+        return DataPlan(setting: setting, pools: pools, budgets: budgets, budgetPerTask: budgetPerTask, seed: seed)
+    }
+
+    /// All held-out examples, task by task (the fixed evaluation set of `final_eval_loss`).
+    public var heldOut: [TrainingExample] { pools.flatMap(\.heldOut) }
+
+    /// All budget examples of all tasks (the LoRA baseline's mixed training data).
+    public var trainingExamples: [TrainingExample] { budgets.flatMap(\.examples) }
+
+    /// The budget ids per task, for the run record.
+    public var recordedBudgets: [String: [String]] {
+        Dictionary(uniqueKeysWithValues: budgets.map { ($0.taskID, $0.exampleIDs) })
+    }
+}
