@@ -42,7 +42,7 @@ enum FlanSourceLoaders {
     }
 
     /// WebNLG 1.6 XML (every `*.xml` under the source folder, sorted): one example per
-    /// `<entry>` — its modified triples → the first `<text>` lexicalisation. Scanned as text:
+    /// `<entry>` — its modified triples → the first non-empty `<text>` lexicalisation. Scanned as text:
     /// the layout is regular and this avoids a FoundationXML dependency.
     static let webNLG: Loader = { dir, spec in
         let folder = dir.url(spec.sourceFiles[0])
@@ -54,10 +54,13 @@ enum FlanSourceLoaders {
             let relative = spec.sourceFiles[0] + "/" + name
             let text = try dir.text(relative)
             for (i, entry) in text.components(separatedBy: "<entry ").dropFirst().enumerated() {
-                let triples = XMLText.all("mtriple", in: entry).map { $0.replacingOccurrences(of: "_", with: " ") }
-                guard let sentence = XMLText.all("text", in: entry).first, !triples.isEmpty else {
-                    throw DataError.malformedRow(file: relative, line: 0, reason: "entry \(i + 1) has no <mtriple> or <text>")
+                let triples = XMLText.all("mtriple", in: entry).map { XMLText.unescape($0.replacingOccurrences(of: "_", with: " ")) }
+                guard !triples.isEmpty else {
+                    throw DataError.malformedRow(file: relative, line: 0, reason: "entry \(i + 1) has no <mtriple>")
                 }
+                // Some entries carry only empty `<text/>` placeholders (lexicalisation not yet
+                // written): they have no target and are skipped.
+                guard let sentence = XMLText.all("text", in: entry).first(where: { !$0.isEmpty }) else { continue }
                 out.append(spec.example(file: relative, row: i + 1, input: triples.joined(separator: "\n"), output: XMLText.unescape(sentence)))
             }
         }
