@@ -10,6 +10,18 @@ public struct DataPlan: Sendable {
     /// nil when the run uses the full pools (baselines on full data).
     public let budgetPerTask: Int?
     public let seed: UInt64
+    /// Tasks whose candidate pool was smaller than the budget and that, under
+    /// `.useWholePool`, got all of it (task id → examples used). Empty under `.error`.
+    public var shortBudgets: [String: Int] = [:]
+
+    /// What to do when a task's pool cannot fill the budget (e.g. CB's 120 examples under the
+    /// Flanv2 budget of 100 plus its held-out set).
+    public enum ShortPoolPolicy: Sendable {
+        /// Fail before any compute (the default: issue 6's "budget larger than a task's pool").
+        case error
+        /// Use the whole candidate pool of that task and record it in `shortBudgets`.
+        case useWholePool
+    }
 
     /// Builds a plan. Cheap checks (setting/task names, n, n_s + n_q) run before any file is
     /// read; pool-size checks run after loading, still before any compute.
@@ -21,7 +33,8 @@ public struct DataPlan: Sendable {
     public static func build(setting settingID: String, tasks taskIDs: [String]? = nil, directory: DataDirectory,
                              budgetPerTask: Int?, seed: UInt64,
                              episode: (tasksPerIteration: Int, supportSize: Int, querySize: Int)? = nil,
-                             heldOutCount: Int = TaskPool.defaultHeldOutCount) throws -> DataPlan {
+                             heldOutCount: Int = TaskPool.defaultHeldOutCount,
+                             shortPools: ShortPoolPolicy = .error) throws -> DataPlan {
         let setting = try TaskRegistry.setting(settingID)
         let specs = try taskIDs.map { try $0.map(setting.task) } ?? setting.tasks
         if let budget = budgetPerTask, budget <= 0 { throw DataError.invalidParameter("budget must be positive (got \(budget))") }
@@ -31,15 +44,22 @@ public struct DataPlan: Sendable {
                                             smallestBudget: budgetPerTask ?? Int.max)
         }
         let pools = try specs.map { try TaskPool.load($0, from: directory, heldOutCount: heldOutCount) }
-        let budgets = try pools.map { pool in
-            try budgetPerTask.map { try TaskBudget.draw(from: pool, size: $0, seed: seed) } ?? TaskBudget.full(pool)
+        var shortBudgets: [String: Int] = [:]
+        let budgets = try pools.map { pool -> TaskBudget in
+            guard let size = budgetPerTask else { return TaskBudget.full(pool) }
+            if size > pool.candidates.count, shortPools == .useWholePool {
+                shortBudgets[pool.task.id] = pool.candidates.count
+                return try TaskBudget.draw(from: pool, size: pool.candidates.count, seed: seed)
+            }
+            return try TaskBudget.draw(from: pool, size: size, seed: seed)
         }
         if let e = episode {
             try DataValidation.checkEpisode(taskCount: specs.count, tasksPerIteration: e.tasksPerIteration,
                                             supportSize: e.supportSize, querySize: e.querySize,
                                             smallestBudget: budgets.map(\.size).min() ?? 0)
         }
-        return DataPlan(setting: setting, pools: pools, budgets: budgets, budgetPerTask: budgetPerTask, seed: seed)
+        return DataPlan(setting: setting, pools: pools, budgets: budgets, budgetPerTask: budgetPerTask, seed: seed,
+                        shortBudgets: shortBudgets)
     }
 
     /// All held-out examples, task by task (the fixed evaluation set of `final_eval_loss`).

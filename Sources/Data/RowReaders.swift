@@ -58,9 +58,7 @@ public struct TableRow {
 public enum RowReader {
     /// Physical lines without their terminators; a trailing empty line is dropped.
     public static func lines(_ dir: DataDirectory, _ file: String) throws -> [String] {
-        var lines = try dir.text(file).split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
-        }
+        var lines = splitLines(try dir.text(file))
         if lines.last == "" { lines.removeLast() }
         return lines
     }
@@ -116,10 +114,19 @@ public enum RowReader {
         return rows
     }
 
+    /// Splits on LF at the scalar level: `String.split` on Character would treat a CRLF pair
+    /// as one grapheme and never split CRLF files. A trailing CR is dropped from each line.
+    static func splitLines(_ text: String) -> [String] {
+        text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars in
+            var line = String(String.UnicodeScalarView(scalars))
+            if line.hasSuffix("\r") || line.unicodeScalars.last == "\r" { line.unicodeScalars.removeLast() }
+            return line
+        }
+    }
+
     static func splitTSV(_ text: String) -> [(line: Int, fields: [String])] {
         var out: [(Int, [String])] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        for (i, line) in splitLines(text).enumerated() {
             if line.isEmpty { continue }
             out.append((i + 1, line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)))
         }

@@ -22,12 +22,12 @@ enum Mirror {
     /// The first JSON object of a JSONL file, read independently of the Data module.
     static func firstJSONLine(_ dir: DataDirectory, _ file: String) throws -> [String: Any] {
         let text = try String(contentsOf: dir.url(file), encoding: .utf8)
-        let line = String(text.split(separator: "\n").first!)
+        let line = text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n")[0]
         return try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
     }
 
     static func firstLine(_ dir: DataDirectory, _ file: String) throws -> String {
         let text = try String(contentsOf: dir.url(file), encoding: .utf8)
-        return String(text.split(separator: "\n").first!).trimmingCharacters(in: .whitespaces)
+        return text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n")[0].trimmingCharacters(in: .whitespaces)
     }
 }
