@@ -150,20 +150,24 @@ enum FlanSourceLoaders {
         var out: [TrainingExample] = []
         for page in pages {
             let relative = spec.sourceFiles[0] + "/" + page
-            let html = try dir.text(relative)
+            // Scanned as UTF-8 bytes: the pages are large and String searching is slow.
+            let html = ByteText(Array(try dir.contents(relative)))
             var row = 0
-            for paragraph in html.components(separatedBy: "<div class=\"para-wrap\">").dropFirst() {
-                guard let context = XMLText.all("pre", in: paragraph).first else {
+            let paragraphs = html.positions(of: "<div class=\"para-wrap\">") + [html.bytes.count]
+            for (start, end) in zip(paragraphs, paragraphs.dropFirst()) {
+                guard let context = html.between("<pre>", "</pre>", in: start..<end) else {
                     throw DataError.malformedRow(file: relative, line: 0, reason: "paragraph without <pre> context")
                 }
-                for qa in paragraph.components(separatedBy: "<div class=\"qa-wrap\"").dropFirst() {
+                let passage = XMLText.unescape(context)
+                let questions = html.positions(of: "<div class=\"qa-wrap\"", in: start..<end) + [end]
+                for (qStart, qEnd) in zip(questions, questions.dropFirst()) {
                     row += 1
-                    guard let question = XMLText.between("<strong class=\"question\">", "</strong>", in: qa) else {
+                    guard let question = html.between("<strong class=\"question\">", "</strong>", in: qStart..<qEnd) else {
                         throw DataError.malformedRow(file: relative, line: 0, reason: "question \(row) has no <strong class=\"question\">")
                     }
-                    let answer = XMLText.between("<span class=\"answer\">", "</span>", in: qa).map(XMLText.unescape) ?? "unanswerable"
+                    let answer = html.between("<span class=\"answer\">", "</span>", in: qStart..<qEnd).map(XMLText.unescape) ?? "unanswerable"
                     out.append(spec.example(file: relative, row: row,
-                                            input: "Passage: \(XMLText.unescape(context))\nQuestion: \(XMLText.unescape(question))",
+                                            input: "Passage: \(passage)\nQuestion: \(XMLText.unescape(question))",
                                             output: PromptText.clean(answer)))
                 }
             }
@@ -214,11 +218,6 @@ enum XMLText {
         return out
     }
 
-    static func between(_ open: String, _ close: String, in text: String) -> String? {
-        guard let a = text.range(of: open), let b = text[a.upperBound...].range(of: close) else { return nil }
-        return String(text[a.upperBound..<b.lowerBound])
-    }
-
     static func unescape(_ s: String) -> String {
         var t = s
         for (entity, char) in [("&quot;", "\""), ("&#39;", "'"), ("&apos;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")] {
@@ -229,5 +228,46 @@ enum XMLText {
 
     static func stripTags(_ s: String) -> String {
         s.replacingOccurrences(of: "<br>", with: " ").replacingOccurrences(of: "<[^>]+>", with: "", options: .regularExpression)
+    }
+}
+
+/// Substring search over UTF-8 bytes, for the large HTML pages.
+struct ByteText {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func first(_ pattern: String, in range: Range<Int>) -> Int? {
+        let p = Array(pattern.utf8)
+        guard !p.isEmpty, range.count >= p.count else { return nil }
+        var i = range.lowerBound
+        let last = range.upperBound - p.count
+        while i <= last {
+            if bytes[i] == p[0] {
+                var j = 1
+                while j < p.count && bytes[i + j] == p[j] { j += 1 }
+                if j == p.count { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    func positions(of pattern: String, in range: Range<Int>? = nil) -> [Int] {
+        let whole = range ?? 0..<bytes.count
+        var out: [Int] = []
+        var from = whole.lowerBound
+        while let i = first(pattern, in: from..<whole.upperBound) {
+            out.append(i)
+            from = i + 1
+        }
+        return out
+    }
+
+    /// The text between the first `open` in `range` and the next `close`.
+    func between(_ open: String, _ close: String, in range: Range<Int>) -> String? {
+        guard let a = first(open, in: range) else { return nil }
+        let start = a + open.utf8.count
+        guard let b = first(close, in: start..<range.upperBound) else { return nil }
+        return String(decoding: bytes[start..<b], as: UTF8.self)
     }
 }

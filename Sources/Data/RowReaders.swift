@@ -114,14 +114,22 @@ public enum RowReader {
         return rows
     }
 
-    /// Splits on LF at the scalar level: `String.split` on Character would treat a CRLF pair
-    /// as one grapheme and never split CRLF files. A trailing CR is dropped from each line.
+    /// Splits on LF bytes: `String.split` on Character would treat a CRLF pair as one
+    /// grapheme and never split CRLF files (and is slow). A trailing CR is dropped from each line.
     static func splitLines(_ text: String) -> [String] {
-        text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars in
-            var line = String(String.UnicodeScalarView(scalars))
-            if line.hasSuffix("\r") || line.unicodeScalars.last == "\r" { line.unicodeScalars.removeLast() }
-            return line
+        let bytes = Array(text.utf8)
+        var lines: [String] = []
+        var start = 0
+        func emit(_ end: Int) {
+            let stop = end > start && bytes[end - 1] == 13 ? end - 1 : end
+            lines.append(String(decoding: bytes[start..<stop], as: UTF8.self))
         }
+        for i in bytes.indices where bytes[i] == 10 {
+            emit(i)
+            start = i + 1
+        }
+        emit(bytes.count)
+        return lines
     }
 
     static func splitTSV(_ text: String) -> [(line: Int, fields: [String])] {

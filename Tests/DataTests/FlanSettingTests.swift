@@ -26,7 +26,9 @@ final class FlanSettingTests: XCTestCase {
         var report: [String] = []
         for task in setting.tasks {
             XCTAssertTrue(task.isAvailable(in: dir), "\(task.id): source files present")
+            let started = Date()
             let pool = try TaskPool.load(task, from: dir)
+            if ProcessInfo.processInfo.environment["DATA_TIMING"] != nil { print("time \(task.id) \(Date().timeIntervalSince(started))") }
             XCTAssertGreaterThan(pool.examples.count, 50, "\(task.id) pool")
             XCTAssertEqual(Set(pool.examples.map(\.id)).count, pool.examples.count, "\(task.id): ids unique")
             for e in pool.examples.prefix(3) {
@@ -58,5 +60,30 @@ final class FlanSettingTests: XCTestCase {
         }
         let english = try TaskRegistry.task("ml-en").loadPool(from: dir)
         XCTAssertEqual(english.count, 1190)
+    }
+}
+
+/// Table 3 counts for the Flanv2 and multilingual settings on the mirror.
+final class SettingStatisticsTests: XCTestCase {
+    func testFlanV2AndMultilingualCounts() throws {
+        let dir = try Mirror.directory()
+        let flan = try SettingStatistics.measure(try TaskRegistry.setting("flanv2-43"), directory: dir)
+        XCTAssertEqual(flan.paperTasks, 43)
+        XCTAssertEqual(flan.tasksPresent, 42)
+        XCTAssertEqual(flan.missingTasks, ["DROP"])
+        XCTAssertEqual(flan.budgetPerTask, 100)
+        XCTAssertEqual(flan.ourSamples, 4200, "100 × the 42 tasks present (the paper: 4,300 with DROP)")
+        XCTAssertEqual(flan.paperOurSamples, 4300)
+        XCTAssertEqual(flan.paperBaselineSamples, 325_783)
+        XCTAssertEqual(flan.poolSizes.filter { $0.value < 100 }.keys.sorted(), ["cb"], "only CB cannot fill a budget of 100")
+        XCTAssertEqual(flan.baselineSamples, flan.poolSizes.values.reduce(0, +))
+        print("flanv2-43: \(flan.tasksPresent) of \(flan.paperTasks) tasks, baseline samples \(flan.baselineSamples), ours \(flan.ourSamples)")
+
+        let multilingual = try SettingStatistics.measure(try TaskRegistry.setting("multilingual"), directory: dir)
+        XCTAssertEqual(multilingual.tasksPresent, 52)
+        XCTAssertEqual(multilingual.ourSamples, 2600, "Table 3: 50 × 52")
+        XCTAssertEqual(multilingual.baselineSamples, 51 * (1012 - 32) + (1190 - 32))
+        let plan = try DataPlan.build(setting: "multilingual", directory: dir, budgetPerTask: 50, seed: 3, episode: (2, 8, 8))
+        XCTAssertEqual(plan.trainingExamples.count, 2600)
     }
 }
