@@ -73,3 +73,23 @@ public struct DataPlan: Sendable {
         Dictionary(uniqueKeysWithValues: budgets.map { ($0.taskID, $0.exampleIDs) })
     }
 }
+
+extension DataPlan {
+    /// The data side of a run record: what was trained on and every substitution behind it,
+    /// so a result can never be mistaken for one on the paper's exact data.
+    public func record(promptFormat: PromptFormat? = nil) -> [String: String] {
+        var r: [String: String] = [
+            "setting": setting.id,
+            "coverage": setting.coverage,
+            "tasks": pools.map(\.task.id).joined(separator: ","),
+            "budget_per_task": budgetPerTask.map(String.init) ?? "full",
+            "seed": String(seed),
+            "held_out_per_task": pools.map { "\($0.task.id)=\($0.heldOut.count)" }.joined(separator: ","),
+            "notes": setting.notes.joined(separator: " | "),
+        ]
+        if !setting.substitutions.isEmpty { r["substitutions"] = setting.substitutions.joined(separator: " | ") }
+        if !shortBudgets.isEmpty { r["short_budgets"] = shortBudgets.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }
+        if let promptFormat { r["prompt_format"] = promptFormat.name }
+        return r
+    }
+}

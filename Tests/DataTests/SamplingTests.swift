@@ -132,5 +132,10 @@ final class SamplingTests: XCTestCase {
         let lenient = try DataPlan.build(setting: "flanv2-43", tasks: ["cb", "copa"], directory: dir, budgetPerTask: 100, seed: 1, shortPools: .useWholePool)
         XCTAssertEqual(lenient.shortBudgets, ["cb": 90])
         XCTAssertEqual(lenient.budgets.map(\.size), [90, 100])
+        let record = lenient.record(promptFormat: .alpaca)
+        XCTAssertEqual(record["short_budgets"], "cb=90")
+        XCTAssertEqual(record["prompt_format"], "alpaca")
+        XCTAssertTrue(record["coverage"]!.contains("42 of 43"))
+        XCTAssertTrue(record["notes"]!.contains("DROP"))
     }
 }
