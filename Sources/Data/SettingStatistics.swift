@@ -42,3 +42,16 @@ public struct SettingStatistics: Sendable, Equatable {
         budgetPerTask * setting.paperTaskCount
     }
 }
+
+extension SettingStatistics {
+    /// Table 3 for every setting (loads every pool of the mirror).
+    public static func measureAll(directory: DataDirectory) throws -> [SettingStatistics] {
+        try TaskRegistry.settings.map { try measure($0, directory: directory) }
+    }
+
+    /// One Table 3 line: measured figures with the paper's in parentheses.
+    public var tableLine: String {
+        "\(setting): tasks \(tasksPresent) (paper \(paperTasks)), baselines \(baselineSamples) (paper \(paperBaselineSamples)), ours \(ourSamples) (paper \(paperOurSamples))"
+            + (missingTasks.isEmpty ? "" : "; missing \(missingTasks.joined(separator: ", "))")
+    }
+}
