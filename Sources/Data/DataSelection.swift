@@ -1,0 +1,65 @@
+import Foundation
+
+/// Table 13 / appendix A.4: pick the top-k (50) examples of each task by relevance to a target
+/// benchmark, then train plain LoRA on them. The caller supplies the benchmark texts (e.g. the
+/// BBH inputs), so this module does not depend on Evaluation.
+public enum SelectionMethod: String, Sendable, CaseIterable, Codable {
+    case bm25
+    case dsir
+}
+
+public struct SelectionResult: Sendable, Codable, Equatable {
+    public let method: SelectionMethod
+    public let taskID: String
+    /// Selected example ids, best first (recorded with the run).
+    public let selectedIDs: [String]
+    /// Their scores, aligned with `selectedIDs`.
+    public let scores: [Double]
+}
+
+public enum DataSelection {
+    public static let defaultCount = 50
+
+    /// The `count` best candidates of one task for the target texts.
+    public static func select(_ method: SelectionMethod, candidates: [TrainingExample], targetTexts: [String],
+                              count: Int = defaultCount) throws -> (result: SelectionResult, examples: [TrainingExample]) {
+        guard let task = candidates.first?.task else { throw DataError.invalidParameter("no candidates to select from") }
+        guard !targetTexts.isEmpty else { throw DataError.invalidParameter("no target texts to select for") }
+        guard count > 0, count <= candidates.count else {
+            throw DataError.budgetLargerThanPool(task: task, budget: count, available: candidates.count)
+        }
+        let documents = candidates.map(SelectionText.document)
+        let scores: [Double]
+        switch method {
+        case .bm25: scores = BM25Scorer(documents: documents).scores(queries: targetTexts)
+        case .dsir:
+            let scorer = DSIRScorer(targetTexts: targetTexts, rawTexts: documents)
+            scores = documents.map(scorer.importanceWeight)
+        }
+        let top = SelectionText.topIndices(scores, count: count)
+        let result = SelectionResult(method: method, taskID: task, selectedIDs: top.map { candidates[$0].id }, scores: top.map { scores[$0] })
+        return (result, top.map { candidates[$0] })
+    }
+
+    /// The selection as a task budget (held-out rows are never candidates).
+    public static func budget(_ method: SelectionMethod, pool: TaskPool, targetTexts: [String],
+                              count: Int = defaultCount) throws -> (budget: TaskBudget, result: SelectionResult) {
+        let (result, examples) = try select(method, candidates: pool.candidates, targetTexts: targetTexts, count: count)
+        return (TaskBudget(taskID: pool.task.id, seed: 0, exampleIDs: result.selectedIDs, examples: examples), result)
+    }
+}
+
+extension DataPlan {
+    /// A plan whose per-task budgets are the top-`count` examples chosen by `method` for the
+    /// target texts (Table 13), instead of a random draw.
+    public static func buildSelected(setting settingID: String, tasks taskIDs: [String]? = nil, directory: DataDirectory,
+                                     method: SelectionMethod, targetTexts: [String], count: Int = DataSelection.defaultCount,
+                                     heldOutCount: Int = TaskPool.defaultHeldOutCount) throws -> (plan: DataPlan, selections: [SelectionResult]) {
+        let setting = try TaskRegistry.setting(settingID)
+        let specs = try taskIDs.map { try $0.map(setting.task) } ?? setting.tasks
+        let pools = try specs.map { try TaskPool.load($0, from: directory, heldOutCount: heldOutCount) }
+        let picks = try pools.map { try DataSelection.budget(method, pool: $0, targetTexts: targetTexts, count: count) }
+        let plan = DataPlan(setting: setting, pools: pools, budgets: picks.map(\.budget), budgetPerTask: count, seed: 0)
+        return (plan, picks.map(\.result))
+    }
+}

@@ -1,1 +1,0 @@
-// Data module: see Package.swift for its place in the architecture.
