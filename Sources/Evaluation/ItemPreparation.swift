@@ -19,9 +19,8 @@ public enum ItemPreparation {
         var skipped: [SkippedRow] = []
         var cache = SharedFileCache()
         for source in selected {
-            var subsetItems = try build(def, source, shots: shots, data: options.dataDirectory, skipped: &skipped, cache: &cache)
-            if let limit = options.limit { subsetItems = Array(subsetItems.prefix(limit)) }
-            items[source.name] = subsetItems
+            items[source.name] = try build(def, source, shots: shots, limit: options.limit ?? Int.max,
+                                           data: options.dataDirectory, skipped: &skipped, cache: &cache)
         }
         return PreparedBenchmark(subsets: selected.map(\.name), items: items, shots: shots, skippedRows: skipped)
     }
@@ -42,7 +41,9 @@ public enum ItemPreparation {
         return Array(pool.prefix(k))
     }
 
-    static func build(_ def: BenchmarkDefinition, _ source: SubsetSource, shots: Int, data: DataDirectory,
+    /// The subset's items; `limit` keeps the first N scored rows in file order (lm-eval `--limit`),
+    /// applied before prompt construction so quick profiles stay quick.
+    static func build(_ def: BenchmarkDefinition, _ source: SubsetSource, shots: Int, limit: Int, data: DataDirectory,
                       skipped: inout [SkippedRow], cache: inout SharedFileCache) throws -> [PreparedItem] {
         let name = source.name
         let delimiter = def.targetDelimiter
@@ -51,7 +52,7 @@ public enum ItemPreparation {
             guard let fewShotPath = source.fewShotPath else { throw EvaluationError.invalidOption("\(def.name)/\(name): no few-shot file") }
             let pool = shots > 0 ? try MMLULoader.load(fewShotPath, in: data) : []
             let shotRows = try firstShots(pool, shots, def, name, fewShotPath)
-            return try MMLULoader.load(source.path, in: data).map {
+            return try MMLULoader.load(source.path, in: data).prefix(limit).map {
                 MMLUPrompt.item(subject: name, shots: shotRows, row: $0, targetDelimiter: delimiter, fewshotDelimiter: def.fewshotDelimiter)
             }
 
@@ -59,7 +60,7 @@ public enum ItemPreparation {
             guard let promptPath = source.fewShotPath else { throw EvaluationError.invalidOption("\(def.name)/\(name): no cot-prompt file") }
             let prompt = try BBHLoader.loadPrompt(promptPath, in: data)
             _ = try firstShots(prompt.exemplars, shots, def, name, promptPath)
-            return try BBHLoader.loadTask(source.path, in: data).map { ex in
+            return try BBHLoader.loadTask(source.path, in: data).prefix(limit).map { ex in
                 let text = def.template == .bbhCoT
                     ? BBHPrompt.chainOfThought(prompt: prompt, shots: shots, input: ex.input)
                     : BBHPrompt.direct(prompt: prompt, shots: shots, input: ex.input)
@@ -73,7 +74,7 @@ public enum ItemPreparation {
                                                    available: max(0, examples.count - 1), source: "\(source.path) (one item must remain to score)")
             }
             let shotRows = Array(examples.prefix(shots))
-            return examples.dropFirst(shots).map { ex in
+            return examples.dropFirst(shots).prefix(limit).map { ex in
                 PreparedItem(promptId: "\(name)/\(ex.index)", subset: name,
                              task: .generation(prompt: BBHPrompt.instructEval(shots: shotRows, input: ex.input), target: ex.target))
             }
@@ -82,15 +83,15 @@ public enum ItemPreparation {
             guard let connectors = MultilingualDefinitions.xcopaConnectors[name] else {
                 throw EvaluationError.unknownSubset(benchmark: def.name, subset: name, valid: MultilingualDefinitions.xcopaLanguages)
             }
-            return try XCOPALoader.load(source.path, in: data).map { XCOPAPrompt.item(language: name, row: $0, connectors: connectors, targetDelimiter: delimiter) }
+            return try XCOPALoader.load(source.path, in: data).prefix(limit).map { XCOPAPrompt.item(language: name, row: $0, connectors: connectors, targetDelimiter: delimiter) }
 
         case .xstorycloze:
-            return try StoryClozeLoader.load(source.path, in: data).map { StoryClozePrompt.item(language: name, row: $0, targetDelimiter: delimiter) }
+            return try StoryClozeLoader.load(source.path, in: data).prefix(limit).map { StoryClozePrompt.item(language: name, row: $0, targetDelimiter: delimiter) }
 
         case .winogradPartial:
             if cache.winograd[source.path] == nil { cache.winograd[source.path] = try XWinogradLoader.loadAll(source.path, in: data) }
             return try cache.winograd[source.path]!.filter { $0.language == (source.rowFilter ?? name) }
-                .map { try WinogradPrompt.item(language: name, row: $0.row, targetDelimiter: delimiter) }
+                .prefix(limit).map { try WinogradPrompt.item(language: name, row: $0.row, targetDelimiter: delimiter) }
 
         case .questionAnswer:
             // One parse of the shared 13.5k-row file serves all 16 languages.
@@ -98,7 +99,7 @@ public enum ItemPreparation {
             let all = cache.exams[source.path]!
             let language = source.rowFilter ?? name
             skipped += all.skipped.filter { $0.group == language }
-            return all.rows.filter { $0.language == language }.map { EXAMSPrompt.item(language: name, row: $0, targetDelimiter: delimiter) }
+            return all.rows.filter { $0.language == language }.prefix(limit).map { EXAMSPrompt.item(language: name, row: $0, targetDelimiter: delimiter) }
         }
     }
 }

@@ -2,3 +2,17 @@
 // lm-evaluation-harness prompt construction (Prompts/), scoring and aggregation (Scoring/),
 // reports, per-sample records and progress (Reporting/), and the `Evaluator` that ties them
 // to an `EvaluationBackend` (Backend/) — the neural scoring engine lives outside this module.
+//
+// Wiring (CLI `metalora eval`):
+//   let def = try BenchmarkRegistry.definition(name: benchmark, variant: variant)   // variant: BBH only
+//   let options = EvaluationOptions(dataDirectory: try DataDirectory.resolve(explicit: dataDir),
+//                                   subsets: subsets, shots: shots, limit: limit,
+//                                   progress: StderrProgressPrinter(label: benchmark))
+//   let report = try Evaluator.run(def, backend: engineBackend, options: options)
+//   try SampleRecordWriter.write(report.samples, to: samplesURL)
+//   print(json ? String(decoding: try report.jsonData(), as: UTF8.self) : ReportTable.render(report))
+//
+// A backend implements `EvaluationBackend`: for each `LoglikelihoodRequest` it applies
+// `EncodePair.tokenize` (lm-eval 0.4 `_encode_pair`), feeds contextIds + continuationIds and sums the
+// continuation log-probs; `RequestGrouping.consecutiveByContext` finds the choices that share a
+// context. Generation is greedy and cut at the first stop sequence.

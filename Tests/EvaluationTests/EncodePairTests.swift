@@ -68,3 +68,15 @@ final class EncodePairTests: XCTestCase {
         XCTAssertEqual(PythonString.dropLast(""), "")
     }
 }
+
+final class RequestGroupingTests: XCTestCase {
+    func testConsecutiveRequestsWithTheSameContextFormOneGroup() {
+        let reqs = [LoglikelihoodRequest(context: "Q1 ", continuation: "A"), LoglikelihoodRequest(context: "Q1 ", continuation: "B"),
+                    LoglikelihoodRequest(context: "Q2", continuation: " A"), LoglikelihoodRequest(context: "Q1", continuation: " C")]
+        let groups = RequestGrouping.consecutiveByContext(reqs)
+        XCTAssertEqual(groups.map(\.context), ["Q1", "Q2", "Q1"])
+        XCTAssertEqual(groups[0].continuations, [" A", " B"])
+        XCTAssertEqual(groups[0].indices, [0, 1])
+        XCTAssertEqual(groups[2].indices, [3])
+    }
+}

@@ -83,6 +83,7 @@ public enum BBHDefinitions {
             aggregation: AggregationSpec(primary: .macro,
                 rationale: "exact_match = mean over tasks (instruct-eval prints the average of task scores); exact_match_micro = mean over items"),
             knownGaps: [],
-            notes: ["instruct-eval: max_output_length 32, no stop strings, correct when pred.strip().startswith(target); its shot-dropping for prompts over 2048 tokens is not reproduced (backends must fit the prompt)"])
+            notes: ["instruct-eval: max_output_length 32, no stop strings, correct when pred.strip().startswith(target); its shot-dropping for prompts over 2048 tokens is not reproduced (backends must fit the prompt)",
+                    "instruct-eval reads the HF copy lukaemon/bbh; its item order is assumed to be the official task files' order, which the mirror holds"])
     }
 }
