@@ -10,6 +10,10 @@ public struct RunSummary: Equatable {
     public var busy = 0
     public var recoveredCrashed = 0
     public var failures: [String] = []
+    public init(ran: Int = 0, skipped: Int = 0, failed: Int = 0, busy: Int = 0, recoveredCrashed: Int = 0, failures: [String] = []) {
+        self.ran = ran; self.skipped = skipped; self.failed = failed; self.busy = busy
+        self.recoveredCrashed = recoveredCrashed; self.failures = failures
+    }
 }
 
 public final class Runner {
