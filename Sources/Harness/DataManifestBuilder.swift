@@ -13,8 +13,10 @@ public enum DataManifestBuilder {
         /// Repository path prefix for direct URLs, applied to files ending in one of `rawSuffixes`.
         let rawPrefix: String?
         let rawSuffixes: [String]
-        init(_ prefix: String, _ key: String, raw: String? = nil, _ suffixes: [String] = []) {
-            self.prefix = prefix; provenanceKey = key; rawPrefix = raw; rawSuffixes = suffixes
+        /// Used when the provenance entry has no License line but states the license elsewhere.
+        let license: String?
+        init(_ prefix: String, _ key: String, raw: String? = nil, _ suffixes: [String] = [], license: String? = nil) {
+            self.prefix = prefix; provenanceKey = key; rawPrefix = raw; rawSuffixes = suffixes; self.license = license
         }
     }
 
@@ -26,7 +28,7 @@ public enum DataManifestBuilder {
         Rule("xcopa/", "→ `xcopa/`", raw: "data/", [".jsonl"]),
         Rule("xstorycloze/", "`xstorycloze_opencompass/`", raw: "opencompass/data/xstory_cloze/", [".jsonl"]),
         Rule("xwinograd/zh-cluewsc2020/", "`xwinograd_zh_source_cluewsc2020/`"),
-        Rule("xwinograd/", "→ `xwinograd/`", raw: "", ["dataset.tsv", "dataset.selected.tsv"]),
+        Rule("xwinograd/", "→ `xwinograd/`", raw: "", ["dataset.tsv", "dataset.selected.tsv"], license: "Apache-2.0 (the repository's LICENSE)"),
         Rule("exams/", "→ `exams/`"),
         Rule("gsm8k/", "→ `gsm8k/`", raw: "grade_school_math/data/", [".jsonl"]),
         Rule("qqp/", "`glue_kshot_powerfulpromptft/`"),
@@ -34,10 +36,10 @@ public enum DataManifestBuilder {
         Rule("siqa/", "→ `siqa/`"),
         Rule("piqa/", "→ `piqa/`", raw: "piqa/data/", [".jsonl", ".lst"]),
         Rule("winogrande/", "`winogrande_official_opencompass/`"),
-        Rule("flan/commongen/", "→ `commongen/`"),
+        Rule("flan/commongen/", "→ `commongen/`", license: "MIT (the repository's LICENSE at that commit)"),
         Rule("flan/wmt/", "`wmt_newstest_opusmt/`"),
         Rule("flan/glue-kshot/", "`glue_kshot_powerfulpromptft/`"),
-        Rule("flan/crossfit-kshot/", "`metaicl_crossfit_kshot/`"),
+        Rule("flan/crossfit-kshot/", "`metaicl_crossfit_kshot/`", license: "CC BY-NC 4.0 (the repository's LICENSE)"),
         Rule("flan/superglue/", "`superglue_fewglue32dev/`"),
         Rule("flan/squad-v1-xquad-en/", "`squad_v1_xquad_en/`", raw: "", ["xquad.en.json"]),
         Rule("flan/squad-v2-explorer-html/", "`squad_v2_explorer_html/`"),
@@ -79,7 +81,7 @@ public enum DataManifestBuilder {
                 if l.hasPrefix("### ") || l.hasPrefix("## ") || l.hasPrefix("**13") || l == "---" { break }
                 section.append(l)
             }
-            let sourceLine = section.first { $0.contains("**Source") } ?? section.joined(separator: " ")
+            let sourceLine = section.first { $0.contains("**Source") } ?? section.first { $0.contains("Source:") } ?? section.joined(separator: " ")
             let licLine = section.first { $0.contains("**License:**") || $0.contains("**Licence:**") || $0.hasPrefix("  - Licence:") }
             let lic = licLine.map { $0.replacingOccurrences(of: #"^.*Licen[cs]e:(\*\*)?\s*"#, with: "", options: .regularExpression) }
             return Source(repository: firstMatch(#"`([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)`"#, sourceLine),
@@ -119,7 +121,8 @@ public enum DataManifestBuilder {
                 guard let src = source(for: rule.provenanceKey, in: docs) else {
                     throw SpecError(file: provDir.path, line: 0, field: rule.prefix, message: "no provenance entry containing \(rule.provenanceKey)")
                 }
-                entry.repository = src.repository; entry.commit = src.commit; entry.license = src.license; entry.provenance = src.section
+                entry.repository = src.repository; entry.commit = src.commit; entry.provenance = src.section
+                entry.license = src.license == "not stated in the provenance" ? (rule.license ?? src.license) : src.license
                 if let repo = src.repository, let commit = src.commit {
                     entry.sourceTree = "https://github.com/\(repo)/tree/\(commit)"
                     let rest = String(path.dropFirst(rule.prefix.count))
@@ -130,6 +133,15 @@ public enum DataManifestBuilder {
                 }
             }
             files.append(entry)
+        }
+        // "same `repo` @ b5efbf5…" abbreviations: use the full commit recorded for that repository.
+        var full: [String: [String]] = [:]
+        for f in files { if let r = f.repository, let c = f.commit, c.count == 40 { full[r, default: []].append(c) } }
+        for i in files.indices {
+            guard let r = files[i].repository, let c = files[i].commit, c.count < 40,
+                  let match = Set(full[r] ?? []).first(where: { $0.hasPrefix(c) }) else { continue }
+            files[i].commit = match
+            files[i].sourceTree = "https://github.com/\(r)/tree/\(match)"
         }
         return DataManifest(description: "Files metalora reads from the data mirror (../shared/data): path relative to the data folder, sha256, size in bytes, source repository at a pinned commit and license, from the mirror's SHA256SUMS and provenance/*.md. `source_url` is set only where the file is a byte-identical copy of one repository file; otherwise fetch from a mirror (metalora data fetch --from URL-or-folder).",
                             files: files)

@@ -8,6 +8,7 @@ public struct SweepSummary: Equatable {
     public var alreadyDone = 0
     public var succeeded = 0
     public var failed: [String] = []
+    public init() {}
 }
 
 public enum LocalSweep {
@@ -112,6 +113,7 @@ public struct MergeSummary: Equatable {
     public var shards = 0
     public var copied = 0
     public var alreadyPresent = 0
+    public init(shards: Int = 0, copied: Int = 0, alreadyPresent: Int = 0) { self.shards = shards; self.copied = copied; self.alreadyPresent = alreadyPresent }
 }
 
 public enum ShardMerge {

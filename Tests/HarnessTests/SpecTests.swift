@@ -98,7 +98,7 @@ final class SpecTests: XCTestCase {
     let good = TestEnv.sweepSpec(seeds: "[0]")
 
     func testUnknownKeyNamesFileLineAndField() throws {
-        let bad = good.replacingOccurrences(of: "            budgets: [50]\n", with: "            budgets: [50]\n            budgetz: 3\n")
+        let bad = good.replacingOccurrences(of: "    budgets: [50]\n", with: "    budgets: [50]\n    budgetz: 3\n")
         let e = try XCTUnwrap(parseError(bad))
         XCTAssertEqual(e.file, "bad.yaml")
         XCTAssertEqual(e.line, 12)
