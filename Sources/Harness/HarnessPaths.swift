@@ -18,6 +18,11 @@ public struct HarnessPaths: Sendable {
     public var dataManifest: URL { root.appendingPathComponent("data-manifest.json") }
     public var data: URL { root.appendingPathComponent("data") }
 
+    /// A path as given on the command line: absolute, or relative to the package root.
+    public func resolve(_ path: String) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
+    }
+
     public func spec(_ name: String) -> URL { experiments.appendingPathComponent("\(name).yaml") }
     public func layout(_ name: String) -> URL { paperTables.appendingPathComponent("\(name).yaml") }
 

@@ -95,7 +95,8 @@ public enum Planner {
                         }
                         for rate in Profile.scalableRates {
                             if let f = profile.rateScale[rate], let v = hyper[rate]?.doubleValue {
-                                let scaled = v * f
+                                // Rounded to 12 significant digits so 2e-06 × 100 reads (and hashes) as 0.0002.
+                                let scaled = Double(String(format: "%.12g", v * f)) ?? v * f
                                 hyper[rate] = .double(scaled)
                                 overrides.append("\(rate) \(JSONValue.double(v).canonical) → \(JSONValue.double(scaled).canonical) (×\(JSONValue.double(f).canonical))")
                             }

@@ -72,8 +72,8 @@ public struct RunCellArguments: Equatable, Sendable {
 public enum RunCellCommand {
     /// Resolves the one cell the arguments name (index and hash must agree when both are given).
     public static func resolve(_ a: RunCellArguments, paths: HarnessPaths) throws -> (ResolvedCell, Profile) {
-        let spec = try ExperimentSpec.load(URL(fileURLWithPath: a.spec, relativeTo: paths.root))
-        let profile = try Profile.named(a.profile, in: a.profiles.map { URL(fileURLWithPath: $0, relativeTo: paths.root) } ?? paths.profiles)
+        let spec = try ExperimentSpec.load(paths.resolve(a.spec))
+        let profile = try Profile.named(a.profile, in: a.profiles.map(paths.resolve) ?? paths.profiles)
         let cells = try Planner.plan(spec, profile: profile, model: a.model)
         var cell: ResolvedCell?
         if let i = a.cellIndex {
@@ -95,11 +95,11 @@ public enum RunCellCommand {
     public static func run(_ a: RunCellArguments, paths: HarnessPaths, executor: CellExecutor, codeVersion: String,
                            log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
         let (cell, profile) = try resolve(a, paths: paths)
-        let store = try ResultsStore(path: URL(fileURLWithPath: a.db, relativeTo: paths.root).path)
+        let store = try ResultsStore(path: paths.resolve(a.db).path)
         let env = ProcessInfo.processInfo.environment["METALORA_THREADS"].flatMap(Int.init)
         let threads = a.threads ?? env ?? profile.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let runner = Runner(store: store, executor: executor,
-                            checkpointRoot: a.checkpoints.map { URL(fileURLWithPath: $0, relativeTo: paths.root) } ?? paths.checkpoints,
+                            checkpointRoot: a.checkpoints.map(paths.resolve) ?? paths.checkpoints,
                             codeVersion: codeVersion, threads: threads, log: log)
         return try runner.run([cell])
     }
