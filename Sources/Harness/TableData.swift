@@ -29,6 +29,8 @@ public struct TableData: Sendable {
     public let runs: [RunRecord]
     public let overrides: [String]
     public let plannedCells: Int
+    /// The setting's data caveat (substitutes, pools), stated in the caption.
+    public let settingNote: String
 
     /// Resolves the layout's spec on the profile and reads every cell's runs from the store.
     public static func build(layout: TableLayout, spec: ExperimentSpec, profile: Profile, model: String?,
@@ -101,7 +103,8 @@ public struct TableData: Sendable {
         var uniqueRuns: [RunRecord] = []
         for r in used where !uniqueRuns.contains(where: { $0.id == r.id }) { uniqueRuns.append(r) }
         return TableData(layout: layout, profile: profile.name, model: model ?? profile.model ?? "?", cells: grid, runs: uniqueRuns,
-                         overrides: Array(Set(planned.flatMap(\.overrides))).sorted(), plannedCells: planned.count)
+                         overrides: Array(Set(planned.flatMap(\.overrides))).sorted(), plannedCells: planned.count,
+                         settingNote: Registry.setting(spec.setting)?.note ?? "")
     }
 
     var isCounterTable: Bool { layout.rows.contains { $0.selector.counter != nil } }
@@ -119,6 +122,7 @@ public struct TableData: Sendable {
         measured += "; \(runs.count) of \(plannedCells) planned runs are in the store"
         parts.append(measured + ".")
         if !overrides.isEmpty { parts.append("Profile overrides: " + overrides.joined(separator: "; ") + ".") }
+        if !settingNote.isEmpty { parts.append("Data: \(settingNote).") }
         parts.append("Paper values (\(layout.reportedModel ?? "as reported")) from reported-numbers.yaml; — marks a missing value, never filled; several seeds give mean ± sd.")
         return parts.joined(separator: " ")
     }
