@@ -20,7 +20,9 @@ final class ChildProcessEntry: XCTestCase {
             let exec = FakeExecutor()
             for c in cells {
                 guard case .claimed(let id, _) = try store.claim(c, codeVersion: "test", modelSHA256: nil) else { continue }
-                let out = try exec.execute(c, checkpointDir: FileManager.default.temporaryDirectory, threads: 1) { _ in }
+                let dir = URL(fileURLWithPath: store.path).deletingLastPathComponent().appendingPathComponent("checkpoints-\(first)")
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                let out = try exec.execute(c, checkpointDir: dir, threads: 1) { _ in }
                 try store.finish(runID: id, outcome: out, wallSeconds: 0.01)
             }
         case "runner":

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import Harness
 
-final class CommandsTests: XCTestCase {
+final class CommandsTests: HarnessTestCase {
     func testPlanPrintsCellsCostAndOverrides() throws {
         let out = try HarnessCommands.plan(spec: "experiments/table8.yaml", profile: "smoke", paths: TestEnv.repoPaths)
         XCTAssertTrue(out.hasPrefix("table8 → table8 (five-task) on profile smoke"), out)

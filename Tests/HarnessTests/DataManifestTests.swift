@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import Harness
 
-final class DataManifestTests: XCTestCase {
+final class DataManifestTests: HarnessTestCase {
     var mirror: URL { TestEnv.sharedData }
 
     func requireMirror() throws {

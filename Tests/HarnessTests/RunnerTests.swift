@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import Harness
 
-final class RunnerTests: XCTestCase {
+final class RunnerTests: HarnessTestCase {
     func testSkipsDoneCellsAndRecordsEverything() throws {
         let paths = try TestEnv.sandbox()
         let store = try ResultsStore(path: paths.store.path)

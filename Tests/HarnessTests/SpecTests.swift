@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import Harness
 
-final class SpecTests: XCTestCase {
+final class SpecTests: HarnessTestCase {
     let paths = TestEnv.repoPaths
 
     func testEveryShippedSpecParsesAndPlansOnEveryProfile() throws {

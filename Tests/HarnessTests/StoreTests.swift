@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import Harness
 
-final class StoreTests: XCTestCase {
+final class StoreTests: HarnessTestCase {
     func sqlite3(_ db: String, _ sql: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")

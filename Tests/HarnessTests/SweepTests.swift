@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import Harness
 
-final class SweepTests: XCTestCase {
+final class SweepTests: HarnessTestCase {
     func testRunCellArgumentsRoundTrip() throws {
         let a = RunCellArguments(spec: "experiments/table8.yaml", profile: "quick", model: "m.gguf", cellIndex: 3, cellHash: "abc", db: "results/shards/3.sqlite", threads: 2)
         XCTAssertEqual(a.argv, ["run-cell", "experiments/table8.yaml", "--profile", "quick", "--model", "m.gguf", "--cell-index", "3", "--cell-hash", "abc", "--db", "results/shards/3.sqlite", "--threads", "2"])

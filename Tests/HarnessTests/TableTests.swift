@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import Harness
 
-final class TableTests: XCTestCase {
+final class TableTests: HarnessTestCase {
     /// A profile keeping three seeds, so cells have mean ± sd.
     static let seedsProfile = """
         profiles:

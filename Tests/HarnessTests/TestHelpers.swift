@@ -10,10 +10,14 @@ enum TestEnv {
     static var repoPaths: HarnessPaths { HarnessPaths(root: packageRoot) }
     static var sharedData: URL { packageRoot.appendingPathComponent("../shared/data").standardizedFileURL }
 
+    /// Folders made by this test process; HarnessTestCase removes them after each test.
+    nonisolated(unsafe) static var created: [URL] = []
+
     static func tempDir(_ name: String = #function) throws -> URL {
         let safe = name.filter { $0.isLetter || $0.isNumber }
         let u = FileManager.default.temporaryDirectory.appendingPathComponent("metalora-harness-\(safe)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        created.append(u)
         return u
     }
 
@@ -111,6 +115,15 @@ enum TestEnv {
         let end = Date().addingTimeInterval(timeout)
         while Date() < end { if try condition() { return true }; Thread.sleep(forTimeInterval: 0.05) }
         return try condition()
+    }
+}
+
+/// Removes the test's temporary folders.
+class HarnessTestCase: XCTestCase {
+    override func tearDown() {
+        for u in TestEnv.created { try? FileManager.default.removeItem(at: u) }
+        TestEnv.created.removeAll()
+        super.tearDown()
     }
 }
 
