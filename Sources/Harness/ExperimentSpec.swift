@@ -52,6 +52,8 @@ public struct ExperimentSpec: Sendable {
     public let methods: [MethodEntry]
     public let benchmarks: [BenchmarkSpec]
     public let seeds: [Int]
+    /// Training tasks; nil = all of the setting's tasks (Registry.settings).
+    public let tasks: [String]?
 
     public static func load(_ url: URL) throws -> ExperimentSpec {
         try parse(YAMLField.document(at: url))
@@ -65,8 +67,14 @@ public struct ExperimentSpec: Sendable {
                                 "table10", "table11", "table12", "table13", "figure2"]
 
     static func parse(_ doc: YAMLField) throws -> ExperimentSpec {
-        let top = try doc.mapping(required: ["name", "table", "setting", "methods", "benchmarks", "seeds"], optional: ["description"])
+        let top = try doc.mapping(required: ["name", "table", "setting", "methods", "benchmarks", "seeds"], optional: ["description", "tasks"])
         let setting = try top["setting"]!.oneOf(Registry.settingNames, what: "setting")
+        var tasks: [String]? = nil
+        if let t = top["tasks"] {
+            let valid = Registry.setting(setting)!.tasks
+            tasks = try t.sequence().map { f in valid.isEmpty ? try f.string() : try f.oneOf(valid, what: "task") }
+            if tasks!.isEmpty { throw t.error("an empty task list; leave the key out to use all of the setting's tasks") }
+        }
         let table = try top["table"]!.oneOf(tables, what: "table")
         let benchmarks = try top["benchmarks"]!.sequence().map(parseBenchmark)
         if benchmarks.isEmpty { throw top["benchmarks"]!.error("at least one benchmark is required") }
@@ -80,7 +88,7 @@ public struct ExperimentSpec: Sendable {
         }
         return ExperimentSpec(file: doc.file, name: try top["name"]!.string(), table: table, setting: setting,
                               description: try top["description"]?.string() ?? "",
-                              methods: methods, benchmarks: benchmarks, seeds: seeds)
+                              methods: methods, benchmarks: benchmarks, seeds: seeds, tasks: tasks)
     }
 
     static func parseBenchmark(_ f: YAMLField) throws -> BenchmarkSpec {

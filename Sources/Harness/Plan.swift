@@ -22,6 +22,8 @@ public struct ResolvedCell: Sendable {
     /// Examples per task actually used (after the profile's cap); nil = the whole pool.
     public let examplesPerTask: Int?
     public let selection: String
+    /// Training tasks (the spec's, else the setting's; empty = the setting defines them, e.g. 52 languages).
+    public let tasks: [String]
     public let gridLabel: String?
     public let seed: Int
     public let profile: String
@@ -43,6 +45,7 @@ public struct ResolvedCell: Sendable {
             "method": .string(method), "setting": .string(setting), "budget": .string(budget.description),
             "selection": .string(selection), "seed": .int(seed), "model": .string(model),
             "hyper": .object(hyper), "benchmarks": .array(benchmarks.map(\.json)),
+            "tasks": .array(tasks.map(JSONValue.string)),
         ]
         o["examples_per_task"] = examplesPerTask.map(JSONValue.int) ?? .null
         o["eval_limit"] = evalLimit.map(JSONValue.int) ?? .null
@@ -74,6 +77,8 @@ public enum Planner {
     public static func plan(_ spec: ExperimentSpec, profile: Profile, model: String? = nil) throws -> [ResolvedCell] {
         guard let modelPath = model ?? profile.model else { throw PlanError.modelRequired(profile: profile.name) }
         let setting = Registry.setting(spec.setting)!
+        let tasks = spec.tasks ?? setting.tasks
+        let taskCount = spec.tasks?.count ?? setting.taskCount
         var seeds = spec.seeds
         if let m = profile.maxSeeds, seeds.count > m { seeds = Array(seeds.prefix(m)) }
         var cells: [ResolvedCell] = []
@@ -113,11 +118,11 @@ public enum Planner {
                         var seqLen: Int? = profile.maxSeqLen
                         if let s = hyper["max_seq_len"]?.intValue { seqLen = min(s, seqLen ?? s) }
                         if profile.evalLimit != nil { overrides.append("eval ≤ \(profile.evalLimit!) examples per subset") }
-                        let cost = estimateCost(schema: schema, hyper: hyper, setting: setting, perTask: perTask,
+                        let cost = estimateCost(schema: schema, hyper: hyper, setting: setting, taskCount: taskCount, perTask: perTask,
                                                 budget: budget, seqLen: seqLen, evalLimit: profile.evalLimit)
                         cells.append(ResolvedCell(
                             spec: spec.name, table: spec.table, index: cells.count, methodLabel: entry.label, method: entry.method,
-                            setting: spec.setting, budget: budget, examplesPerTask: perTask, selection: entry.selection,
+                            setting: spec.setting, budget: budget, examplesPerTask: perTask, selection: entry.selection, tasks: tasks,
                             gridLabel: point?.label, seed: seed, profile: profile.name, model: modelPath, hyper: hyper,
                             benchmarks: spec.benchmarks, evalLimit: profile.evalLimit, maxSeqLen: seqLen,
                             overrides: overrides, cost: cost))
@@ -130,7 +135,7 @@ public enum Planner {
 
     /// Table 7 / Appendix A.2: MeTA-LoRA processes iterations × n × (k·n_s + n_q) samples
     /// (1000 × 2 × (3·8 + 8) = 64,000); epoch-based methods process epochs × examples.
-    static func estimateCost(schema: MethodSchema, hyper: [String: JSONValue], setting: SettingInfo, perTask: Int?,
+    static func estimateCost(schema: MethodSchema, hyper: [String: JSONValue], setting: SettingInfo, taskCount: Int, perTask: Int?,
                              budget: DataBudget, seqLen: Int?, evalLimit: Int?) -> CostEstimate {
         var samples = 0, steps = 0
         switch schema.consumption {
@@ -140,7 +145,7 @@ public enum Planner {
             let nq = hyper["query_size"]?.intValue ?? 0
             samples = it * n * (k * ns + nq); steps = it
         case "epochs":
-            let examples = perTask.map { $0 * setting.taskCount } ?? (setting.mirrorPool ?? setting.paperFullSamples)
+            let examples = perTask.map { $0 * taskCount } ?? (setting.mirrorPool ?? setting.paperFullSamples)
             let ep = hyper["epochs"]?.intValue ?? 1, batch = max(1, hyper["batch_size"]?.intValue ?? 1)
             samples = ep * examples; steps = ep * ((examples + batch - 1) / batch)
         default: break

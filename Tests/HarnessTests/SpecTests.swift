@@ -140,6 +140,21 @@ final class SpecTests: HarnessTestCase {
         XCTAssertTrue(t.message.contains("unknown adapter target 'up'"), t.message)
     }
 
+    func testTasksAreCheckedAgainstTheSetting() throws {
+        let withTasks = good.replacingOccurrences(of: "seeds: [0]", with: "seeds: [0]\ntasks: [gsm8k, qqp]")
+        let spec = try ExperimentSpec.parse(text: withTasks, file: "t.yaml")
+        XCTAssertEqual(spec.tasks, ["gsm8k", "qqp"])
+        let cells = try Planner.plan(spec, profile: try TestEnv.testProfile(), model: "m")
+        XCTAssertEqual(cells[0].tasks, ["gsm8k", "qqp"])
+        XCTAssertTrue(cells[0].configJSON.contains("\"tasks\":[\"gsm8k\",\"qqp\"]"))
+        let all = try Planner.plan(try ExperimentSpec.parse(text: good, file: "g"), profile: try TestEnv.testProfile(), model: "m")
+        XCTAssertEqual(all[0].tasks, ["gsm8k", "qqp", "cosmosqa", "siqa", "piqa"])
+        let e = try XCTUnwrap(parseError(good.replacingOccurrences(of: "seeds: [0]", with: "seeds: [0]\ntasks: [gsm8k, winogrande]")))
+        XCTAssertEqual(e.field, "tasks[1]")
+        XCTAssertEqual(e.line, 5)
+        XCTAssertTrue(e.message.contains("unknown task 'winogrande'; valid tasks: gsm8k, qqp, cosmosqa, siqa, piqa"), e.message)
+    }
+
     func testYAMLSyntaxErrorHasALine() throws {
         let e = try XCTUnwrap(parseError("name: x\ntable: [table2\nsetting: five-task\n"))
         XCTAssertGreaterThan(e.line, 1)
