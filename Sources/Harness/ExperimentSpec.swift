@@ -1,0 +1,196 @@
+// An experiment spec (experiments/tableN.yaml): the science of one paper table or figure —
+// setting, methods with their hyper-parameters and data budgets, benchmarks, seeds, sweep grids.
+import Foundation
+
+/// How much training data a method gets: the whole pool ("full") or n examples per task (Table 3).
+public enum DataBudget: Hashable, Sendable, CustomStringConvertible {
+    case full
+    case perTask(Int)
+    /// The base model is evaluated without fine-tuning.
+    case none
+    public var description: String {
+        switch self { case .full: return "full"; case .perTask(let n): return String(n); case .none: return "none" }
+    }
+}
+
+public struct BenchmarkSpec: Equatable, Sendable {
+    public let name: String
+    public let shots: Int
+    /// BBH prompt variant (direct, cot, instruct-eval); nil for the others.
+    public let variant: String?
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["name": .string(name), "shots": .int(shots)]
+        if let v = variant { o["variant"] = .string(v) }
+        return .object(o)
+    }
+}
+
+/// One point of a sweep grid (Tables 8–11): a label and the hyper-parameters it sets.
+public struct GridPoint: Equatable, Sendable {
+    public let label: String
+    public let values: [String: JSONValue]
+}
+
+public struct MethodEntry: Sendable {
+    /// Row label the table layouts refer to (e.g. "MeTA-LoRA", "LoRA + BM25").
+    public let label: String
+    public let method: String
+    public let budgets: [DataBudget]
+    /// How the training subset is drawn (Table 13): random, bm25 or dsir.
+    public let selection: String
+    public let hyper: [String: JSONValue]
+    public let grid: [GridPoint]
+    public let line: Int
+}
+
+public struct ExperimentSpec: Sendable {
+    public let file: String
+    public let name: String
+    public let table: String
+    public let setting: String
+    public let description: String
+    public let methods: [MethodEntry]
+    public let benchmarks: [BenchmarkSpec]
+    public let seeds: [Int]
+    /// Training tasks; nil = all of the setting's tasks (Registry.settings).
+    public let tasks: [String]?
+
+    public static func load(_ url: URL) throws -> ExperimentSpec {
+        try parse(YAMLField.document(at: url))
+    }
+
+    public static func parse(text: String, file: String) throws -> ExperimentSpec {
+        try parse(YAMLField.document(text: text, file: file))
+    }
+
+    public static let tables = ["table1", "table2", "table4", "table5", "table6", "table7", "table8", "table9",
+                                "table10", "table11", "table12", "table13", "figure2"]
+
+    static func parse(_ doc: YAMLField) throws -> ExperimentSpec {
+        let top = try doc.mapping(required: ["name", "table", "setting", "methods", "benchmarks", "seeds"], optional: ["description", "tasks"])
+        let setting = try top["setting"]!.oneOf(Registry.settingNames, what: "setting")
+        var tasks: [String]? = nil
+        if let t = top["tasks"] {
+            let valid = Registry.setting(setting)!.tasks
+            tasks = try t.sequence().map { f in valid.isEmpty ? try f.string() : try f.oneOf(valid, what: "task") }
+            if tasks!.isEmpty { throw t.error("an empty task list; leave the key out to use all of the setting's tasks") }
+        }
+        let table = try top["table"]!.oneOf(tables, what: "table")
+        let benchmarks = try top["benchmarks"]!.sequence().map(parseBenchmark)
+        if benchmarks.isEmpty { throw top["benchmarks"]!.error("at least one benchmark is required") }
+        let seeds = try top["seeds"]!.sequence().map { try $0.int() }
+        if seeds.isEmpty { throw top["seeds"]!.error("at least one seed is required") }
+        let methods = try top["methods"]!.sequence().map(parseMethod)
+        if methods.isEmpty { throw top["methods"]!.error("at least one method is required") }
+        var seen = Set<String>()
+        for m in methods where !seen.insert(m.label).inserted {
+            throw SpecError(file: doc.file, line: m.line, field: "methods", message: "duplicate method label '\(m.label)'")
+        }
+        return ExperimentSpec(file: doc.file, name: try top["name"]!.string(), table: table, setting: setting,
+                              description: try top["description"]?.string() ?? "",
+                              methods: methods, benchmarks: benchmarks, seeds: seeds, tasks: tasks)
+    }
+
+    static func parseBenchmark(_ f: YAMLField) throws -> BenchmarkSpec {
+        let m = try f.mapping(required: ["name", "shots"], optional: ["variant"])
+        let name = try m["name"]!.oneOf(Registry.benchmarks, what: "benchmark")
+        let shots = try m["shots"]!.int()
+        if shots < 0 { throw m["shots"]!.error("shots must be ≥ 0") }
+        var variant: String? = nil
+        if let v = m["variant"] {
+            guard name == "bbh" else { throw v.error("only bbh has prompt variants") }
+            variant = try v.oneOf(Registry.bbhVariants, what: "bbh variant")
+        } else if name == "bbh" {
+            throw SpecError(file: f.file, line: f.line, field: "\(f.path).variant", message: "bbh needs a variant: \(Registry.bbhVariants.joined(separator: ", "))")
+        }
+        return BenchmarkSpec(name: name, shots: shots, variant: variant)
+    }
+
+    static func parseMethod(_ f: YAMLField) throws -> MethodEntry {
+        let m = try f.mapping(required: ["name"], optional: ["label", "budgets", "selection", "hyper", "grid"])
+        let name = try m["name"]!.oneOf(Registry.methodNames, what: "method")
+        let schema = Registry.method(name)!
+        var budgets: [DataBudget] = [.none]
+        if name == "base" {
+            if let b = m["budgets"] { throw b.error("the base model is not fine-tuned and takes no budget") }
+        } else {
+            guard let b = m["budgets"] else { throw SpecError(file: f.file, line: f.line, field: "\(f.path).budgets", message: "missing required field (list of 'full' or examples per task)") }
+            budgets = try b.sequence().map(parseBudget)
+            if budgets.isEmpty { throw b.error("at least one budget is required") }
+        }
+        let selection = try m["selection"]?.oneOf(Registry.dataSelections, what: "data selection") ?? "random"
+        var hyper: [String: JSONValue] = [:]
+        if let h = m["hyper"] {
+            for e in try h.entries() {
+                guard let kind = schema.hyper[e.key] else {
+                    throw SpecError(file: f.file, line: e.line, field: e.value.path,
+                                    message: "unknown hyper-parameter '\(e.key)' for \(name); allowed: \(schema.hyper.keys.sorted().joined(separator: ", "))")
+                }
+                hyper[e.key] = try parseHyper(e.value, kind: kind, budgets: budgets)
+            }
+        } else if !schema.required.isEmpty {
+            throw SpecError(file: f.file, line: f.line, field: "\(f.path).hyper", message: "missing required field")
+        }
+        for r in schema.required where hyper[r] == nil {
+            throw SpecError(file: f.file, line: m["hyper"]?.line ?? f.line, field: "\(f.path).hyper.\(r)", message: "missing required hyper-parameter for \(name)")
+        }
+        var grid: [GridPoint] = []
+        if let g = m["grid"] {
+            for p in try g.sequence() {
+                var label: String? = nil
+                var values: [String: JSONValue] = [:]
+                for e in try p.entries() {
+                    if e.key == "label" { label = try e.value.string(); continue }
+                    guard let kind = schema.hyper[e.key] else {
+                        throw SpecError(file: f.file, line: e.line, field: e.value.path,
+                                        message: "grid sets unknown hyper-parameter '\(e.key)' for \(name); allowed: \(schema.hyper.keys.sorted().joined(separator: ", "))")
+                    }
+                    values[e.key] = try parseHyper(e.value, kind: kind, budgets: budgets)
+                }
+                guard let l = label else { throw SpecError(file: f.file, line: p.line, field: "\(p.path).label", message: "missing required field") }
+                if values.isEmpty { throw p.error("a grid point must set at least one hyper-parameter") }
+                if grid.contains(where: { $0.label == l }) { throw p.error("duplicate grid label '\(l)'") }
+                grid.append(GridPoint(label: l, values: values))
+            }
+            if grid.isEmpty { throw g.error("an empty grid; leave the key out instead") }
+        }
+        return MethodEntry(label: try m["label"]?.string() ?? name, method: name, budgets: budgets, selection: selection,
+                           hyper: hyper, grid: grid, line: f.line)
+    }
+
+    static func parseBudget(_ f: YAMLField) throws -> DataBudget {
+        if case .scalar(let s) = f.node, s.string == "full" { return .full }
+        guard let n = try? f.int(), n > 0 else { throw f.error("a budget is 'full' or a positive number of examples per task, found \(f.describe)") }
+        return .perTask(n)
+    }
+
+    static func parseHyper(_ f: YAMLField, kind: MethodSchema.Kind, budgets: [DataBudget]) throws -> JSONValue {
+        switch kind {
+        case .int:
+            let v = try f.int(); if v < 0 { throw f.error("must be ≥ 0") }; return .int(v)
+        case .number:
+            let v = try f.double(); if v < 0 { throw f.error("must be ≥ 0") }; return .double(v)
+        case .string: return .string(try f.string())
+        case .strings:
+            let v = try f.strings()
+            if f.path.hasSuffix("targets") {
+                for t in v where !Registry.adapterTargets.contains(t) {
+                    throw f.error("unknown adapter target '\(t)'; valid targets: \(Registry.adapterTargets.joined(separator: ", "))")
+                }
+            }
+            return .array(v.map(JSONValue.string))
+        case .epochs:
+            // Appendix A.1.2: 1 epoch on full data, 5 with 50 per task, 10 with 100 per task.
+            if case .scalar = f.node { let v = try f.int(); if v < 1 { throw f.error("must be ≥ 1") }; return .int(v) }
+            var o: [String: JSONValue] = [:]
+            for e in try f.entries() {
+                guard e.key == "full" || Int(e.key) != nil else { throw e.value.error("epoch keys are 'full' or a per-task budget") }
+                o[e.key] = .int(try e.value.int())
+            }
+            for b in budgets where o[b.description] == nil {
+                throw f.error("no epoch count for budget \(b); give one per budget (\(budgets.map(\.description).joined(separator: ", ")))")
+            }
+            return .object(o)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+// One entry point per CLI subcommand, so the `metalora` executable only parses flags and calls
+// these: plan, run, run-cell (RunCellCommand), sweep, table, results, data.
+import Foundation
+
+public enum HarnessCommands {
+    static func load(_ specPath: String, _ profileName: String, profiles: String?, paths: HarnessPaths) throws -> (ExperimentSpec, Profile) {
+        let spec = try ExperimentSpec.load(paths.resolve(specPath))
+        let profile = try Profile.named(profileName, in: profiles.map(paths.resolve) ?? paths.profiles)
+        return (spec, profile)
+    }
+
+    /// `metalora plan SPEC --profile P [--model M]`: the resolved cells and their cost; runs nothing.
+    public static func plan(spec: String, profile: String, model: String? = nil, profiles: String? = nil, paths: HarnessPaths = .current) throws -> String {
+        let (s, p) = try load(spec, profile, profiles: profiles, paths: paths)
+        return "\(s.name) → \(s.table) (\(s.setting)) on profile \(p.name)\n" + Planner.describe(try Planner.plan(s, profile: p, model: model))
+    }
+
+    /// `metalora run SPEC --profile P [--model M] [--db D] [--threads T]`: runs the missing cells in this process.
+    public static func run(spec: String, profile: String, model: String? = nil, profiles: String? = nil, db: String? = nil, threads: Int? = nil,
+                           executor: CellExecutor, paths: HarnessPaths = .current, log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
+        let (s, p) = try load(spec, profile, profiles: profiles, paths: paths)
+        let cells = try Planner.plan(s, profile: p, model: model)
+        let store = try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path)
+        let env = ProcessInfo.processInfo.environment["METALORA_THREADS"].flatMap(Int.init)
+        let runner = Runner(store: store, executor: executor, checkpointRoot: paths.checkpoints,
+                            codeVersion: Runner.codeVersion(packageRoot: paths.root),
+                            threads: threads ?? env ?? p.threads ?? ProcessInfo.processInfo.activeProcessorCount, log: log)
+        return try runner.run(cells)
+    }
+
+    /// `metalora sweep SPEC --profile P [--jobs J] [--backend local|slurm]`. Local: runs the missing
+    /// cells J at a time as `executable run-cell …` subprocesses. Slurm: writes results/<spec>-<profile>.sbatch
+    /// and returns how to submit and merge it.
+    public static func sweep(spec: String, profile: String, model: String? = nil, profiles: String? = nil, jobs: Int = 1,
+                             backend: String = "local", executable: URL, db: String? = nil, paths: HarnessPaths = .current,
+                             log: @escaping (String) -> Void = { print($0) }) throws -> String {
+        let (s, p) = try load(spec, profile, profiles: profiles, paths: paths)
+        let cells = try Planner.plan(s, profile: p, model: model)
+        switch backend {
+        case "local":
+            let store = try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path)
+            let r = try LocalSweep.run(cells: cells, specPath: spec, profile: profile, profilesPath: profiles, model: model, store: store,
+                                       paths: paths, jobs: jobs, executable: executable, log: log)
+            return "sweep: \(r.succeeded) succeeded, \(r.alreadyDone) already done, \(r.failed.count) failed"
+                + (r.failed.isEmpty ? "" : "\n" + r.failed.joined(separator: "\n"))
+        case "slurm":
+            let url = try SlurmBackend.writeScript(to: paths.results.appendingPathComponent("\(s.name)-\(p.name).sbatch"), cells: cells,
+                                                   specPath: spec, profile: profile, profilesPath: profiles, model: model, paths: paths,
+                                                   executable: executable.path)
+            return "wrote \(url.path) (\(cells.count) array tasks)\nsubmit: sbatch \(url.path)\nthen:   metalora results merge --shards \(paths.shards.path)"
+        default:
+            throw SpecError(file: spec, line: 0, field: "backend", message: "unknown backend '\(backend)'; valid backends: local, slurm")
+        }
+    }
+
+    /// `metalora table N [--format md|tex] [--diff] --profile P [--model M]`: writes results/tables/ and returns the text.
+    public static func table(_ name: String, profile: String, model: String? = nil, profiles: String? = nil, formats: [TableFormat] = [.markdown, .latex],
+                             diff: Bool = false, db: String? = nil, paths: HarnessPaths = .current) throws -> Tables.Rendered {
+        let p = try Profile.named(profile, in: profiles.map(paths.resolve) ?? paths.profiles)
+        let table = HarnessPaths.tableName(name)
+        let store = table == "table3" ? nil : try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path)
+        return try Tables.render(table, paths: paths, store: store, profile: p, model: model, formats: formats, diff: diff)
+    }
+
+    /// `metalora results ls|show ID|export --csv|--json|merge [--shards DIR]`.
+    public static func results(_ action: String, argument: String? = nil, db: String? = nil, paths: HarnessPaths = .current) throws -> String {
+        let store = try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path)
+        switch action {
+        case "ls": return try ResultsCommands.ls(store: store, status: argument)
+        case "show":
+            guard let a = argument, let id = Int64(a) else { throw SpecError(file: "results show", line: 0, field: "id", message: "give a run id (see metalora results ls)") }
+            return try ResultsCommands.show(store: store, runID: id)
+        case "export-csv": return try ResultsCommands.exportCSV(store: store)
+        case "export-json": return try ResultsCommands.exportJSON(store: store)
+        case "merge":
+            let m = try ShardMerge.merge(shardsDir: argument.map(paths.resolve) ?? paths.shards, into: store)
+            return "merged \(m.shards) shard(s): \(m.copied) run(s) copied, \(m.alreadyPresent) already present"
+        case "recover":
+            let ids = try store.recoverCrashedRuns()
+            return ids.isEmpty ? "no crashed runs" : "marked crashed: \(ids.map(String.init).joined(separator: ", "))"
+        default:
+            throw SpecError(file: "results", line: 0, field: "action", message: "unknown action '\(action)'; valid: ls, show, export-csv, export-json, merge, recover")
+        }
+    }
+
+    /// `metalora data verify [--data-dir D]`: (report, ok).
+    public static func dataVerify(dataDir: String? = nil, paths: HarnessPaths = .current) throws -> (report: String, ok: Bool) {
+        let manifest = try DataManifest.load(paths.dataManifest)
+        let dir = dataDir.map(paths.resolve) ?? paths.data
+        let problems = try DataFiles.verify(manifest: manifest, dataDir: dir)
+        if problems.isEmpty { return ("\(dir.path): all \(manifest.files.count) files present and intact", true) }
+        return ("\(dir.path): \(problems.count) of \(manifest.files.count) files missing or altered\n" + problems.map(\.description).joined(separator: "\n"), false)
+    }
+
+    /// `metalora data fetch [--from URL-or-folder] [--data-dir D]`.
+    public static func dataFetch(from mirror: String?, dataDir: String? = nil, paths: HarnessPaths = .current,
+                                 log: (String) -> Void = { print($0) }) throws -> (report: String, ok: Bool) {
+        let manifest = try DataManifest.load(paths.dataManifest)
+        let dir = dataDir.map(paths.resolve) ?? paths.data
+        let s = try DataFiles.fetch(manifest: manifest, dataDir: dir, mirror: mirror, log: log)
+        return ("fetched \(s.fetched.count), already present \(s.present), failed \(s.failed.count)"
+                + (s.failed.isEmpty ? "" : "\n" + s.failed.joined(separator: "\n")), s.failed.isEmpty)
+    }
+}

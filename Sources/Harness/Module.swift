@@ -1,1 +1,0 @@
-// Harness module: see Package.swift for its place in the architecture.

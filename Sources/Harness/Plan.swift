@@ -1,0 +1,176 @@
+// plan(spec, profile): one resolved cell per method entry × budget × grid point × seed, each with
+// its canonical config JSON, config hash and estimated cost. Nothing is run.
+import Foundation
+
+/// Estimated work of one cell (Table 7's counters): training samples and optimizer steps,
+/// evaluation examples (nil = the full test sets) and an upper bound on training tokens.
+public struct CostEstimate: Equatable, Sendable {
+    public let trainSamples: Int
+    public let optimizerSteps: Int
+    public let trainTokensUpperBound: Int?
+    public let evalExamplesPerSubset: Int?
+}
+
+public struct ResolvedCell: Sendable {
+    public let spec: String
+    public let table: String
+    public let index: Int
+    public let methodLabel: String
+    public let method: String
+    public let setting: String
+    public let budget: DataBudget
+    /// Examples per task actually used (after the profile's cap); nil = the whole pool.
+    public let examplesPerTask: Int?
+    public let selection: String
+    /// Training tasks (the spec's, else the setting's; empty = the setting defines them, e.g. 52 languages).
+    public let tasks: [String]
+    public let gridLabel: String?
+    public let seed: Int
+    public let profile: String
+    public let model: String
+    /// Hyper-parameters after the grid point and the profile (epochs resolved for this budget).
+    public let hyper: [String: JSONValue]
+    public let benchmarks: [BenchmarkSpec]
+    public let evalLimit: Int?
+    public let maxSeqLen: Int?
+    /// Every value the profile changed, e.g. "iterations 1000 → 20".
+    public let overrides: [String]
+    public let cost: CostEstimate
+
+    /// The canonical configuration: everything that determines the result, nothing that only
+    /// names it (labels, spec, profile name), so identical cells in different tables share a hash.
+    public var config: JSONValue {
+        var o: [String: JSONValue] = [
+            "config_version": .int(1),
+            "method": .string(method), "setting": .string(setting), "budget": .string(budget.description),
+            "selection": .string(selection), "seed": .int(seed), "model": .string(model),
+            "hyper": .object(hyper), "benchmarks": .array(benchmarks.map(\.json)),
+            "tasks": .array(tasks.map(JSONValue.string)),
+        ]
+        o["examples_per_task"] = examplesPerTask.map(JSONValue.int) ?? .null
+        o["eval_limit"] = evalLimit.map(JSONValue.int) ?? .null
+        o["max_seq_len"] = maxSeqLen.map(JSONValue.int) ?? .null
+        return .object(o)
+    }
+    public var configJSON: String { config.canonical }
+    public var configHash: String { config.sha256 }
+
+    /// Naming information stored beside the config (not hashed).
+    public var labels: JSONValue {
+        .object(["spec": .string(spec), "table": .string(table), "method_label": .string(methodLabel),
+                 "grid_label": gridLabel.map(JSONValue.string) ?? .null, "profile": .string(profile),
+                 "overrides": .array(overrides.map(JSONValue.string))])
+    }
+}
+
+public enum PlanError: Error, CustomStringConvertible {
+    case modelRequired(profile: String)
+    public var description: String {
+        switch self {
+        case .modelRequired(let p): return "profile '\(p)' names no model: give one with --model PATH (e.g. a LLaMA-2-7B checkpoint)"
+        }
+    }
+}
+
+public enum Planner {
+    /// Resolves every cell of the spec on the profile. `model` overrides the profile's model path.
+    public static func plan(_ spec: ExperimentSpec, profile: Profile, model: String? = nil) throws -> [ResolvedCell] {
+        guard let modelPath = model ?? profile.model else { throw PlanError.modelRequired(profile: profile.name) }
+        let setting = Registry.setting(spec.setting)!
+        let tasks = spec.tasks ?? setting.tasks
+        let taskCount = spec.tasks?.count ?? setting.taskCount
+        var seeds = spec.seeds
+        if let m = profile.maxSeeds, seeds.count > m { seeds = Array(seeds.prefix(m)) }
+        var cells: [ResolvedCell] = []
+        for entry in spec.methods {
+            let schema = Registry.method(entry.method)!
+            let points: [GridPoint?] = entry.grid.isEmpty ? [nil] : entry.grid
+            for budget in entry.budgets {
+                for point in points {
+                    for seed in seeds {
+                        var overrides: [String] = []
+                        var hyper = entry.hyper
+                        for (k, v) in point?.values ?? [:] { hyper[k] = v }
+                        if case .object(let byBudget)? = hyper["epochs"] { hyper["epochs"] = byBudget[budget.description] }
+                        if let cap = profile.maxIterations, let it = hyper["iterations"]?.intValue, it > cap {
+                            hyper["iterations"] = .int(cap); overrides.append("iterations \(it) → \(cap)")
+                        }
+                        if let cap = profile.maxEpochs, let ep = hyper["epochs"]?.intValue, ep > cap {
+                            hyper["epochs"] = .int(cap); overrides.append("epochs \(ep) → \(cap)")
+                        }
+                        for rate in Profile.scalableRates {
+                            if let f = profile.rateScale[rate], let v = hyper[rate]?.doubleValue {
+                                // Rounded to 12 significant digits so 2e-06 × 100 reads (and hashes) as 0.0002.
+                                let scaled = Double(String(format: "%.12g", v * f)) ?? v * f
+                                hyper[rate] = .double(scaled)
+                                overrides.append("\(rate) \(JSONValue.double(v).canonical) → \(JSONValue.double(scaled).canonical) (×\(JSONValue.double(f).canonical))")
+                            }
+                        }
+                        var perTask: Int? = nil
+                        switch budget {
+                        case .perTask(let n):
+                            perTask = n
+                            if let cap = profile.maxExamplesPerTask, n > cap { perTask = cap; overrides.append("examples per task \(n) → \(cap)") }
+                        case .full:
+                            if let cap = profile.maxExamplesPerTask { perTask = cap; overrides.append("full data → \(cap) examples per task") }
+                        case .none: break
+                        }
+                        var seqLen: Int? = profile.maxSeqLen
+                        if let s = hyper["max_seq_len"]?.intValue { seqLen = min(s, seqLen ?? s) }
+                        if profile.evalLimit != nil { overrides.append("eval ≤ \(profile.evalLimit!) examples per subset") }
+                        let cost = estimateCost(schema: schema, hyper: hyper, setting: setting, taskCount: taskCount, perTask: perTask,
+                                                budget: budget, seqLen: seqLen, evalLimit: profile.evalLimit)
+                        cells.append(ResolvedCell(
+                            spec: spec.name, table: spec.table, index: cells.count, methodLabel: entry.label, method: entry.method,
+                            setting: spec.setting, budget: budget, examplesPerTask: perTask, selection: entry.selection, tasks: tasks,
+                            gridLabel: point?.label, seed: seed, profile: profile.name, model: modelPath, hyper: hyper,
+                            benchmarks: spec.benchmarks, evalLimit: profile.evalLimit, maxSeqLen: seqLen,
+                            overrides: overrides, cost: cost))
+                    }
+                }
+            }
+        }
+        return cells
+    }
+
+    /// Table 7 / Appendix A.2: MeTA-LoRA processes iterations × n × (k·n_s + n_q) samples
+    /// (1000 × 2 × (3·8 + 8) = 64,000); epoch-based methods process epochs × examples.
+    static func estimateCost(schema: MethodSchema, hyper: [String: JSONValue], setting: SettingInfo, taskCount: Int, perTask: Int?,
+                             budget: DataBudget, seqLen: Int?, evalLimit: Int?) -> CostEstimate {
+        var samples = 0, steps = 0
+        switch schema.consumption {
+        case "meta":
+            let it = hyper["iterations"]?.intValue ?? 0, n = hyper["tasks_per_iteration"]?.intValue ?? 0
+            let k = hyper["adaptation_steps"]?.intValue ?? 0, ns = hyper["support_size"]?.intValue ?? 0
+            let nq = hyper["query_size"]?.intValue ?? 0
+            samples = it * n * (k * ns + nq); steps = it
+        case "epochs":
+            let examples = perTask.map { $0 * taskCount } ?? (setting.mirrorPool ?? setting.paperFullSamples)
+            let ep = hyper["epochs"]?.intValue ?? 1, batch = max(1, hyper["batch_size"]?.intValue ?? 1)
+            samples = ep * examples; steps = ep * ((examples + batch - 1) / batch)
+        default: break
+        }
+        return CostEstimate(trainSamples: samples, optimizerSteps: steps, trainTokensUpperBound: seqLen.map { $0 * samples },
+                            evalExamplesPerSubset: evalLimit)
+    }
+
+    /// The plan as text: one line per cell with its hash, labels, cost and overrides.
+    public static func describe(_ cells: [ResolvedCell]) -> String {
+        var lines = ["#    hash          method               budget  grid      seed  steps     samples    tokens≤      eval/subset"]
+        for c in cells {
+            func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+            lines.append(pad(String(c.index), 5) + pad(String(c.configHash.prefix(12)), 14) + pad(c.methodLabel, 21)
+                         + pad(c.budget.description, 8) + pad(c.gridLabel ?? "-", 10) + pad(String(c.seed), 6)
+                         + pad(String(c.cost.optimizerSteps), 10) + pad(String(c.cost.trainSamples), 11)
+                         + pad(c.cost.trainTokensUpperBound.map(String.init) ?? "?", 13) + (c.evalLimit.map(String.init) ?? "all"))
+        }
+        let samples = cells.reduce(0) { $0 + $1.cost.trainSamples }
+        lines.append("\(cells.count) cells, \(samples) training samples in total")
+        if let first = cells.first {
+            lines.append("profile \(first.profile), model \(first.model)")
+            let ov = Array(Set(cells.flatMap(\.overrides))).sorted()
+            if !ov.isEmpty { lines.append("profile overrides: " + ov.joined(separator: "; ")) }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,88 @@
+// The names a spec may use. The lead checks these lists against the real trainer and evaluator
+// registries (Training / Evaluation modules); specs naming anything else are rejected with the valid list.
+
+/// One fine-tuning method and the hyper-parameters its spec entry may set (name → kind).
+public struct MethodSchema: Sendable {
+    public enum Kind: String, Sendable { case int, number, string, strings, epochs }
+    public let name: String
+    public let hyper: [String: Kind]
+    public let required: [String]
+    /// How the method consumes data: "meta" (iterations × n × (k·n_s + n_q) samples, Table 7),
+    /// "epochs" (epochs × examples), "none" (the base model, evaluated without fine-tuning).
+    public let consumption: String
+}
+
+public enum Registry {
+    static let adapterKeys: [String: MethodSchema.Kind] = ["rank": .int, "targets": .strings]
+    static let epochKeys: [String: MethodSchema.Kind] = ["lr": .number, "batch_size": .int, "epochs": .epochs, "max_seq_len": .int]
+
+    /// Methods (§4.1 baselines, §3 MeTA-LoRA, §4.3 -STA, Appendix A.1.2 hyper-parameters).
+    public static let methods: [MethodSchema] = [
+        MethodSchema(name: "meta-lora", hyper: adapterKeys.merging([
+            "iterations": .int, "tasks_per_iteration": .int, "support_size": .int, "query_size": .int,
+            "adaptation_steps": .int, "alpha": .number, "beta": .number, "meta_optimizer": .string, "max_seq_len": .int,
+        ]) { a, _ in a }, required: ["iterations", "tasks_per_iteration", "support_size", "query_size", "adaptation_steps", "alpha", "beta", "rank", "targets"],
+        consumption: "meta"),
+        // -STA (§4.3, Figure 2): no task-specific adaptation; only query gradients update the shared adapter.
+        MethodSchema(name: "sta", hyper: adapterKeys.merging([
+            "iterations": .int, "tasks_per_iteration": .int, "query_size": .int, "beta": .number, "meta_optimizer": .string, "max_seq_len": .int,
+        ]) { a, _ in a }, required: ["iterations", "tasks_per_iteration", "query_size", "beta", "rank", "targets"], consumption: "meta"),
+        MethodSchema(name: "lora", hyper: adapterKeys.merging(epochKeys) { a, _ in a },
+                     required: ["lr", "batch_size", "epochs", "rank", "targets"], consumption: "epochs"),
+        // HydraLoRA: lora_nums B matrices = number of tasks (Appendix A.1.2).
+        MethodSchema(name: "hydralora", hyper: adapterKeys.merging(epochKeys) { a, _ in a }.merging(["lora_nums": .string]) { a, _ in a },
+                     required: ["lr", "batch_size", "epochs", "rank", "targets"], consumption: "epochs"),
+        MethodSchema(name: "rlora", hyper: adapterKeys.merging(epochKeys) { a, _ in a }.merging(["heads": .string]) { a, _ in a },
+                     required: ["lr", "batch_size", "epochs", "rank", "targets"], consumption: "epochs"),
+        MethodSchema(name: "loramoe", hyper: adapterKeys.merging(epochKeys) { a, _ in a }.merging(["experts": .int, "top_k": .int]) { a, _ in a },
+                     required: ["lr", "batch_size", "epochs", "rank", "targets"], consumption: "epochs"),
+        // LoRAHub (§4.1): black-box weights over 20 LoRAs; the upstream LoRAs are trained per task.
+        MethodSchema(name: "lorahub", hyper: adapterKeys.merging(epochKeys) { a, _ in a }.merging(["n_loras": .int, "search_steps": .int]) { a, _ in a },
+                     required: ["lr", "batch_size", "epochs", "rank", "targets", "n_loras", "search_steps"], consumption: "epochs"),
+        // The untuned base model (Table 1 "Base", Table 4 "LLaMA").
+        MethodSchema(name: "base", hyper: [:], required: [], consumption: "none"),
+    ]
+    public static var methodNames: [String] { methods.map(\.name) }
+    public static func method(_ name: String) -> MethodSchema? { methods.first { $0.name == name } }
+
+    public static let benchmarks = ["mmlu", "mmlu-math", "bbh", "xcopa", "xstorycloze", "xwinograd", "exams"]
+    public static let bbhVariants = ["direct", "cot", "instruct-eval"]
+    public static let dataSelections = ["random", "bm25", "dsir"]
+    public static let adapterTargets = ["q", "k", "v", "o"]
+    /// The metric every table reads: accuracy as a fraction in [0, 1], subset "all" = the
+    /// benchmark's headline aggregate (the evaluator defines it; e.g. average over languages for Table 4).
+    public static let headlineMetric = "accuracy"
+    public static let overallSubset = "all"
+
+    public static let settings: [SettingInfo] = [
+        SettingInfo(name: "flanv2-43", paperName: "Flanv2", taskCount: 43,
+                    tasks: ["commongen", "dart", "e2e", "webnlg", "wmt14-en-fr", "wmt16-en-de", "wmt16-en-tr", "wmt16-en-ru", "wmt16-en-fi", "wmt16-en-ro", "paracrawl-en-es",
+                            "copa", "hellaswag", "piqa", "storycloze", "imdb", "sentiment140", "sst2", "yelp", "mrpc", "qqp", "paws-wiki", "dpr", "wsc273",
+                            "boolq", "drop", "multirc", "obqa", "squad-v1", "squad-v2", "cosmosqa", "record", "anli", "cb", "mnli", "qnli", "snli", "wnli", "rte",
+                            "arc", "nq", "triviaqa"],
+                    paperFullSamples: 325_783, mirrorPool: nil,
+                    note: "Appendix A.1.1 names 42 datasets for 43 tasks; DROP is absent from the mirror, WMT13 en-es stands in for Paracrawl"),
+        SettingInfo(name: "five-task", paperName: "Five-task", taskCount: 5, tasks: ["gsm8k", "qqp", "cosmosqa", "siqa", "piqa"],
+                    paperFullSamples: 439_950, mirrorPool: 7_473 + 8_999 + 2_985 + 33_410 + 1_838,
+                    note: "CosmosQA and PIQA pools are their validation splits (official train absent from the mirror)"),
+        SettingInfo(name: "five-task-winogrande", paperName: "Five-task variant", taskCount: 5, tasks: ["gsm8k", "qqp", "cosmosqa", "siqa", "winogrande"],
+                    paperFullSamples: 487_075, mirrorPool: 7_473 + 8_999 + 2_985 + 33_410 + 2_558,
+                    note: "§4.3 RQ1: PiQA replaced by WinoGrande (train_m pool on the mirror)"),
+        SettingInfo(name: "multilingual", paperName: "Multilingual", taskCount: 52, tasks: [],
+                    paperFullSamples: 3_400_000, mirrorPool: 52 * 1_012,
+                    note: "Bactrian-X is unreachable: FLORES-200 translation pairs in its 52 languages substitute for it"),
+    ]
+    public static var settingNames: [String] { settings.map(\.name) }
+    public static func setting(_ name: String) -> SettingInfo? { settings.first { $0.name == name } }
+}
+
+/// A training setting (§4.1, Table 3): its tasks, the paper's full-data size and the mirror's pool.
+public struct SettingInfo: Sendable {
+    public let name: String
+    public let paperName: String
+    public let taskCount: Int
+    public let tasks: [String]
+    public let paperFullSamples: Int
+    public let mirrorPool: Int?
+    public let note: String
+}

@@ -1,0 +1,132 @@
+// The runner: for each resolved cell, skip it if its config hash is done, claim it, execute it
+// through the CellExecutor, and store the outcome in one transaction (or the error on failure).
+import Foundation
+
+public struct RunSummary: Equatable {
+    public var ran = 0
+    public var skipped = 0
+    public var failed = 0
+    /// Cells another live process was running.
+    public var busy = 0
+    public var recoveredCrashed = 0
+    public var failures: [String] = []
+    public init(ran: Int = 0, skipped: Int = 0, failed: Int = 0, busy: Int = 0, recoveredCrashed: Int = 0, failures: [String] = []) {
+        self.ran = ran; self.skipped = skipped; self.failed = failed; self.busy = busy
+        self.recoveredCrashed = recoveredCrashed; self.failures = failures
+    }
+}
+
+public final class Runner {
+    public let store: ResultsStore
+    public let executor: CellExecutor
+    /// Checkpoints live in checkpointRoot/<config hash>/, so a re-run of an interrupted cell resumes.
+    public let checkpointRoot: URL
+    public let codeVersion: String
+    public let threads: Int
+    public let log: (String) -> Void
+    private var modelHashes: [String: String] = [:]
+
+    public init(store: ResultsStore, executor: CellExecutor, checkpointRoot: URL, codeVersion: String,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount, log: @escaping (String) -> Void = { print($0) }) {
+        self.store = store; self.executor = executor; self.checkpointRoot = checkpointRoot
+        self.codeVersion = codeVersion; self.threads = threads; self.log = log
+    }
+
+    public func checkpointDir(for cell: ResolvedCell) -> URL { checkpointRoot.appendingPathComponent(cell.configHash) }
+
+    /// Runs the missing cells in order; progress lines show the cell, done/left and an ETA.
+    @discardableResult
+    public func run(_ cells: [ResolvedCell]) throws -> RunSummary {
+        var summary = RunSummary()
+        var executedSeconds: [Double] = []
+        for (i, cell) in cells.enumerated() {
+            let left = cells.count - i
+            let eta: String = executedSeconds.isEmpty ? "?" :
+                Runner.formatDuration(executedSeconds.reduce(0, +) / Double(executedSeconds.count) * Double(left))
+            let name = "\(cell.spec)/\(cell.methodLabel) budget=\(cell.budget)\(cell.gridLabel.map { " grid=\($0)" } ?? "") seed=\(cell.seed)"
+            let modelHash = try? modelSHA256(cell.model)
+            let claim = try store.claim(cell, codeVersion: codeVersion, modelSHA256: modelHash)
+            switch claim {
+            case .alreadyDone:
+                summary.skipped += 1
+                log("[\(i + 1)/\(cells.count)] skip \(name): done (\(cell.configHash.prefix(12)))")
+            case .busy(_, let pid):
+                summary.busy += 1
+                log("[\(i + 1)/\(cells.count)] skip \(name): running in process \(pid)")
+            case .claimed(let runID, let crashed):
+                summary.recoveredCrashed += crashed.count
+                if !crashed.isEmpty { log("  marked crashed run(s) \(crashed.map(String.init).joined(separator: ", ")) failed; re-running") }
+                log("[\(i + 1)/\(cells.count)] run \(name) — \(summary.ran + summary.skipped + summary.failed) done, \(left) left, ETA \(eta)")
+                let start = Date()
+                let dir = checkpointDir(for: cell)
+                do {
+                    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                    let outcome = try executor.execute(cell, checkpointDir: dir, threads: threads) { [log] p in
+                        log("    \(p.phase) \(p.done)/\(p.total)")
+                    }
+                    let wall = Date().timeIntervalSince(start)
+                    try store.finish(runID: runID, outcome: outcome, wallSeconds: wall)
+                    executedSeconds.append(wall)
+                    summary.ran += 1
+                } catch let e as StoreError {
+                    throw e
+                } catch {
+                    let wall = Date().timeIntervalSince(start)
+                    try store.fail(runID: runID, error: "\(error)", wallSeconds: wall)
+                    executedSeconds.append(wall)
+                    summary.failed += 1
+                    summary.failures.append("\(name): \(error)")
+                    log("  failed: \(error)")
+                }
+            }
+        }
+        log("finished: \(summary.ran) run, \(summary.skipped) already done, \(summary.failed) failed, \(summary.busy) running elsewhere")
+        return summary
+    }
+
+    /// sha256 of the model file, or of a folder's files (name and hash, sorted). Cached per path.
+    public func modelSHA256(_ path: String) throws -> String {
+        if let h = modelHashes[path] { return h }
+        let h = try Runner.fingerprint(URL(fileURLWithPath: path))
+        modelHashes[path] = h
+        return h
+    }
+
+    public static func fingerprint(_ url: URL) throws -> String {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: url.path])
+        }
+        if !isDir.boolValue { return try SHA256.hex(fileAt: url) }
+        let names = try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
+        var listing = ""
+        for n in names {
+            let f = url.appendingPathComponent(n)
+            var d: ObjCBool = false
+            if FileManager.default.fileExists(atPath: f.path, isDirectory: &d), !d.boolValue {
+                listing += "\(n) \(try SHA256.hex(fileAt: f))\n"
+            }
+        }
+        return SHA256.hex(listing)
+    }
+
+    public static func formatDuration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        if t >= 3600 { return "\(t / 3600)h\(String(format: "%02d", (t % 3600) / 60))m" }
+        if t >= 60 { return "\(t / 60)m\(String(format: "%02d", t % 60))s" }
+        return "\(t)s"
+    }
+
+    /// `git describe --always --dirty` of the package, or "unknown" outside a checkout.
+    public static func codeVersion(packageRoot: URL) -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git", "-C", packageRoot.path, "describe", "--always", "--dirty", "--tags"]
+        let out = Pipe(); p.standardOutput = out; p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return "unknown" }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let s = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return p.terminationStatus == 0 && !s.isEmpty ? s : "unknown"
+    }
+}

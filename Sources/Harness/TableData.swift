@@ -1,0 +1,129 @@
+// Fills a table layout from the store: each cell gathers its planned cells' finished runs (one per
+// seed) and reduces them to mean ± sd. Missing runs stay missing; nothing is ever filled in.
+import Foundation
+
+public struct CellValue: Sendable {
+    /// Per-seed measured values (empty = missing).
+    public var bySeed: [Int: Double] = [:]
+    /// Seeds the plan expects for this cell.
+    public var expectedSeeds: Int = 0
+    /// A shown parameter (Tables 8 and 11) instead of a measurement.
+    public var text: String?
+    public var reported: Double?
+
+    public var mean: Double? { bySeed.isEmpty ? nil : bySeed.values.reduce(0, +) / Double(bySeed.count) }
+    /// Sample standard deviation over seeds (nil with fewer than two).
+    public var sd: Double? {
+        guard bySeed.count > 1, let m = mean else { return nil }
+        return (bySeed.values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(bySeed.count - 1)).squareRoot()
+    }
+    public var delta: Double? { guard let m = mean, let r = reported else { return nil }; return m - r }
+}
+
+public struct TableData: Sendable {
+    public let layout: TableLayout
+    public let profile: String
+    public let model: String
+    /// [row][column]
+    public let cells: [[CellValue]]
+    public let runs: [RunRecord]
+    public let overrides: [String]
+    public let plannedCells: Int
+    /// The setting's data caveat (substitutes, pools), stated in the caption.
+    public let settingNote: String
+
+    /// Resolves the layout's spec on the profile and reads every cell's runs from the store.
+    public static func build(layout: TableLayout, spec: ExperimentSpec, profile: Profile, model: String?,
+                             store: ResultsStore, reported: ReportedNumbers) throws -> TableData {
+        let planned = try Planner.plan(spec, profile: profile, model: model)
+        var runsByHash: [String: RunRecord] = [:]
+        var metricsByRun: [Int64: [MetricRecord]] = [:]
+        for c in planned where runsByHash[c.configHash] == nil {
+            if let r = try store.doneRun(configHash: c.configHash) {
+                runsByHash[c.configHash] = r
+                metricsByRun[r.id] = try store.metrics(runID: r.id)
+            }
+        }
+        var grid: [[CellValue]] = []
+        for row in layout.rows {
+            var line: [CellValue] = []
+            for col in layout.columns {
+                var v = CellValue()
+                if let rr = row.reportedRow {
+                    v.reported = reported.value(table: layout.table, row: rr, column: col.reportedColumn ?? col.header)
+                }
+                if col.averageOf == nil {
+                    let sel = row.selector.merged(with: col.selector)
+                    let matching = planned.filter { c in
+                        (sel.method == nil || c.methodLabel == sel.method) && (sel.budget == nil || c.budget.description == sel.budget)
+                            && (sel.grid == nil || c.gridLabel == sel.grid)
+                    }
+                    v.expectedSeeds = matching.count
+                    if let p = sel.param {
+                        v.text = matching.first?.hyper[p]?.display
+                    } else {
+                        for c in matching {
+                            guard let run = runsByHash[c.configHash] else { continue }
+                            if let b = sel.benchmark {
+                                if let m = metricsByRun[run.id]?.first(where: {
+                                    $0.benchmark == b && $0.subset == Registry.overallSubset && $0.metric == Registry.headlineMetric }) {
+                                    v.bySeed[c.seed] = m.value * 100
+                                }
+                            } else if let counter = sel.counter {
+                                let x: Double? = {
+                                    switch counter {
+                                    case "optimizer_steps": return run.optimizerSteps.map(Double.init)
+                                    case "samples": return run.samples.map(Double.init)
+                                    case "tokens": return run.tokens.map(Double.init)
+                                    default: return run.wallSeconds.map { $0 / 3600 }
+                                    }
+                                }()
+                                if let x = x { v.bySeed[c.seed] = x }
+                            }
+                        }
+                    }
+                }
+                line.append(v)
+            }
+            // AVG columns: per seed, the mean of the named columns when all of them have that seed.
+            for (j, col) in layout.columns.enumerated() {
+                guard let names = col.averageOf else { continue }
+                let idx = names.compactMap { n in layout.columns.firstIndex { $0.header == n } }
+                let parts = idx.map { line[$0] }
+                line[j].expectedSeeds = parts.map(\.expectedSeeds).min() ?? 0
+                guard let first = parts.first else { continue }
+                for seed in first.bySeed.keys {
+                    let vals = parts.compactMap { $0.bySeed[seed] }
+                    if vals.count == parts.count { line[j].bySeed[seed] = vals.reduce(0, +) / Double(vals.count) }
+                }
+            }
+            grid.append(line)
+        }
+        let used = planned.compactMap { runsByHash[$0.configHash] }
+        var uniqueRuns: [RunRecord] = []
+        for r in used where !uniqueRuns.contains(where: { $0.id == r.id }) { uniqueRuns.append(r) }
+        return TableData(layout: layout, profile: profile.name, model: model ?? profile.model ?? "?", cells: grid, runs: uniqueRuns,
+                         overrides: Array(Set(planned.flatMap(\.overrides))).sorted(), plannedCells: planned.count,
+                         settingNote: Registry.setting(spec.setting)?.note ?? "")
+    }
+
+    var isCounterTable: Bool { layout.rows.contains { $0.selector.counter != nil } }
+
+    /// The caption: what was measured, on which model and profile, with every override.
+    public var caption: String {
+        var parts = ["\(layout.title)."]
+        var measured = "Measured with profile \(profile) on model \(model)"
+        let shas = Set(runs.compactMap(\.modelSHA256)).sorted()
+        if !shas.isEmpty { measured += " (sha256 \(shas.map { String($0.prefix(12)) }.joined(separator: ", ")))" }
+        let codes = Set(runs.map(\.codeVersion)).sorted()
+        if !codes.isEmpty { measured += ", code \(codes.joined(separator: ", "))" }
+        let dates = runs.compactMap { $0.finishedAt.map { String($0.prefix(10)) } }.sorted()
+        if let a = dates.first, let b = dates.last { measured += ", runs finished \(a == b ? a : "\(a) to \(b)")" }
+        measured += "; \(runs.count) of \(plannedCells) planned runs are in the store"
+        parts.append(measured + ".")
+        if !overrides.isEmpty { parts.append("Profile overrides: " + overrides.joined(separator: "; ") + ".") }
+        if !settingNote.isEmpty { parts.append("Data: \(settingNote).") }
+        parts.append("Paper values (\(layout.reportedModel ?? "as reported")) from reported-numbers.yaml; — marks a missing value, never filled; several seeds give mean ± sd.")
+        return parts.joined(separator: " ")
+    }
+}

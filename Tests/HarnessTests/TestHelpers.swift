@@ -1,0 +1,165 @@
+// Shared by the harness tests: temp folders, a small spec, a fake executor, and child processes
+// made by re-running this test binary with METALORA_HARNESS_CHILD set (see ChildProcessEntry).
+import Foundation
+import XCTest
+import Harness
+import TestSupport
+
+enum TestEnv {
+    static var packageRoot: URL { Fixtures.packageRoot }
+    static var repoPaths: HarnessPaths { HarnessPaths(root: packageRoot) }
+    static var sharedData: URL { packageRoot.appendingPathComponent("../shared/data").standardizedFileURL }
+
+    /// Folders made by this test process; HarnessTestCase removes them after each test.
+    nonisolated(unsafe) static var created: [URL] = []
+
+    static func tempDir(_ name: String = #function) throws -> URL {
+        let safe = name.filter { $0.isLetter || $0.isNumber }
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent("metalora-harness-\(safe)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        created.append(u)
+        return u
+    }
+
+    /// A package-like root with its own experiments/ (a 3-point grid spec and a profile "t"),
+    /// symlinked paper-tables/, and a small model file.
+    static func sandbox(_ name: String = #function, seeds: String = "[0]") throws -> HarnessPaths {
+        let root = try tempDir(name)
+        let exp = root.appendingPathComponent("experiments")
+        try FileManager.default.createDirectory(at: exp, withIntermediateDirectories: true)
+        try Data("not a real model".utf8).write(to: root.appendingPathComponent("model.bin"))
+        try sweepSpec(seeds: seeds).write(to: exp.appendingPathComponent("sweep.yaml"), atomically: true, encoding: .utf8)
+        try profilesText.write(to: exp.appendingPathComponent("profiles.yaml"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("paper-tables"),
+                                                   withDestinationURL: packageRoot.appendingPathComponent("paper-tables"))
+        return HarnessPaths(root: root)
+    }
+
+    static func sweepSpec(seeds: String) -> String {
+        """
+        name: sweep
+        table: table9
+        setting: five-task
+        seeds: \(seeds)
+        benchmarks:
+          - {name: bbh, shots: 3, variant: direct}
+          - {name: mmlu, shots: 5}
+        methods:
+          - name: meta-lora
+            label: MeTA-LoRA
+            budgets: [50]
+            hyper: {iterations: 1000, tasks_per_iteration: 2, support_size: 8, query_size: 8, adaptation_steps: 3,
+                    alpha: 5.0e-6, beta: 2.0e-6, rank: 16, targets: [q, k, v, o]}
+            grid:
+              - {label: "n=1", tasks_per_iteration: 1}
+              - {label: "n=2", tasks_per_iteration: 2}
+              - {label: "n=3", tasks_per_iteration: 3}
+        """
+    }
+
+    static let profilesText = """
+        profiles:
+          t:
+            description: "test profile"
+            model: model.bin
+            max_iterations: 2
+            max_examples_per_task: 4
+            eval_limit: 2
+            rate_scale: {alpha: 100, beta: 100}
+        """
+
+    static func testProfile() throws -> Profile { try Profile.parseAll(text: profilesText, file: "profiles.yaml")["t"]! }
+
+    static func cells(_ paths: HarnessPaths) throws -> [ResolvedCell] {
+        let spec = try ExperimentSpec.load(paths.spec("sweep"))
+        return try Planner.plan(spec, profile: try Profile.named("t", in: paths.profiles), model: paths.root.appendingPathComponent("model.bin").path)
+    }
+
+    /// The test binary itself (the .xctest executable on Linux).
+    static var testBinary: URL { URL(fileURLWithPath: CommandLine.arguments[0]) }
+
+    /// Starts this test binary in a child mode; arguments travel in METALORA_CHILD_ARGS.
+    static func startChild(mode: String, env: [String: String], cwd: URL? = nil) throws -> Process {
+        let p = Process()
+        p.executableURL = testBinary
+        p.arguments = ["HarnessTests.ChildProcessEntry/testChildEntry"]
+        var e = ProcessInfo.processInfo.environment
+        e["METALORA_HARNESS_CHILD"] = mode
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        if let c = cwd { p.currentDirectoryURL = c }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    /// A shell script standing in for the `metalora` executable: `run-cell …` re-runs this test
+    /// binary in run-cell mode with the same arguments and a fake executor.
+    static func fakeMetalora(in dir: URL) throws -> URL {
+        let u = dir.appendingPathComponent("fake-metalora")
+        let script = """
+            #!/bin/bash
+            set -e
+            args=""
+            for a in "$@"; do args="$args$a"$'\\x1f'; done
+            export METALORA_HARNESS_CHILD=run-cell METALORA_CHILD_ARGS="$args"
+            exec "\(testBinary.path)" HarnessTests.ChildProcessEntry/testChildEntry
+            """
+        try script.write(to: u, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: u.path)
+        return u
+    }
+
+    static func waitUntil(timeout: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end { if try condition() { return true }; Thread.sleep(forTimeInterval: 0.05) }
+        return try condition()
+    }
+}
+
+/// Removes the test's temporary folders.
+class HarnessTestCase: XCTestCase {
+    override func tearDown() {
+        for u in TestEnv.created { try? FileManager.default.removeItem(at: u) }
+        TestEnv.created.removeAll()
+        super.tearDown()
+    }
+}
+
+/// Deterministic results derived from the config hash; can sleep, fail, and notices checkpoints.
+final class FakeExecutor: CellExecutor {
+    var calls: [String] = []
+    var resumed: [String] = []
+    var failLabels: Set<String> = []
+    var sleepSeconds: Double = 0
+    var threadsSeen: [Int] = []
+
+    struct Boom: Error, CustomStringConvertible { let description: String }
+
+    static func score(_ hash: String, _ benchmark: String) -> Double {
+        let h = SHA256.hex(hash + benchmark)
+        return Double(Int(h.prefix(4), radix: 16)!) / 65535.0
+    }
+
+    func execute(_ cell: ResolvedCell, checkpointDir: URL, threads: Int, progress: @escaping (CellProgress) -> Void) throws -> CellOutcome {
+        calls.append(cell.configHash)
+        threadsSeen.append(threads)
+        let ck = checkpointDir.appendingPathComponent("checkpoint.txt")
+        if FileManager.default.fileExists(atPath: ck.path) { resumed.append(cell.configHash) }
+        try Data("step 1".utf8).write(to: ck)
+        progress(CellProgress(phase: "train", done: 1, total: 1))
+        if sleepSeconds > 0 { Thread.sleep(forTimeInterval: sleepSeconds) }
+        if failLabels.contains(cell.gridLabel ?? cell.methodLabel) { throw Boom(description: "boom in \(cell.gridLabel ?? cell.methodLabel)") }
+        let metrics = cell.benchmarks.flatMap { b in
+            [MetricRecord(benchmark: b.name, value: FakeExecutor.score(cell.configHash, b.name), n: 10, settings: b.json),
+             MetricRecord(benchmark: b.name, subset: "part-a", value: 0.5, n: 5)]
+        }
+        return CellOutcome(metrics: metrics,
+                           samples: (0..<3).map { SampleRecord(benchmark: "bbh", subset: "part-a", index: $0, prediction: "A", target: "A", correct: true) },
+                           lossCurve: [LossPoint(step: 1, loss: 2.0, split: "query"), LossPoint(step: 2, loss: 1.5, split: "query")],
+                           optimizerSteps: cell.hyper["iterations"]?.intValue ?? 1, samplesProcessed: cell.cost.trainSamples,
+                           tokensProcessed: cell.cost.trainSamples * 10, wallSeconds: 0.01,
+                           adapterPath: checkpointDir.appendingPathComponent("adapter.safetensors").path)
+    }
+}
