@@ -2,6 +2,7 @@
 // its relative path, sha256, size, source (repository, pinned commit, URL) and license. Metadata
 // only; `verify` checks a data folder against it and `fetch` fills gaps, verifying each checksum.
 import Foundation
+import Engine
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -73,7 +74,7 @@ public enum DataFiles {
             }
             let size = (attrs[.size] as? NSNumber)?.intValue ?? -1
             if size != e.size { problems.append(DataProblem(path: e.path, kind: .wrongSize, detail: "\(size) bytes, expected \(e.size)")); continue }
-            let h = try SHA256.hex(fileAt: u)
+            let h = try SHA256.hex(ofFile: u)
             if h != e.sha256 { problems.append(DataProblem(path: e.path, kind: .altered, detail: "sha256 \(h.prefix(12))…, expected \(e.sha256.prefix(12))…")) }
         }
         return problems
@@ -93,7 +94,7 @@ public enum DataFiles {
             guard problems.contains(e.path) else { summary.present += 1; continue }
             do {
                 let (data, from) = try download(e, mirror: mirror)
-                let got = SHA256.hex(data)
+                let got = SHA256.hex(of: data)
                 guard got == e.sha256 else { throw DataError.checksum(path: e.path, expected: e.sha256, got: got, from: from) }
                 let dest = dataDir.appendingPathComponent(e.path)
                 try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)

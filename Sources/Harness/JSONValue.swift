@@ -1,6 +1,7 @@
 // A small JSON value with one canonical text form (sorted keys, no spaces, shortest round-trip
 // numbers), so that a resolved cell's config hash is the same on every run and machine.
 import Foundation
+import Engine
 
 public enum JSONValue: Equatable, Sendable {
     case null
@@ -57,7 +58,7 @@ public enum JSONValue: Equatable, Sendable {
         out += "\""
     }
 
-    public var sha256: String { SHA256.hex(canonical) }
+    public var sha256: String { SHA256.hex(of: canonical) }
 
     /// Parses JSON text (as stored in the results database) back into a value.
     public static func parse(_ text: String) throws -> JSONValue {

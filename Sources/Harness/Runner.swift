@@ -1,6 +1,7 @@
 // The runner: for each resolved cell, skip it if its config hash is done, claim it, execute it
 // through the CellExecutor, and store the outcome in one transaction (or the error on failure).
 import Foundation
+import Engine
 
 public struct RunSummary: Equatable {
     public var ran = 0
@@ -97,17 +98,17 @@ public final class Runner {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: url.path])
         }
-        if !isDir.boolValue { return try SHA256.hex(fileAt: url) }
+        if !isDir.boolValue { return try SHA256.hex(ofFile: url) }
         let names = try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
         var listing = ""
         for n in names {
             let f = url.appendingPathComponent(n)
             var d: ObjCBool = false
             if FileManager.default.fileExists(atPath: f.path, isDirectory: &d), !d.boolValue {
-                listing += "\(n) \(try SHA256.hex(fileAt: f))\n"
+                listing += "\(n) \(try SHA256.hex(ofFile: f))\n"
             }
         }
-        return SHA256.hex(listing)
+        return SHA256.hex(of: listing)
     }
 
     public static func formatDuration(_ s: Double) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Engine
 import Harness
 
 final class RunnerTests: HarnessTestCase {
@@ -20,7 +21,7 @@ final class RunnerTests: HarnessTestCase {
         let run = try XCTUnwrap(try store.doneRun(configHash: cells[0].configHash))
         XCTAssertEqual(run.codeVersion, "v-test")
         XCTAssertEqual(run.profile, "t")
-        XCTAssertEqual(run.modelSHA256, SHA256.hex("not a real model"))
+        XCTAssertEqual(run.modelSHA256, SHA256.hex(of: "not a real model"))
         XCTAssertEqual(run.optimizerSteps, 2)
         XCTAssertEqual(run.samples, cells[0].cost.trainSamples)
         XCTAssertEqual(run.overrides, cells[0].overrides)

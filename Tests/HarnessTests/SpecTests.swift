@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Engine
 import Harness
 
 final class SpecTests: HarnessTestCase {
@@ -73,7 +74,7 @@ final class SpecTests: HarnessTestCase {
         // The canonical JSON sorts keys and has no spaces; the hash is its sha256.
         let c = a[2]
         XCTAssertTrue(c.configJSON.hasPrefix("{\"benchmarks\":[{\"name\":\"mmlu\",\"shots\":5}"), c.configJSON)
-        XCTAssertEqual(c.configHash, SHA256.hex(c.configJSON))
+        XCTAssertEqual(c.configHash, SHA256.hex(of: c.configJSON))
         XCTAssertEqual(c.configHash.count, 64)
         // Table 6's 50-per-task MeTA-LoRA is the same experiment as Table 2's: same hash, run once.
         let t6 = try Planner.plan(try ExperimentSpec.load(paths.spec("table6")), profile: smoke)
@@ -84,9 +85,9 @@ final class SpecTests: HarnessTestCase {
     }
 
     func testSHA256KnownVectors() {
-        XCTAssertEqual(SHA256.hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        XCTAssertEqual(SHA256.hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(SHA256.hex(String(repeating: "a", count: 1_000)), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+        XCTAssertEqual(SHA256.hex(of: ""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex(of: "abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex(of: String(repeating: "a", count: 1_000)), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 
     // MARK: strict parsing

@@ -2,6 +2,7 @@
 // made by re-running this test binary with METALORA_HARNESS_CHILD set (see ChildProcessEntry).
 import Foundation
 import XCTest
+import Engine
 import Harness
 import TestSupport
 
@@ -138,7 +139,7 @@ final class FakeExecutor: CellExecutor {
     struct Boom: Error, CustomStringConvertible { let description: String }
 
     static func score(_ hash: String, _ benchmark: String) -> Double {
-        let h = SHA256.hex(hash + benchmark)
+        let h = SHA256.hex(of: hash + benchmark)
         return Double(Int(h.prefix(4), radix: 16)!) / 65535.0
     }
 
