@@ -1,4 +1,5 @@
 // SwiGLU gate of the LLaMA MLP: out = silu(gate) * up, silu(g) = g * sigmoid(g).
+// exp is the engine's vectorised fastExp (~1 ulp); exp(-g) saturates for g < -88, giving silu = -0.
 // Shapes: gate, up, out, dout, dgate, dup [N, H] (N = B*T rows, H ffn hidden), passed as flat counts N*H.
 
 import Foundation
@@ -9,7 +10,7 @@ public enum SwiGLU {
         Elementwise.forEachBlock(count) { lo, hi in
             for i in lo..<hi {
                 let g = gate[i]
-                out[i] = g / (1 + expf(-g)) * up[i]
+                out[i] = g / (1 + fastExp(-g)) * up[i]
             }
         }
     }
@@ -21,7 +22,7 @@ public enum SwiGLU {
         Elementwise.forEachBlock(count) { lo, hi in
             for i in lo..<hi {
                 let g = gate[i], u = up[i], dy = dout[i]
-                let s = 1 / (1 + expf(-g))
+                let s = 1 / (1 + fastExp(-g))
                 dgate[i] = dy * u * s * (1 + g * (1 - s))
                 dup[i] = dy * g * s
             }
