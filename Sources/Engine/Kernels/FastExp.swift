@@ -36,15 +36,18 @@ public enum FastMath {
 
 // MARK: - Row helpers shared by the softmax kernels
 
-/// Maximum of p[0..<n] (-inf for n = 0).
+/// Maximum of p[0..<n] (-inf for n = 0). Four independent running maxima keep the dependency chains short
+/// (the generic SIMD pointwiseMax is lane-by-lane and no faster).
 @inline(__always)
 func rowMax(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-    var vmax = SIMD16<Float>(repeating: -.infinity)
+    var m0 = -Float.infinity, m1 = m0, m2 = m0, m3 = m0
     var j = 0
-    while j + 16 <= n { vmax = pointwiseMax(vmax, loadVector(p + j)); j += 16 }
-    var m = vmax.max()
-    while j < n { m = max(m, p[j]); j += 1 }
-    return m
+    while j + 4 <= n {
+        m0 = max(m0, p[j]); m1 = max(m1, p[j + 1]); m2 = max(m2, p[j + 2]); m3 = max(m3, p[j + 3])
+        j += 4
+    }
+    while j < n { m0 = max(m0, p[j]); j += 1 }
+    return max(max(m0, m1), max(m2, m3))
 }
 
 /// p[j] = exp(p[j] - shift) in place for j < n (a plain loop the vectoriser handles).
