@@ -24,5 +24,10 @@ final class SwiGLUTests: XCTestCase {
         SwiGLU.backward(dgate: gt.data, dup: ut.data, dout: dout.data, gate: gt.data, up: ut.data, count: count)
         XCTAssertEqual(gt.array, dgate.array)
         XCTAssertEqual(ut.array, dup.array)
+        // dgate may also overwrite dout in place.
+        let gate2 = tensor(gate), up2 = tensor(up), dout2 = tensor(g), dup2 = Tensor(shape: [count])
+        SwiGLU.backward(dgate: dout2.data, dup: dup2.data, dout: dout2.data, gate: gate2.data, up: up2.data, count: count)
+        XCTAssertEqual(dout2.array, dgate.array)
+        XCTAssertEqual(dup2.array, dup.array)
     }
 }

@@ -8,23 +8,36 @@ public enum SwiGLU {
     /// `out = silu(gate) * up` (`=`).
     public static func forward(out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
         Elementwise.forEachBlock(count) { lo, hi in
-            for i in lo..<hi {
-                let g = gate[i]
-                out[i] = g / (1 + fastExp(-g)) * up[i]
+            var i = lo
+            while i + 16 <= hi {
+                let g = loadVector(gate + i)
+                storeVector(g / (1 + fastExp16(-g)) * loadVector(up + i), out + i)
+                i += 16
             }
+            while i < hi { let g = gate[i]; out[i] = g / (1 + fastExp(-g)) * up[i]; i += 1 }
         }
     }
 
     /// Writes (`=`) `dgate = dout * up * sigmoid(g) * (1 + g * (1 - sigmoid(g)))` and `dup = dout * silu(g)`.
-    /// Element-wise, so `dgate` may alias `gate` and `dup` may alias `up` (saves two [N, H] buffers).
+    /// Element-wise, tile by tile (all loads of a 16-element tile precede its stores), so `dgate` may alias
+    /// `gate` or `dout`, and `dup` may alias `up` (saves two [N, H] buffers).
     public static func backward(dgate: UnsafeMutablePointer<Float>, dup: UnsafeMutablePointer<Float>,
                                 dout: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
         Elementwise.forEachBlock(count) { lo, hi in
-            for i in lo..<hi {
+            var i = lo
+            while i + 16 <= hi {
+                let g = loadVector(gate + i), u = loadVector(up + i), dy = loadVector(dout + i)
+                let s = 1 / (1 + fastExp16(-g))
+                storeVector(dy * u * s * (1 + g * (1 - s)), dgate + i)
+                storeVector(dy * g * s, dup + i)
+                i += 16
+            }
+            while i < hi {
                 let g = gate[i], u = up[i], dy = dout[i]
                 let s = 1 / (1 + fastExp(-g))
                 dgate[i] = dy * u * s * (1 + g * (1 - s))
                 dup[i] = dy * g * s
+                i += 1
             }
         }
     }
