@@ -27,14 +27,6 @@ func fastExp(_ x: Float) -> Float {
     return x < -87.33654 ? 0 : er * scale
 }
 
-/// Sixteen lanes at once, for kernels that must load a whole tile before storing (aliased in/out buffers).
-@inline(__always)
-func fastExp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    var r = SIMD16<Float>()
-    for l in 0..<16 { r[l] = fastExp(x[l]) }
-    return r
-}
-
 public enum FastMath {
     /// `out[i] = exp(x[i])` with the engine's vectorised exp (exposed for tests and callers).
     public static func exp(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
