@@ -52,6 +52,7 @@ struct BenchCommand: ParsableCommand {
             if let train = out["train_gflops"] as? Double { out["train_fraction_of_sgemm"] = train / sgemm }
             if let score = out["score_gflops"] as? Double { out["score_fraction_of_sgemm"] = score / sgemm }
         }
+        if StageTimer.enabled { note(StageTimer.report()) }
         if json { try printJSON(out) } else {
             for k in out.keys.sorted() { print("\(k): \(out[k]!)") }
         }
