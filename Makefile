@@ -10,7 +10,11 @@ SHARED_DATA ?= ../shared/data
 BIN = .build/$(CONFIG)/metalora
 SWIFT_TEST = $(SWIFT) test -c $(CONFIG) --disable-swift-testing
 
-.PHONY: setup deps model data build test test-fixtures bench clean
+.PHONY: setup deps model data build test test-fixtures bench clean table3 $(TABLES)
+# Paper tables and figures: `make table2 [PROFILE=quick|smoke|small|paper] [MODEL=path]` runs the spec's
+# missing cells (finished cells are skipped, interrupted ones resume) and renders the table.
+TABLES := table1 table2 table4 table5 table6 table7 table8 table9 table10 table11 table12 table13 figure2
+MODEL_FLAG = $(if $(MODEL),--model $(MODEL))
 
 ## setup: system libraries (needs root or sudo), the default model, the data link. Idempotent.
 setup: deps model data
@@ -57,6 +61,14 @@ test-fixtures:
 ## bench: speed and memory figures as one JSON object (metalora bench --json).
 bench: build
 	$(BIN) bench --json --model $(MODEL_FILE)
+
+$(TABLES): build
+	$(BIN) run experiments/$@.yaml --profile $(PROFILE) $(MODEL_FLAG)
+	$(BIN) table $@ --profile $(PROFILE) $(MODEL_FLAG) --diff
+
+## table3 is computed from the specs' data budgets: nothing to run.
+table3: build
+	$(BIN) table table3 --profile $(PROFILE)
 
 clean:
 	rm -rf .build

@@ -34,7 +34,9 @@ public final class LlamaDecoder: @unchecked Sendable {
     public init(weights: LlamaWeights, maxSequenceLength: Int? = nil) {
         self.config = weights.config
         self.weights = weights
-        let maxT = maxSequenceLength ?? min(max(weights.config.contextLength, 1), 8192)
+        // RoPE works at any position; the table covers at least 4096 so few-shot prompts fit even on
+        // models trained with a short context (the tiny fixture model has 128).
+        let maxT = maxSequenceLength ?? max(weights.config.contextLength, 4096)
         // Linear RoPE scaling divides positions by the factor, i.e. multiplies every frequency by 1/factor.
         rope = RopeTable(maxT: maxT, rotaryDims: weights.config.ropeDimensions,
                          base: weights.config.ropeTheta, positionScale: 1 / weights.config.ropeLinearScale)

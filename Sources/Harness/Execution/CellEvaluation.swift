@@ -1,0 +1,70 @@
+import Foundation
+import Models
+import Evaluation
+
+/// Evaluates a (possibly adapted) model on a cell's benchmarks and turns the reports into the
+/// store's metric and sample records. Every metric carries the resolved evaluation settings
+/// (shots, split, template, scoring rule, aggregation, limit, partial-ness) as JSON.
+enum CellEvaluation {
+    static func evaluate(_ cell: ResolvedCell, model: LanguageModel, adapterDescription: String?,
+                         dataDirectory: DataDirectory, log: @escaping (String) -> Void,
+                         progress: @escaping (CellProgress) -> Void) throws -> (metrics: [MetricRecord], samples: [SampleRecord]) {
+        let backend = try ModelBackend(model: model, prefixReuse: true)
+        backend.adapterDescription = adapterDescription
+        var metrics: [MetricRecord] = []
+        var samples: [SampleRecord] = []
+        for spec in cell.benchmarks {
+            let definition = try BenchmarkRegistry.definition(name: spec.name, variant: spec.variant)
+            let options = EvaluationOptions(dataDirectory: dataDirectory, shots: spec.shots, limit: cell.evalLimit,
+                                            progress: CellEvaluationProgress(benchmark: spec.name, report: progress))
+            let report = try Evaluator.run(definition, backend: backend, options: options)
+            let settings = try settingsJSON(report)
+            log(String(format: "  %@%@: %@ %.4f over %d items%@", spec.name, spec.variant.map { " (\($0))" } ?? "",
+                       report.metric, report.acc, report.n, report.partial ? " [partial: \(report.partialReasons.joined(separator: "; "))]" : ""))
+            metrics.append(MetricRecord(benchmark: spec.name, value: report.acc, n: report.n, settings: settings))
+            metrics.append(MetricRecord(benchmark: spec.name, metric: "accuracy_micro", value: report.accMicro, n: report.n, settings: settings))
+            metrics.append(MetricRecord(benchmark: spec.name, metric: "accuracy_macro", value: report.accMacro, n: report.n, settings: settings))
+            if let norm = report.accNorm {
+                metrics.append(MetricRecord(benchmark: spec.name, metric: "accuracy_norm", value: norm, n: report.n, settings: settings))
+            }
+            for name in report.subsetOrder {
+                guard let s = report.subsets[name] else { continue }
+                metrics.append(MetricRecord(benchmark: spec.name, subset: name, value: s.acc, n: s.n, settings: .object([:])))
+            }
+            for (i, r) in report.samples.enumerated() {
+                let prediction = r.generated ?? r.pred.map(String.init) ?? ""
+                let target = r.target ?? r.gold.map(String.init) ?? ""
+                var detail: [String: JSONValue] = ["prompt_id": .string(r.promptId)]
+                if let lls = r.choiceLoglikelihoods { detail["choice_loglikelihoods"] = .array(lls.map(JSONValue.double)) }
+                if let answer = r.extractedAnswer { detail["extracted_answer"] = .string(answer) }
+                samples.append(SampleRecord(benchmark: spec.name, subset: r.subset, index: i, prediction: prediction,
+                                            target: target, correct: r.correct, detail: .object(detail)))
+            }
+        }
+        return (metrics, samples)
+    }
+
+    /// The report's settings plus version, variant and partial-ness, as the store's JSON.
+    static func settingsJSON(_ report: EvaluationReport) throws -> JSONValue {
+        let encoded = String(decoding: try JSONEncoder().encode(report.settings), as: UTF8.self)
+        guard case .object(var object) = try JSONValue.parse(encoded) else { return .null }
+        object["benchmark_version"] = .string(report.version)
+        object["variant"] = report.variant.map(JSONValue.string) ?? .null
+        object["metric"] = .string(report.metric)
+        object["partial"] = .bool(report.partial)
+        object["partial_reasons"] = .array(report.partialReasons.map(JSONValue.string))
+        object["backend"] = .string(report.backend)
+        return .object(object)
+    }
+}
+
+/// Forwards evaluator progress to the runner's progress line.
+final class CellEvaluationProgress: EvaluationProgress {
+    let benchmark: String
+    let report: (CellProgress) -> Void
+    init(benchmark: String, report: @escaping (CellProgress) -> Void) { self.benchmark = benchmark; self.report = report }
+    func update(subset: String, itemsDone: Int, itemsTotal: Int) {
+        report(CellProgress(phase: "eval \(benchmark)", done: itemsDone, total: itemsTotal))
+    }
+    func finish(itemsTotal: Int) { report(CellProgress(phase: "eval \(benchmark)", done: itemsTotal, total: itemsTotal)) }
+}
