@@ -10,11 +10,11 @@ SHARED_DATA ?= ../shared/data
 BIN = .build/$(CONFIG)/metalora
 SWIFT_TEST = $(SWIFT) test -c $(CONFIG) --disable-swift-testing
 
-.PHONY: setup deps model data build test test-fixtures bench clean table3 $(TABLES)
 # Paper tables and figures: `make table2 [PROFILE=quick|smoke|small|paper] [MODEL=path]` runs the spec's
 # missing cells (finished cells are skipped, interrupted ones resume) and renders the table.
 TABLES := table1 table2 table4 table5 table6 table7 table8 table9 table10 table11 table12 table13 figure2
 MODEL_FLAG = $(if $(MODEL),--model $(MODEL))
+.PHONY: setup deps model data build test test-fixtures bench clean table3 $(TABLES)
 
 ## setup: system libraries (needs root or sudo), the default model, the data link. Idempotent.
 setup: deps model data
