@@ -9,11 +9,17 @@ public enum BatchAssembly {
     /// Pad token id of the batches (masked out of attention and loss, so its value is irrelevant).
     public static let padID = 0
 
+    /// Batch widths are rounded up to a multiple of this, so batches of similar length share a
+    /// shape and reuse one planned `DecoderActivations` (padding is masked: results are unchanged).
+    public static let widthMultiple = 16
+
     /// One batch holding `groups` one after another: sequence b gets `sequenceGroups[b]` = the
-    /// index of its group (the adapter copy / task it belongs to). All rows share the longest length.
+    /// index of its group (the adapter copy / task it belongs to). All rows share the longest
+    /// length, rounded up to `widthMultiple`.
     public static func batch(_ groups: [[TokenizedExample]], groupIDs: [Int]? = nil) -> TokenBatch {
         var ids: [[Int]] = [], masks: [[Int]] = [], labels: [[Int]] = [], owners: [Int] = []
-        let width = groups.flatMap { $0 }.map(\.inputIDs.count).max() ?? 0
+        let longest = groups.flatMap { $0 }.map(\.inputIDs.count).max() ?? 0
+        let width = (longest + widthMultiple - 1) / widthMultiple * widthMultiple
         for (g, group) in groups.enumerated() {
             for example in group {
                 let pad = width - example.inputIDs.count
@@ -42,16 +48,19 @@ public enum BatchAssembly {
 }
 
 /// Planned activations by batch shape (B, T), reused across steps. Keeps at most `capacity`
-/// shapes (the largest models' training activations are big), evicting the oldest.
+/// shapes and about `byteBudget` bytes (a SmolLM2 training plan of 16 × 256 tokens is ~3 GB),
+/// evicting the least recently used.
 public final class ActivationPlans: @unchecked Sendable {
     struct Shape: Hashable { let batch: Int, seqLen: Int, backward: Bool }
     let config: LlamaConfig
     let capacity: Int
+    let byteBudget: Int
     var plans: [(Shape, DecoderActivations)] = []
 
-    public init(config: LlamaConfig, capacity: Int = 3) {
+    public init(config: LlamaConfig, capacity: Int = 8, byteBudget: Int = 3 << 30) {
         self.config = config
         self.capacity = max(1, capacity)
+        self.byteBudget = byteBudget
     }
 
     public func activations(for batch: TokenBatch, backward: Bool) -> DecoderActivations {
@@ -64,6 +73,7 @@ public final class ActivationPlans: @unchecked Sendable {
         if plans.count >= capacity { plans.removeFirst() }
         let acts = DecoderActivations(config: config, batch: batch.batch, seqLen: batch.seqLen, saveForBackward: backward)
         plans.append((shape, acts))
+        while plans.count > 1 && plans.reduce(0, { $0 + $1.1.byteCount }) > byteBudget { plans.removeFirst() }
         return acts
     }
 }
