@@ -1,1 +1,0 @@
-// Training module: see Package.swift for its place in the architecture.

@@ -1,0 +1,69 @@
+import Foundation
+
+/// The training methods of the paper's comparison (Tables 1–6, 13) plus `base` (no training).
+public enum TrainingMethod: String, CaseIterable, Codable, Sendable {
+    /// Algorithm 1 with the first-order approximation (Eq. 3–6).
+    case metaLoRA = "meta-lora"
+    /// The -STA ablation: no task-specific adaptation, query gradients at θ averaged.
+    case sta
+    /// One LoRA adapter on shuffled mixed-task batches (appendix A.1.2).
+    case lora
+    case hydraLoRA = "hydralora"
+    case rLoRA = "rlora"
+    case loraMoE = "loramoe"
+    case loraHub = "lorahub"
+    /// The untrained base model.
+    case base
+
+    /// Parses a CLI name; unknown names list the valid ones.
+    public static func named(_ name: String) throws -> TrainingMethod {
+        guard let method = TrainingMethod(rawValue: name.lowercased()) else {
+            throw TrainingError.unknownMethod(name, valid: allCases.map(\.rawValue))
+        }
+        return method
+    }
+
+    /// Methods that run Algorithm 1's episodic loop (support/query sets per sampled task).
+    public var isEpisodic: Bool { self == .metaLoRA || self == .sta }
+
+    /// Methods trained like plain LoRA on shuffled mixed-task batches.
+    public var isMixedBatch: Bool { [.lora, .hydraLoRA, .rLoRA, .loraMoE].contains(self) }
+}
+
+/// Everything that stops a training run, raised as early as possible (bad input before any
+/// compute) and with enough context to act on.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case unknownMethod(String, valid: [String])
+    case methodNotWired(TrainingMethod)
+    case invalidHyperParameter(String)
+    case nonFinite(step: Int, tensor: String, value: Float)
+    case nonFiniteLoss(step: Int, phase: String, loss: Double)
+    case checkpointMismatch(String)
+    case checkpointUnreadable(String)
+    case stoppedEarly(step: Int)
+
+    public var description: String {
+        switch self {
+        case let .unknownMethod(name, valid):
+            return "unknown training method '\(name)'; valid methods: \(valid.joined(separator: ", "))"
+        case let .methodNotWired(method):
+            return "training method '\(method.rawValue)' is not wired into the trainer yet (its adapter lives in module Adapters; the lead connects it through MethodRegistry)"
+        case let .invalidHyperParameter(message):
+            return "invalid hyper-parameter: \(message)"
+        case let .nonFinite(step, tensor, value):
+            return "training stopped at step \(step): non-finite value \(value) in \(tensor)"
+        case let .nonFiniteLoss(step, phase, loss):
+            return "training stopped at step \(step): non-finite \(phase) loss \(loss)"
+        case let .checkpointMismatch(message):
+            return "checkpoint does not match this run: \(message)"
+        case let .checkpointUnreadable(message):
+            return "checkpoint unreadable: \(message)"
+        case let .stoppedEarly(step):
+            return "training stopped on request after step \(step) (resume from the checkpoint)"
+        }
+    }
+}
+
+extension TrainingError: LocalizedError {
+    public var errorDescription: String? { description }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Engine
+import Models
+import Adapters
+import Data
+
+/// One training run as the CLI and the harness ask for it: a method, a setting, a model, a data
+/// mirror and hyper-parameters. `run()` validates everything before any compute, loads the data
+/// plan and the model, tokenizes with the model's prompt format, and trains.
+public struct TrainingRequest {
+    public var method: TrainingMethod
+    public var setting: String
+    /// Restrict the setting to these task ids (nil = all).
+    public var tasks: [String]?
+    public var modelPath: String
+    public var dataDirectory: DataDirectory
+    public var hyper: TrainingHyperParameters
+    public var options: TrainingOptions
+
+    public init(method: TrainingMethod, setting: String, tasks: [String]? = nil, modelPath: String,
+                dataDirectory: DataDirectory, hyper: TrainingHyperParameters, options: TrainingOptions) {
+        self.method = method; self.setting = setting; self.tasks = tasks; self.modelPath = modelPath
+        self.dataDirectory = dataDirectory; self.hyper = hyper; self.options = options
+    }
+}
+
+public enum TrainingSession {
+    /// Checks that need neither data nor model: method wired, hyper-parameter ranges, setting
+    /// and task names, n against the number of tasks, n_s + n_q against the budget.
+    public static func validate(_ request: TrainingRequest) throws {
+        try MethodRegistry.checkWired(request.method)
+        try request.hyper.validate(for: request.method)
+        let setting = try TaskRegistry.setting(request.setting)
+        let taskCount = try request.tasks.map { try $0.map(setting.task).count } ?? setting.tasks.count
+        if request.method.isEpisodic {
+            try DataValidation.checkEpisode(taskCount: taskCount, tasksPerIteration: request.hyper.tasksPerIteration,
+                                            supportSize: request.hyper.supportSize, querySize: request.hyper.querySize,
+                                            smallestBudget: request.hyper.budgetPerTask ?? Int.max)
+        }
+    }
+
+    /// The data plan (pools loaded, budgets drawn and checked against each pool).
+    public static func plan(_ request: TrainingRequest) throws -> DataPlan {
+        let h = request.hyper
+        return try DataPlan.build(setting: request.setting, tasks: request.tasks, directory: request.dataDirectory,
+                                  budgetPerTask: h.budgetPerTask, seed: h.seed,
+                                  episode: request.method.isEpisodic ? (h.tasksPerIteration, h.supportSize, h.querySize) : nil)
+    }
+
+    /// Validate, load data, load the model, train.
+    public static func run(_ request: TrainingRequest) throws -> TrainingResult {
+        try validate(request)
+        let plan = try plan(request)
+        let model = try LanguageModel(path: request.modelPath)
+        let tokenizer = try exampleTokenizer(for: model, maxLength: request.hyper.maxLength)
+        let tasks = TrainingTasks(plan: plan, tokenizer: tokenizer, evalExamplesPerTask: request.hyper.evalExamplesPerTask)
+        var options = request.options
+        options.baseModelName = options.baseModelName.isEmpty ? model.url.lastPathComponent : options.baseModelName
+        options.record.merge(plan.record(promptFormat: tokenizer.format)) { a, _ in a }
+        options.record["model"] = model.url.path
+        return try Trainer.train(method: request.method, decoder: model.decoder, tasks: tasks, hyper: request.hyper, options: options)
+    }
+
+    /// The model's own chat template when its tokenizer has one we recognise (ChatML: the reply
+    /// ends with `<|im_end|>`), else Alpaca-style prompts ending with EOS (issue 6).
+    public static func exampleTokenizer(for model: LanguageModel, maxLength: Int) throws -> ExampleTokenizer {
+        let tokenizer = try model.requireTokenizer()
+        let encode: (String) -> [Int] = { tokenizer.encode($0, addSpecial: false, parseSpecial: true) }
+        let bos = tokenizer.addsBOS ? tokenizer.bosId : nil
+        switch tokenizer.chatFormat {
+        case .chatML(let system)?:
+            let end = tokenizer.tokenId("<|im_end|>") ?? tokenizer.eosId
+            guard let end else { throw TrainingError.invalidHyperParameter("the tokenizer has neither <|im_end|> nor an EOS token") }
+            return try ExampleTokenizer(format: .chat(.chatML(systemPrompt: system)), maxLength: maxLength, eosID: end,
+                                        bosID: bos, tokenize: encode)
+        case .llama2?:
+            guard let eos = tokenizer.eosId else { throw TrainingError.invalidHyperParameter("the tokenizer has no EOS token") }
+            return try ExampleTokenizer(format: .chat(.llama2()), maxLength: maxLength, eosID: eos, bosID: tokenizer.bosId,
+                                        tokenize: encode)
+        case nil:
+            guard let eos = tokenizer.eosId else { throw TrainingError.invalidHyperParameter("the tokenizer has no EOS token") }
+            return try ExampleTokenizer(format: .alpaca, maxLength: maxLength, eosID: eos, bosID: bos, tokenize: encode)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import Engine
+import Data
+import Training
+
+/// `metalora train`: one training run (MeTA-LoRA, -STA, LoRA, … on a setting's tasks), writing the
+/// adapter (PEFT layout), loss curve, checkpoints and result under `--output`.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train one method on a setting's tasks (Algorithm 1 for meta-lora/sta; mixed batches for the baselines).")
+
+    @Option(help: "meta-lora | sta | lora | hydralora | rlora | loramoe | lorahub | base")
+    var method: String = "meta-lora"
+    @Option(help: "five-task | five-task-winogrande | flanv2-43 | multilingual")
+    var setting: String = "five-task"
+    @Option(help: "Comma-separated task ids to restrict the setting to.")
+    var tasks: String?
+    @Option(help: "A GGUF file or a Hugging Face folder.")
+    var model: String = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    @Option(help: "Examples per task drawn once from each pool ('full' = the whole pool).")
+    var budget: String = "50"
+    @Option(help: "MeTA-LoRA iterations (paper: 1000).") var iterations: Int?
+    @Option(help: "Baseline epochs (default by budget: 5 at 50, 10 at 100, 1 on full data).") var epochs: Int?
+    @Option(help: "n: tasks per iteration (paper: 2).") var tasksPerIteration: Int?
+    @Option(help: "n_s: support-set size (paper: 8).") var supportSize: Int?
+    @Option(help: "n_q: query-set size (paper: 8).") var querySize: Int?
+    @Option(help: "k: adaptation steps (paper: 3).") var adaptationSteps: Int?
+    @Option(help: "α: adaptation rate, Eq. 3 (paper: 5e-6).") var alpha: Double?
+    @Option(help: "β: meta-update AdamW rate, Eq. 5 (paper: 2e-6).") var beta: Double?
+    @Option(help: "Baseline AdamW rate (paper: 2e-4).") var lr: Double?
+    @Option(help: "Baseline batch size (paper: 8).") var batchSize: Int?
+    @Option(help: "LoRA rank (paper: 16).") var rank: Int?
+    @Option(help: "LoRA alpha (scale = alpha / rank).") var loraAlpha: Float?
+    @Option(help: "LoRA dropout.") var dropout: Float?
+    @Option(help: "Maximum tokens per sequence (default 512).") var maxLength: Int?
+    @Option(help: "Run seed (budgets, sampling, initialisation).") var seed: UInt64?
+    @Option(help: "AdamW weight decay.") var weightDecay: Double?
+    @Option(help: "Linear warm-up steps.") var warmup: Int?
+    @Option(help: "Global-norm gradient clipping.") var gradClip: Double?
+    @Option(help: "Held-out examples per task for the eval loss (default 32).") var evalExamples: Int?
+    @Option(help: "Steps between checkpoints (0 = only at the end).") var checkpointEvery: Int?
+    @Option(help: "Data mirror (default: $METALORA_DATA or ./data).") var dataDir: String?
+    @Option(help: "Output folder (adapter/, loss-curve.jsonl, checkpoint/, result.json).") var output: String = "runs/train"
+    @Option(help: "Threads for OpenBLAS and the engine's loops.") var threads: Int?
+    @Option(help: "MeTA-LoRA loop: batched | sequential.") var loop: String = "batched"
+    @Flag(help: "Start from scratch even if the output folder holds a checkpoint.") var noResume = false
+    @Flag(help: "End with one JSON line (method, optimizer_steps, samples_processed, tokens_processed, wall_s, initial/final_eval_loss, adapter).")
+    var json = false
+
+    func run() throws {
+        let method = try TrainingMethod.named(self.method)
+        var budgetPerTask: Int?
+        if budget.lowercased() != "full" {
+            guard let b = Int(budget) else { throw ValidationError("--budget must be a number or 'full' (got \(budget))") }
+            budgetPerTask = b
+        }
+        var h = TrainingHyperParameters.defaults(for: method, budgetPerTask: budgetPerTask)
+        if let v = iterations { h.iterations = v }
+        if let v = epochs { h.epochs = v }
+        if let v = tasksPerIteration { h.tasksPerIteration = v }
+        if let v = supportSize { h.supportSize = v }
+        if let v = querySize { h.querySize = v }
+        if let v = adaptationSteps { h.adaptationSteps = v }
+        if let v = alpha { h.alpha = v }
+        if let v = beta { h.beta = v }
+        if let v = lr { h.learningRate = v }
+        if let v = batchSize { h.batchSize = v }
+        if let v = rank { h.rank = v }
+        if let v = loraAlpha { h.loraAlpha = v }
+        if let v = dropout { h.dropout = v }
+        if let v = maxLength { h.maxLength = v }
+        if let v = seed { h.seed = v }
+        if let v = weightDecay { h.weightDecay = v }
+        if let v = warmup { h.warmupSteps = v }
+        if let v = gradClip { h.gradientClip = v }
+        if let v = evalExamples { h.evalExamplesPerTask = v }
+        if let v = checkpointEvery { h.checkpointEvery = v }
+        guard let loopKind = MetaLoRALoop(rawValue: loop) else {
+            throw ValidationError("--loop must be batched or sequential (got \(loop))")
+        }
+        Parallel.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+
+        var options = TrainingOptions(outputDirectory: URL(fileURLWithPath: output))
+        options.loop = loopKind
+        options.resume = !noResume
+        options.progress = TrainingProgress.stderrPrinter
+        let request = TrainingRequest(method: method, setting: setting,
+                                      tasks: tasks.map { $0.split(separator: ",").map { String($0) } },
+                                      modelPath: model, dataDirectory: DataDirectory.resolve(explicit: dataDir),
+                                      hyper: h, options: options)
+        let result = try TrainingSession.run(request)
+        if json {
+            print(result.toJSONLine())
+        } else {
+            print("\(result.method.rawValue): eval loss \(String(format: "%.4f", result.initialEvalLoss)) → "
+                  + "\(String(format: "%.4f", result.finalEvalLoss)); \(result.optimizerSteps) optimizer steps, "
+                  + "\(result.samplesProcessed) samples, \(result.tokensProcessed) tokens, "
+                  + "\(String(format: "%.1f", result.wallSeconds)) s; adapter \(result.adapterPath ?? "-")")
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import XCTest
+import Engine
+import Data
+import Training
+import TestSupport
+
+/// Bad input fails with a clear error before any compute (issue 6, "Bad input"). The model path
+/// does not exist in these requests: reaching the model loader would be a different error.
+final class ValidationTests: XCTestCase {
+    func request(_ method: TrainingMethod, tasks: [String]? = nil, configure: (inout TrainingHyperParameters) -> Void = { _ in }) -> TrainingRequest {
+        var hyper = TrainingHyperParameters.defaults(for: method, budgetPerTask: 50)
+        configure(&hyper)
+        return TrainingRequest(method: method, setting: "five-task", tasks: tasks, modelPath: "/nonexistent/model.gguf",
+                               dataDirectory: DataDirectory(root: Fixtures.packageRoot.appendingPathComponent("data")),
+                               hyper: hyper, options: TrainingOptions(outputDirectory: SyntheticTasks.temporaryDirectory("validation")))
+    }
+
+    func expectError(_ request: TrainingRequest, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try TrainingSession.run(request), file: file, line: line) { error in
+            XCTAssertTrue("\(error)".contains(text), "error '\(error)' should mention '\(text)'", file: file, line: line)
+        }
+    }
+
+    func testUnknownMethod() {
+        XCTAssertThrowsError(try TrainingMethod.named("maml")) { error in
+            XCTAssertTrue("\(error)".contains("unknown training method 'maml'"))
+            XCTAssertTrue("\(error)".contains("meta-lora"))
+        }
+    }
+
+    func testUnwiredMethodsAreRefused() {
+        for method in [TrainingMethod.hydraLoRA, .rLoRA, .loraMoE, .loraHub] {
+            expectError(request(method), containing: "not wired")
+        }
+    }
+
+    func testUnknownTask() { expectError(request(.metaLoRA, tasks: ["gsm8k", "no-such-task"]), containing: "unknown task 'no-such-task'") }
+
+    func testTooManyTasksPerIteration() {
+        expectError(request(.metaLoRA) { $0.tasksPerIteration = 6 }, containing: "n=6 is larger than the number of tasks")
+    }
+
+    func testEpisodeLargerThanBudget() {
+        expectError(request(.metaLoRA) { $0.supportSize = 30; $0.querySize = 30 }, containing: "larger than the per-task budget 50")
+    }
+
+    func testInvalidRanges() {
+        expectError(request(.lora) { $0.batchSize = 0 }, containing: "batch size must be positive")
+        expectError(request(.metaLoRA) { $0.iterations = 0 }, containing: "iterations must be positive")
+        expectError(request(.metaLoRA) { $0.rank = 0 }, containing: "rank must be positive")
+    }
+
+    /// Needs the data mirror: the pool is read (no model is loaded) and found too small.
+    func testBudgetLargerThanPool() throws {
+        let data = Fixtures.packageRoot.appendingPathComponent("data")
+        guard FileManager.default.fileExists(atPath: data.appendingPathComponent(".").path) else { throw XCTSkip("no data mirror at \(data.path)") }
+        expectError(request(.lora) { $0.budgetPerTask = 50_000_000 }, containing: "larger than the pool")
+    }
+}
