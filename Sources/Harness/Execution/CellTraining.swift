@@ -1,0 +1,75 @@
+import Foundation
+import Engine
+import Models
+import Training
+import struct Data.DataDirectory
+
+/// Turns a resolved cell into a `TrainingRequest` and runs it (the paper's Algorithm 1 for
+/// meta-lora, the mixed-batch loop for the baselines). The checkpoint folder is stable per config
+/// hash, so a re-run of an interrupted cell resumes where it stopped.
+enum CellTraining {
+    /// Spec hyper-parameter keys this executor understands (others are refused, never ignored).
+    static let understoodKeys: Set<String> = [
+        "iterations", "tasks_per_iteration", "support_size", "query_size", "adaptation_steps", "alpha", "beta",
+        "meta_optimizer", "epochs", "lr", "batch_size", "rank", "lora_alpha", "targets", "dropout", "max_seq_len",
+        "lora_nums", "heads", "experts", "top_k", "n_loras", "search_steps",
+    ]
+
+    static func hyperParameters(for cell: ResolvedCell, method: TrainingMethod) throws -> TrainingHyperParameters {
+        var h = TrainingHyperParameters.defaults(for: method, budgetPerTask: cell.examplesPerTask)
+        for key in cell.hyper.keys where !understoodKeys.contains(key) {
+            throw SpecError(file: cell.spec, line: 0, field: "hyper.\(key)", message: "is not a hyper-parameter the trainer knows")
+        }
+        func int(_ key: String) -> Int? { cell.hyper[key]?.intValue }
+        func double(_ key: String) -> Double? { cell.hyper[key]?.doubleValue }
+        if let v = int("iterations") { h.iterations = v }
+        if let v = int("tasks_per_iteration") { h.tasksPerIteration = v }
+        if let v = int("support_size") { h.supportSize = v }
+        if let v = int("query_size") { h.querySize = v }
+        if let v = int("adaptation_steps") { h.adaptationSteps = v }
+        if let v = double("alpha") { h.alpha = v }
+        if let v = double("beta") { h.beta = v }
+        if let v = int("epochs") { h.epochs = v }
+        if let v = double("lr") { h.learningRate = v }
+        if let v = int("batch_size") { h.batchSize = v }
+        if let v = int("rank") { h.rank = v }
+        if let v = double("lora_alpha") { h.loraAlpha = Float(v) }
+        if let v = double("dropout") { h.dropout = Float(v) }
+        if case .array(let names)? = cell.hyper["targets"] {
+            h.targets = try names.map { value in
+                guard let name = value.stringValue, let p = Projection(name: name) else {
+                    throw SpecError(file: cell.spec, line: 0, field: "hyper.targets", message: "unknown projection \(value.display)")
+                }
+                return p
+            }
+        }
+        if let optimizer = cell.hyper["meta_optimizer"]?.stringValue, optimizer.lowercased() != "adamw" {
+            throw SpecError(file: cell.spec, line: 0, field: "hyper.meta_optimizer",
+                            message: "'\(optimizer)' is not implemented; Algorithm 1 uses AdamW (Eq. 5)")
+        }
+        h.budgetPerTask = cell.examplesPerTask
+        h.maxLength = int("max_seq_len") ?? cell.maxSeqLen ?? h.maxLength
+        h.seed = UInt64(cell.seed)
+        return h
+    }
+
+    static func train(_ cell: ResolvedCell, method: TrainingMethod, checkpointDir: URL, dataDirectory: String?,
+                      log: @escaping (String) -> Void, progress: @escaping (CellProgress) -> Void) throws -> TrainingResult {
+        var options = TrainingOptions(outputDirectory: checkpointDir)
+        options.resume = true
+        var lastLogged = Date.distantPast
+        options.progress = { p in
+            progress(CellProgress(phase: "train", done: p.step, total: p.totalSteps))
+            if Date().timeIntervalSince(lastLogged) > 5 || p.step == p.totalSteps {
+                lastLogged = Date()
+                log("  " + p.line)
+            }
+        }
+        options.record["spec"] = cell.spec
+        options.record["config_hash"] = cell.configHash
+        let request = TrainingRequest(method: method, setting: cell.setting, tasks: cell.tasks, modelPath: cell.model,
+                                      dataDirectory: try DataDirectory.resolve(explicit: dataDirectory),
+                                      hyper: try hyperParameters(for: cell, method: method), options: options)
+        return try TrainingSession.run(request)
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Engine
+import Models
+import Adapters
+import Training
+import Evaluation
+
+/// The real executor: trains the cell's method with the engine, then evaluates the adapted model
+/// on the cell's benchmarks. Models are loaded once per path and reused across cells.
+public final class EngineCellExecutor: CellExecutor {
+    let dataDirectory: String?
+    let log: (String) -> Void
+    var models: [String: LanguageModel] = [:]
+
+    public init(dataDirectory: String? = nil, log: @escaping (String) -> Void = { print($0) }) {
+        self.dataDirectory = dataDirectory
+        self.log = log
+    }
+
+    func model(_ path: String) throws -> LanguageModel {
+        if let m = models[path] { return m }
+        let m = try LanguageModel(path: path)
+        models[path] = m
+        return m
+    }
+
+    public func execute(_ cell: ResolvedCell, checkpointDir: URL, threads: Int,
+                        progress: @escaping (CellProgress) -> Void) throws -> CellOutcome {
+        Parallel.setThreads(threads)
+        let started = Date()
+        let method = try TrainingMethod.named(cell.method)
+        var result: TrainingResult?
+        if method != .base {
+            result = try CellTraining.train(cell, method: method, checkpointDir: checkpointDir, dataDirectory: dataDirectory,
+                                            log: log, progress: progress)
+            if let r = result {
+                log(String(format: "  trained: %d steps, %d samples, %d tokens, held-out loss %.4f → %.4f",
+                           r.optimizerSteps, r.samplesProcessed, r.tokensProcessed, r.initialEvalLoss, r.finalEvalLoss))
+            }
+        }
+        let model = try self.model(cell.model)
+        defer { model.decoder.adapter = nil }
+        if let path = result?.adapterPath {
+            model.decoder.adapter = try AdapterFiles.load(URL(fileURLWithPath: path), model: model.config)
+        }
+        let evaluation = try CellEvaluation.evaluate(cell, model: model, adapterDescription: result?.adapterPath,
+                                                     dataDirectory: try Evaluation.DataDirectory.resolve(explicit: dataDirectory),
+                                                     log: log, progress: progress)
+        var curve: [LossPoint] = result?.lossCurve.map { LossPoint(step: $0.step, loss: $0.loss, split: $0.split) } ?? []
+        if let r = result {
+            curve.append(LossPoint(step: 0, loss: r.initialEvalLoss, split: "eval"))
+            curve.append(LossPoint(step: r.optimizerSteps, loss: r.finalEvalLoss, split: "eval"))
+        }
+        var artifacts: [(kind: String, path: String)] = [("checkpoint", checkpointDir.path)]
+        if let p = result?.lossCurvePath { artifacts.append(("loss-curve", p)) }
+        return CellOutcome(metrics: evaluation.metrics, samples: evaluation.samples, lossCurve: curve,
+                           optimizerSteps: result?.optimizerSteps ?? 0, samplesProcessed: result?.samplesProcessed ?? 0,
+                           tokensProcessed: result?.tokensProcessed ?? 0, wallSeconds: Date().timeIntervalSince(started),
+                           adapterPath: result?.adapterPath, artifacts: artifacts)
+    }
+}
