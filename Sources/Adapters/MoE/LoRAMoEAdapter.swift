@@ -62,8 +62,9 @@ public final class LoRAMoEAdapter: ProjectionAdapter, TrainableAdapter, @uncheck
 
     /// e_b = T[task(b)] for the site's table.
     func gatherEmbeddings(_ site: AdapterSite, _ layout: BatchLayout) -> Tensor {
-        let e = embeddings!, table = parameters.taskEmbedding[site]!, d = config.taskEmbeddingDim
-        for (q, task) in layout.sequenceGroups.enumerated() { (e.data + q * d).update(from: table.data + task * d, count: d) }
+        let e = embeddings!
+        LoRAMoELayer.gatherTaskEmbeddings(table: parameters.taskEmbedding[site]!.data, tasks: layout.sequenceGroups,
+                                          embeddingDim: config.taskEmbeddingDim, into: e.data)
         return e
     }
 
@@ -92,10 +93,8 @@ public final class LoRAMoEAdapter: ProjectionAdapter, TrainableAdapter, @uncheck
                               dA: p.gradA[site]!.map(\.data), dB: p.gradB[site]!.map(\.data),
                               dGateWeight: p.gradGate[site]!.data, dTaskEmbedding: de.data, scratch: scratch)
         // Scatter-add each sequence's de into its task's row of the table gradient.
-        let gt = p.gradTaskEmbedding[site]!, d = config.taskEmbeddingDim
-        for (q, task) in layout.sequenceGroups.enumerated() {
-            Elementwise.accumulate(gt.data + task * d, de.data + q * d, count: d)
-        }
+        LoRAMoELayer.scatterTaskGradient(de.data, tasks: layout.sequenceGroups, embeddingDim: config.taskEmbeddingDim,
+                                         into: p.gradTaskEmbedding[site]!.data)
     }
 
     public func save(to folder: URL) throws {

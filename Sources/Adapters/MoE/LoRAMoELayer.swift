@@ -115,6 +115,16 @@ public enum LoRAMoELayer {
                    ldb: s.embeddingDim, beta: 1, c: dTaskEmbedding, ldc: s.embeddingDim)
     }
 
+    /// e_b = T[task_b] (gather; `e` [Bsz, d_e], `table` [tasks, d_e]).
+    public static func gatherTaskEmbeddings(table: UnsafePointer<Float>, tasks: [Int], embeddingDim d: Int, into e: UnsafeMutablePointer<Float>) {
+        for (q, task) in tasks.enumerated() { (e + q * d).update(from: table + task * d, count: d) }
+    }
+
+    /// dT[task_b] += de_b (scatter-add of the per-sequence embedding gradient into the table gradient).
+    public static func scatterTaskGradient(_ de: UnsafePointer<Float>, tasks: [Int], embeddingDim d: Int, into dTable: UnsafeMutablePointer<Float>) {
+        for (q, task) in tasks.enumerated() { Elementwise.accumulate(dTable + task * d, de + q * d, count: d) }
+    }
+
     /// u = gate_{b(n),i} · xa_i  ([N, r_e]).
     static func gateScaled(_ i: Int, _ s: Shapes, gate: UnsafePointer<Float>, xa: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
         let re = s.expertRank, t = s.seqLen
