@@ -50,6 +50,8 @@ public enum LoRAHub {
 
     /// Gradient-free search of the combination weights with CMA-ES: exactly `budget` evaluations of
     /// `objective` (the first at w = 0); returns the best point seen. Deterministic for a given seed.
+    /// The default step size 0.1 × the range (0.3 for [−1.5, 1.5]) did best at a budget of 40 on
+    /// convex test objectives for K = 5…20 (see LoRAHubTests).
     public static func search(upstreamCount k: Int, budget: Int = 40, bounds: ClosedRange<Float> = -1.5...1.5,
                               l1: Double = 0.05, seed: UInt64, initialSigma: Double? = nil,
                               objective: ([Float]) throws -> Double) rethrows -> SearchResult {
@@ -64,7 +66,7 @@ public enum LoRAHub {
         }
         let start = [Double](repeating: min(max(0, lo), hi), count: k)
         _ = try evaluate(start)
-        var es = CMAES(initialMean: start, initialSigma: initialSigma ?? 0.25 * (hi - lo), lower: lo, upper: hi, seed: seed)
+        var es = CMAES(initialMean: start, initialSigma: initialSigma ?? 0.1 * (hi - lo), lower: lo, upper: hi, seed: seed)
         while history.count < budget {
             let candidates = es.ask()
             let take = min(candidates.count, budget - history.count)
