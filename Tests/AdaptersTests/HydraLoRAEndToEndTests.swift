@@ -53,6 +53,7 @@ func checkDecoderGradients(_ adapter: TrainableAdapter, model: LanguageModel, ba
         let lm = try model.decoder.lossAndGradients(batch, acts, backward: false, training: training).meanNLL
         value.data[i] = keep
         let fd = (lp - lm) / Double(2 * h)
+        print("\(adapter.kind) decoder gradient \(name)[\(i)]: analytic \(g[i]), finite difference \(fd)")
         XCTAssertEqual(Double(g[i]), fd, accuracy: 1e-2 * abs(fd) + 2e-5, "\(name)[\(i)]", file: file, line: line)
         checked += 1
     }

@@ -34,7 +34,8 @@ public final class HydraLoRAAdapter: ProjectionAdapter, TrainableAdapter, @unche
     }
     var saved: [AdapterSite: Saved] = [:]
     var scratch: HydraLoRALayer.Scratch?
-    var rows = -1
+    /// Rows the saved activations and scratch can hold (grown on demand, reused otherwise).
+    var capacity = -1
 
     public init(parameters: HydraLoRAParameters, initial: HydraLoRAParameters? = nil) {
         if let initial { precondition(initial.sites == parameters.sites && initial.config == parameters.config, "R-LoRA: initial copy differs in shape") }
@@ -60,8 +61,8 @@ public final class HydraLoRAAdapter: ProjectionAdapter, TrainableAdapter, @unche
 
     public func prepare(layout: BatchLayout, training: Bool) {
         let n = layout.rows
-        guard n != rows else { return }
-        rows = n
+        guard n > capacity else { return }
+        capacity = n
         saved = Dictionary(uniqueKeysWithValues: parameters.sites.map { ($0, Saved(rows: n, config: config, hasInitial: initial != nil)) })
         scratch = HydraLoRALayer.Scratch(rows: n, rank: config.rank, heads: config.heads)
     }

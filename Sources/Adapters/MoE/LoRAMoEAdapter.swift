@@ -19,7 +19,8 @@ public final class LoRAMoEAdapter: ProjectionAdapter, TrainableAdapter, @uncheck
     var scratch: LoRAMoELayer.Scratch?
     var embeddings: Tensor?      // gathered e [Bsz, d_e]
     var dEmbeddings: Tensor?     // de [Bsz, d_e]
-    var shape: (sequences: Int, seqLen: Int) = (-1, -1)
+    /// Rows and sequences the saved activations and scratch can hold (grown on demand, reused otherwise).
+    var capacity: (rows: Int, sequences: Int) = (-1, -1)
 
     public init(parameters: LoRAMoEParameters) {
         self.parameters = parameters
@@ -46,12 +47,13 @@ public final class LoRAMoEAdapter: ProjectionAdapter, TrainableAdapter, @uncheck
         for g in layout.sequenceGroups {
             precondition(g >= 0 && g < config.tasks, "LoRA-MoE: sequence task id \(g) is outside 0..<\(config.tasks)")
         }
-        guard shape != (layout.batch, layout.seqLen) else { return }
-        shape = (layout.batch, layout.seqLen)
-        saved = Dictionary(uniqueKeysWithValues: parameters.sites.map { ($0, Saved(sequences: layout.batch, rows: layout.rows, config: config)) })
-        scratch = LoRAMoELayer.Scratch(rows: layout.rows, expertRank: config.expertRank, sequences: layout.batch, experts: config.experts)
-        embeddings = Tensor(shape: [max(layout.batch, 1), config.taskEmbeddingDim])
-        dEmbeddings = Tensor(shape: [max(layout.batch, 1), config.taskEmbeddingDim])
+        guard layout.rows > capacity.rows || layout.batch > capacity.sequences else { return }
+        let rows = max(layout.rows, capacity.rows), sequences = max(layout.batch, capacity.sequences)
+        capacity = (rows, sequences)
+        saved = Dictionary(uniqueKeysWithValues: parameters.sites.map { ($0, Saved(sequences: sequences, rows: rows, config: config)) })
+        scratch = LoRAMoELayer.Scratch(rows: rows, expertRank: config.expertRank, sequences: sequences, experts: config.experts)
+        embeddings = Tensor(shape: [max(sequences, 1), config.taskEmbeddingDim])
+        dEmbeddings = Tensor(shape: [max(sequences, 1), config.taskEmbeddingDim])
     }
 
     func shapes(_ site: AdapterSite, _ layout: BatchLayout) -> LoRAMoELayer.Shapes {
