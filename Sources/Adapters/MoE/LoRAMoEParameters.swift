@@ -27,6 +27,8 @@ public struct LoRAMoEConfig: Codable, Equatable, Sendable {
 /// Tensors of every site. As in MOELoRA's `MMOELoraLinear`, every adapted projection has its own
 /// task-embedding table `[tasks, d_e]` and gate `W_g [E, d_e]` (nothing is shared across layers),
 /// plus experts A_i `[r_e, in]`, B_i `[out, r_e]`; gradient buffers of the same shapes.
+/// (MOELoRA's table has `task_num + 1` rows; here the table has exactly `tasks` rows, ids 0..<tasks,
+/// as in the fixture.)
 public final class LoRAMoEParameters: @unchecked Sendable {
     public let config: LoRAMoEConfig
     public let sites: [AdapterSite]
