@@ -18,8 +18,11 @@ final class HydraLoRAFixtureTests: XCTestCase {
         let x = try f.tensor("x"), w = try f.tensor("W"), a = try f.tensor("A"), router = try f.tensor("W_r")
         let heads = try (0..<h).map { try f.tensor("B.\($0)") }
         let dy = try f.tensor("grad_output")
+        // The kernels take raw pointers: keep the tensors alive to the end (release builds free early).
+        defer { withExtendedLifetime([x, w, a, router, dy] + heads) {} }
         let y = Tensor(shape: [n, out]), probs = Tensor(shape: [n, h]), xa = Tensor(shape: [n, r])
         let scratch = HydraLoRALayer.Scratch(rows: n, rank: r, heads: h)
+        defer { withExtendedLifetime([y, probs, xa]) {} }
         BLAS.sgemm(transA: false, transB: true, m: n, n: out, k: inp, a: x.data, lda: inp, b: w.data, ldb: inp, beta: 0, c: y.data, ldc: out)
         HydraLoRALayer.forward(s, x: x.data, ldx: inp, a: a.data, heads: heads.map { UnsafePointer($0.data) }, router: router.data,
                                scale: scale, headMasks: nil, y: y.data, ldy: out, probs: probs.data, xa: xa.data, scratch: scratch)
@@ -34,6 +37,7 @@ final class HydraLoRAFixtureTests: XCTestCase {
         // dx = dy W (frozen linear) + the adapter's part.
         let dx = Tensor(shape: [n, inp]), dA = Tensor(shape: [r, inp]), dRouter = Tensor(shape: [h, inp])
         let dHeads = (0..<h).map { _ in Tensor(shape: [out, r]) }
+        defer { withExtendedLifetime([dx, dA, dRouter] + dHeads) {} }
         BLAS.sgemm(m: n, n: inp, k: out, a: dy.data, lda: out, b: w.data, ldb: inp, beta: 0, c: dx.data, ldc: inp)
         HydraLoRALayer.backward(s, x: x.data, ldx: inp, dy: dy.data, ldy: out, a: a.data, heads: heads.map { UnsafePointer($0.data) },
                                 router: router.data, scale: scale, headMasks: nil, probs: probs.data, xa: xa.data,
@@ -72,6 +76,7 @@ func checkHydraLayerFiniteDifferences(dropout: Float?, file: StaticString = #fil
     let scale: Float = 1.5
     let scratch = HydraLoRALayer.Scratch(rows: n, rank: r, heads: h)
     let probs = Tensor(shape: [n, h]), xa = Tensor(shape: [n, r])
+    defer { withExtendedLifetime([x, a, router, g, probs, xa] + heads + (masks.map { [$0] } ?? [])) {} }
     func loss() -> Double {
         let y = Tensor(shape: [n, out])
         HydraLoRALayer.forward(s, x: x.data, ldx: inp, a: a.data, heads: heads.map { UnsafePointer($0.data) }, router: router.data,

@@ -19,7 +19,10 @@ final class LoRAMoEFixtureTests: XCTestCase {
         let x = try f.tensor("x"), w = try f.tensor("W"), wg = try f.tensor("W_g"), dy = try f.tensor("grad_output")
         let a = try (0..<ex).map { try f.tensor("A.\($0)") }, b = try (0..<ex).map { try f.tensor("B.\($0)") }
         let tasks = try f.ints("task_ids")
+        // The kernels take raw pointers: keep the tensors alive to the end (release builds free early).
+        defer { withExtendedLifetime([x, w, wg, dy, table] + a + b) {} }
         let e = Tensor(shape: [sequences, d])
+        defer { withExtendedLifetime(e) {} }
         LoRAMoELayer.gatherTaskEmbeddings(table: table.data, tasks: tasks, embeddingDim: d, into: e.data)
         var report: [String: Float] = [:]
         func check(_ got: Tensor, _ key: String) throws {
@@ -30,6 +33,7 @@ final class LoRAMoEFixtureTests: XCTestCase {
         try check(e, "e_task")
         let y = Tensor(shape: [n, out]), gate = Tensor(shape: [sequences, ex]), xa = Tensor(shape: [ex, n, re])
         let scratch = LoRAMoELayer.Scratch(rows: n, expertRank: re, sequences: sequences, experts: ex)
+        defer { withExtendedLifetime([y, gate, xa]) {} }
         BLAS.sgemm(transA: false, transB: true, m: n, n: out, k: inp, a: x.data, lda: inp, b: w.data, ldb: inp, beta: 0, c: y.data, ldc: out)
         LoRAMoELayer.forward(s, x: x.data, ldx: inp, a: a.map { UnsafePointer($0.data) }, b: b.map { UnsafePointer($0.data) },
                              gateWeight: wg.data, taskEmbedding: e.data, scale: scale, y: y.data, ldy: out,
@@ -38,6 +42,7 @@ final class LoRAMoEFixtureTests: XCTestCase {
         try check(gate, "gate")
         let dx = Tensor(shape: [n, inp]), dWg = Tensor(shape: wg.shape), de = Tensor(shape: [sequences, d]), dTable = Tensor(shape: table.shape)
         let dA = a.map { Tensor(shape: $0.shape) }, dB = b.map { Tensor(shape: $0.shape) }
+        defer { withExtendedLifetime([dx, dWg, de, dTable] + dA + dB) {} }
         BLAS.sgemm(m: n, n: inp, k: out, a: dy.data, lda: out, b: w.data, ldb: inp, beta: 0, c: dx.data, ldc: inp)
         LoRAMoELayer.backward(s, x: x.data, ldx: inp, dy: dy.data, ldy: out, a: a.map { UnsafePointer($0.data) },
                               b: b.map { UnsafePointer($0.data) }, gateWeight: wg.data, taskEmbedding: e.data, scale: scale,
@@ -66,6 +71,7 @@ final class LoRAMoEFixtureTests: XCTestCase {
         let a = (0..<3).map { _ in random([2, 6], 0.5) }, b = (0..<3).map { _ in random([5, 2], 0.5) }
         let scratch = LoRAMoELayer.Scratch(rows: n, expertRank: 2, sequences: 3, experts: 3)
         let gate = Tensor(shape: [3, 3]), xa = Tensor(shape: [3, n, 2])
+        defer { withExtendedLifetime([x, g, wg, e, gate, xa] + a + b) {} }
         func loss() -> Double {
             let y = Tensor(shape: [n, 5])
             LoRAMoELayer.forward(s, x: x.data, ldx: 6, a: a.map { UnsafePointer($0.data) }, b: b.map { UnsafePointer($0.data) },
