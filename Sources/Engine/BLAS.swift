@@ -14,6 +14,15 @@ public enum BLAS {
                              beta: Float = 0,
                              c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
+        if m == 1 {
+            // One row (token-by-token decoding, single-position logits): sgemm would pack all of B
+            // first, costing as much as the product itself; sgemv streams B once instead.
+            // y[n] = alpha · op(B) x + beta · y, with x = A's row (a column of A when transA).
+            cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans,
+                        Int32(transB ? n : k), Int32(transB ? k : n), alpha, b, Int32(ldb),
+                        a, Int32(transA ? lda : 1), beta, c, 1)
+            return
+        }
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,

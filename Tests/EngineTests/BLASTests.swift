@@ -48,3 +48,27 @@ final class SHA256Tests: XCTestCase {
                        "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 }
+
+final class SingleRowProductTests: XCTestCase {
+    /// m = 1 goes through sgemv; it must equal the naive product for every transpose and beta.
+    func testSingleRowProductsMatchNaiveLoop() {
+        var rng = SplitMix64(seed: 9)
+        let n = 7, k = 5
+        for transA in [false, true] { for transB in [false, true] { for beta: Float in [0, 1] {
+            let lda = transA ? 3 : k   // A is [k, lda] when transposed: column 0 holds the row
+            let a = (0..<(transA ? k * lda : k)).map { _ in Float(rng.nextUniform() - 0.5) }
+            let b = (0..<(k * n)).map { _ in Float(rng.nextUniform() - 0.5) }
+            var c = (0..<n).map { _ in Float(rng.nextUniform()) }
+            let c0 = c
+            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                BLAS.sgemm(transA: transA, transB: transB, m: 1, n: n, k: k, alpha: 2, a: pa.baseAddress!, lda: lda,
+                           b: pb.baseAddress!, ldb: transB ? k : n, beta: beta, c: pc.baseAddress!, ldc: n)
+            }}}
+            for j in 0..<n {
+                var s: Float = 0
+                for p in 0..<k { s += (transA ? a[p * lda] : a[p]) * (transB ? b[j * k + p] : b[p * n + j]) }
+                XCTAssertEqual(c[j], 2 * s + beta * c0[j], accuracy: 1e-5, "transA \(transA) transB \(transB) beta \(beta)")
+            }
+        }}}
+    }
+}

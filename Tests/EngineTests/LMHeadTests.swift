@@ -106,6 +106,15 @@ final class LMHeadTests: XCTestCase {
         assertValues(all.array, refLogits, atol: 2e-6, "lm-head logits (all)")
     }
 
+    func testShiftedTargetsFollowTheHFLabelConvention() {
+        let labels: [Int32] = [-100, -100, 5, 6, -100, 7, 8, -100]   // [2, 4]
+        var targets = [Int32](repeating: 0, count: 8)
+        labels.withUnsafeBufferPointer { l in targets.withUnsafeMutableBufferPointer { tp in
+            LMHead.shiftedTargets(tp.baseAddress!, labels: l.baseAddress!, batch: 2, seqLen: 4)
+        }}
+        XCTAssertEqual(targets, [-100, 5, 6, -100, 7, 8, -100, -100])
+    }
+
     func testDefaultChunkKeepsLogitsWithin32MB() {
         let rows = LMHeadScratch.defaultChunkRows(vocab: 49_152)
         XCTAssertLessThanOrEqual(rows * 49_152 * 4, 32 << 20)

@@ -7,7 +7,7 @@ final class SwiGLUTests: XCTestCase {
     }
 
     func testForwardAndBackwardAgainstFloat64() {
-        let count = 53
+        let count = 533   // two 256-element tiles plus a partial one with a non-SIMD tail
         var rng = SplitMix64(seed: 5)
         let gate = rng.floats(count, scale: 4), up = rng.floats(count, scale: 2), g = rng.floats(count)
         let gt = tensor(gate), ut = tensor(up), out = Tensor(shape: [count]), dout = tensor(g)
@@ -24,5 +24,10 @@ final class SwiGLUTests: XCTestCase {
         SwiGLU.backward(dgate: gt.data, dup: ut.data, dout: dout.data, gate: gt.data, up: ut.data, count: count)
         XCTAssertEqual(gt.array, dgate.array)
         XCTAssertEqual(ut.array, dup.array)
+        // dgate may also overwrite dout in place.
+        let gate2 = tensor(gate), up2 = tensor(up), dout2 = tensor(g), dup2 = Tensor(shape: [count])
+        SwiGLU.backward(dgate: dout2.data, dup: dup2.data, dout: dout2.data, gate: gate2.data, up: up2.data, count: count)
+        XCTAssertEqual(dout2.array, dgate.array)
+        XCTAssertEqual(dup2.array, dup.array)
     }
 }

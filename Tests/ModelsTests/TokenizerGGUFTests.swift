@@ -1,36 +1,16 @@
 import Foundation
 import XCTest
 import Models
+import TestSupport
 
 /// `Tokenizer.fromGGUF` on small GGUF files written here, for the metadata paths the SmolLM2
 /// fixture does not cover (SentencePiece, LLaMA-3 defaults) and for bad input.
 final class TokenizerGGUFTests: XCTestCase {
-    /// Metadata values this writer can emit.
-    enum Value {
-        case string(String), strings([String]), floats([Float]), int32s([Int32]), uint32(UInt32), bool(Bool)
-    }
+    typealias Value = GGUFWriter.Value
 
     /// A GGUF v3 file with the given metadata and no tensors.
     static func writeGGUF(_ metadata: [(String, Value)]) throws -> URL {
-        var out = Data("GGUF".utf8)
-        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        func str(_ s: String) { u64(UInt64(s.utf8.count)); out.append(contentsOf: Array(s.utf8)) }
-        u32(3); u64(0); u64(UInt64(metadata.count))
-        for (key, value) in metadata {
-            str(key)
-            switch value {
-            case let .string(s): u32(8); str(s)
-            case let .strings(a): u32(9); u32(8); u64(UInt64(a.count)); a.forEach(str)
-            case let .floats(a): u32(9); u32(6); u64(UInt64(a.count)); a.forEach { u32($0.bitPattern) }
-            case let .int32s(a): u32(9); u32(5); u64(UInt64(a.count)); a.forEach { u32(UInt32(bitPattern: $0)) }
-            case let .uint32(v): u32(4); u32(v)
-            case let .bool(b): u32(7); out.append(b ? 1 : 0)
-            }
-        }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tokenizer-\(UUID().uuidString).gguf")
-        try out.write(to: url)
-        return url
+        try GGUFWriter(metadata: metadata).write(name: "tokenizer")
     }
 
     func testSentencePieceModelFromGGUF() throws {

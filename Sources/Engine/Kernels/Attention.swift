@@ -71,19 +71,14 @@ public enum Attention {
                         if let m = keyMask { for j in 0..<visible where m[j] == 0 { pr[j] = -.infinity } }
                         // P = exp(S - lse) (masked → exactly 0); dS = P * (dP - D_i).
                         let dsum = dot(dob + i * qs, ob + i * qs, hs)
-                        let vl = SIMD16<Float>(repeating: l), vd = SIMD16<Float>(repeating: dsum)
+                        expShiftedInPlace(pr, visible, shift: l)
+                        let vd = SIMD16<Float>(repeating: dsum)
                         var j = 0
                         while j + 16 <= visible {
-                            let pj = fastExp(loadVector(UnsafePointer(pr + j)) - vl)
-                            storeVector(pj, pr + j)
-                            storeVector(pj * (loadVector(UnsafePointer(dr + j)) - vd), dr + j)
+                            storeVector(loadVector(pr + j) * (loadVector(dr + j) - vd), dr + j)
                             j += 16
                         }
-                        while j < visible {
-                            let pj = fastExp(pr[j] - l)
-                            pr[j] = pj; dr[j] = pj * (dr[j] - dsum)
-                            j += 1
-                        }
+                        while j < visible { dr[j] = pr[j] * (dr[j] - dsum); j += 1 }
                         if visible < keys {
                             (pr + visible).update(repeating: 0, count: keys - visible)
                             (dr + visible).update(repeating: 0, count: keys - visible)
@@ -136,7 +131,7 @@ public enum Attention {
             row.update(repeating: 0, count: keys)
             return -Float.infinity
         }
-        let sum = Float(expShiftedInPlace(row, visible, shift: maxv))
+        let sum = Float(expShiftedInPlaceSum(row, visible, shift: maxv))
         scaleInPlace(row, visible, 1 / sum)
         if visible < keys { (row + visible).update(repeating: 0, count: keys - visible) }
         return maxv + logf(sum)

@@ -46,6 +46,15 @@ public enum LMHead {
         public var meanNLL: Double { validCount > 0 ? sumNLL / Double(validCount) : 0 }
     }
 
+    /// Converts HF-aligned labels [B, T] (label t is scored by the logits at t-1) into per-row targets [B*T]
+    /// (`=`): targets[b*T + t] = labels[b, t+1] for t < T-1, and -100 for the last position of each sequence.
+    public static func shiftedTargets(_ targets: UnsafeMutablePointer<Int32>, labels: UnsafePointer<Int32>,
+                                      batch: Int, seqLen t: Int) {
+        for b in 0..<batch {
+            for i in 0..<t { targets[b * t + i] = i + 1 < t ? labels[b * t + i + 1] : ignoreIndex }
+        }
+    }
+
     /// Loss (and optionally its gradient w.r.t. h). Only rows with a target are scored: they are gathered
     /// chunk by chunk, so ignored prompt/padding rows cost nothing.
     /// If `dh` is non-nil it is ACCUMULATED: `dh[i] += gradScale * (softmax(logits_i) - onehot(target_i)) E`
@@ -62,7 +71,7 @@ public enum LMHead {
                     let target = Int(targets[scratch.rowIndex[r]])
                     let targetLogit = row[target]
                     let m = rowMax(row, v)
-                    let sum = expShiftedInPlace(row, v, shift: m)   // row = exp(logits - max)
+                    let sum = expShiftedInPlaceSum(row, v, shift: m)   // row = exp(logits - max)
                     scratch.rowValue[r] = Double(m) + log(sum) - Double(targetLogit)
                     if dh != nil {
                         // Row becomes gradScale * (softmax - onehot), the gradient w.r.t. the logits.
@@ -104,7 +113,7 @@ public enum LMHead {
                     // Greedy iff the target holds the maximum and no earlier index ties it (torch.argmax picks the first).
                     var greedy = targetLogit == m
                     if greedy { for j in 0..<target where row[j] == m { greedy = false; break } }
-                    logProb[i] = Double(targetLogit) - (Double(m) + log(expShiftedInPlace(row, v, shift: m)))
+                    logProb[i] = Double(targetLogit) - (Double(m) + log(expShiftedInPlaceSum(row, v, shift: m)))
                     isGreedy[i] = greedy ? 1 : 0
                 }
             }

@@ -79,9 +79,13 @@ public final class LlamaDecoder: @unchecked Sendable {
     func project(_ l: Int, _ p: Projection, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                  rows n: Int, beta: Float = 0, layout: BatchLayout, training: Bool) {
         let (out, inp) = p.shape(config)
-        Linear.forward(y: y, x: x, weight: weights.layers[l].weight(p), rows: n, inFeatures: inp, outFeatures: out, beta: beta)
+        StageTimer.measure("linear") {
+            Linear.forward(y: y, x: x, weight: weights.layers[l].weight(p), rows: n, inFeatures: inp, outFeatures: out, beta: beta)
+        }
         if let adapter, adapter.targets(layer: l, projection: p) {
-            adapter.forward(layer: l, projection: p, x: x, ldx: inp, y: y, ldy: out, layout: layout, training: training)
+            StageTimer.measure("adapter") {
+                adapter.forward(layer: l, projection: p, x: x, ldx: inp, y: y, ldy: out, layout: layout, training: training)
+            }
         }
     }
 
@@ -96,9 +100,11 @@ public final class LlamaDecoder: @unchecked Sendable {
         project(l, .v, x: acts.normed.data, y: acts.v[s].data, rows: n, layout: layout, training: training)
         RoPE.forward(acts.q[s].data, rows: n, seqLen: acts.seqLen, heads: c.headCount, headSize: c.headSize, table: rope, layout: .rotateHalf)
         RoPE.forward(acts.k[s].data, rows: n, seqLen: acts.seqLen, heads: c.keyValueHeadCount, headSize: c.headSize, table: rope, layout: .rotateHalf)
-        Attention.forward(out: acts.attention[s].data, lse: acts.lse[s].data, q: acts.q[s].data, k: acts.k[s].data,
-                          v: acts.v[s].data, mask: mask, batch: acts.batch, seqLen: acts.seqLen,
-                          heads: c.headCount, kvHeads: c.keyValueHeadCount, headSize: c.headSize, scratch: acts.attentionScratch)
+        StageTimer.measure("attention") {
+            Attention.forward(out: acts.attention[s].data, lse: acts.lse[s].data, q: acts.q[s].data, k: acts.k[s].data,
+                              v: acts.v[s].data, mask: mask, batch: acts.batch, seqLen: acts.seqLen,
+                              heads: c.headCount, kvHeads: c.keyValueHeadCount, headSize: c.headSize, scratch: acts.attentionScratch)
+        }
         let middle = acts.middle[s]
         Elementwise.copy(middle.data, input.data, count: n * c.hiddenSize)
         project(l, .o, x: acts.attention[s].data, y: middle.data, rows: n, beta: 1, layout: layout, training: training)
@@ -107,7 +113,9 @@ public final class LlamaDecoder: @unchecked Sendable {
                         rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
         project(l, .gate, x: acts.normed.data, y: acts.gate[s].data, rows: n, layout: layout, training: training)
         project(l, .up, x: acts.normed.data, y: acts.up[s].data, rows: n, layout: layout, training: training)
-        SwiGLU.forward(out: acts.swiglu.data, gate: acts.gate[s].data, up: acts.up[s].data, count: n * c.intermediateSize)
+        StageTimer.measure("swiglu") {
+            SwiGLU.forward(out: acts.swiglu.data, gate: acts.gate[s].data, up: acts.up[s].data, count: n * c.intermediateSize)
+        }
         Elementwise.copy(output.data, middle.data, count: n * c.hiddenSize)
         project(l, .down, x: acts.swiglu.data, y: output.data, rows: n, beta: 1, layout: layout, training: training)
     }

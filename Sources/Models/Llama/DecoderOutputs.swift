@@ -16,7 +16,7 @@ extension LlamaDecoder {
         let c = config, n = batch.rows
         var logProbs = [Double](repeating: 0, count: n)
         var greedy = [UInt8](repeating: 0, count: n)
-        batch.targets.withUnsafeBufferPointer { targets in
+        StageTimer.measure("lm-head score") { batch.targets.withUnsafeBufferPointer { targets in
             logProbs.withUnsafeMutableBufferPointer { lp in
                 greedy.withUnsafeMutableBufferPointer { g in
                     LMHead.score(logProb: lp.baseAddress!, isGreedy: g.baseAddress!, h: acts.finalNormed.data,
@@ -24,7 +24,7 @@ extension LlamaDecoder {
                                  channels: c.hiddenSize, vocab: c.vocabularySize, scratch: acts.lmHeadScratch)
                 }
             }
-        }
+        } }
         return (logProbs, greedy.map { $0 != 0 })
     }
 

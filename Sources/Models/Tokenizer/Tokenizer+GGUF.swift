@@ -57,8 +57,11 @@ extension TokenizerVocabulary {
         }
         let scores = try numbers("tokenizer.ggml.scores") { $0.float }
         let types = try numbers("tokenizer.ggml.token_type") { $0.int.map { Int32(truncatingIfNeeded: $0) } }
-        let merges = try strings("tokenizer.ggml.merges") ?? []
-        if model == .gpt2 && merges.isEmpty {
+        // The key is required for byte-level BPE (llama.cpp rejects a gpt2 vocabulary without it), but
+        // an empty list is valid: a pure byte vocabulary, like the tiny fixture model's, merges nothing.
+        let mergeList = try strings("tokenizer.ggml.merges")
+        let merges = mergeList ?? []
+        if model == .gpt2 && mergeList == nil {
             throw TokenizerError.missingField(file: file, field: "tokenizer.ggml.merges (required by the gpt2 byte-level BPE model)")
         }
         for (key, list) in [("tokenizer.ggml.scores", scores?.count), ("tokenizer.ggml.token_type", types?.count)] {

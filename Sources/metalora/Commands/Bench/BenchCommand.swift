@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Engine
+import Models
+
+/// `metalora bench --json`: speed and memory as one JSON object. Training shapes run in child
+/// processes so each one's peak resident memory is its own.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench",
+        abstract: "Measure scoring, generation, tokenization, sgemm, training and MMLU throughput (one JSON object).")
+
+    @OptionGroup var options: ModelOptions
+    @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: "Comma-separated parts: sgemm,score,generate,tokenize,mmlu,train-8x256,train-8x512 (default: all).")
+    var only: String?
+    @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 3
+    @Option(name: .customLong("data-dir"), help: "Data mirror for tokenize/mmlu (default ./data).") var dataDir = "data"
+
+    @Flag(name: .customLong("in-process"), help: .hidden) var inProcess = false
+
+    func run() throws {
+        let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        Parallel.setThreads(threads)
+        let all = ["sgemm", "score", "generate", "tokenize", "mmlu", "train-8x256", "train-8x512"]
+        let parts = only.map { $0.split(separator: ",").map(String.init) } ?? all
+        for p in parts where !all.contains(p) { throw ValidationError("unknown bench part '\(p)'; valid: \(all.joined(separator: ", "))") }
+        var out: [String: Any] = [
+            "threads": threads, "model": options.model,
+            "machine": ["cpu": CPUFeatures.current.modelName, "isa": CPUFeatures.current.vectorISA,
+                        "cores": CPUFeatures.current.logicalCores, "openblas_core": BLAS.coreName],
+        ]
+        // Training shapes run in child processes (unless this is that child), so each peak RSS is its own.
+        let here = inProcess ? parts : parts.filter { !$0.hasPrefix("train-") }
+        let children = inProcess ? [] : parts.filter { $0.hasPrefix("train-") }
+        if !here.isEmpty {
+            let model = try options.load(maxSequenceLength: 1024)
+            let bench = Benchmarks(model: model, repeats: repeats, dataDir: dataDir, log: json ? note : { print($0) })
+            for part in here {
+                note("bench: \(part)…")
+                for (k, v) in try bench.run(part) { out[k] = v }
+            }
+        }
+        var rss: [String: Any] = (out["train_peak_rss_mib"] as? [String: Any]) ?? [:]
+        for part in children {
+            note("bench: \(part) (child process)…")
+            let child = try runChild(part: part, threads: threads)
+            for (k, v) in child where k.hasPrefix("train") && k != "train_peak_rss_mib" { out[k] = v }
+            if let r = child["train_peak_rss_mib"] as? [String: Any] { rss.merge(r) { $1 } }
+        }
+        if !rss.isEmpty { out["train_peak_rss_mib"] = rss }
+        if let sgemm = out["sgemm_gflops"] as? Double {
+            if let train = out["train_gflops"] as? Double { out["train_fraction_of_sgemm"] = train / sgemm }
+            if let score = out["score_gflops"] as? Double { out["score_fraction_of_sgemm"] = score / sgemm }
+        }
+        if StageTimer.enabled { note(StageTimer.report()) }
+        if json { try printJSON(out) } else {
+            for k in out.keys.sorted() { print("\(k): \(out[k]!)") }
+        }
+    }
+
+    func runChild(part: String, threads: Int) throws -> [String: Any] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        process.arguments = ["bench", "--json", "--in-process", "--only", part, "--data-dir", dataDir, "--model", options.model, "--threads", String(threads),
+                             "--repeats", String(repeats)]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ValidationError("bench child for \(part) failed (status \(process.terminationStatus))")
+        }
+        return object
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import Harness
+
+/// Options naming a spec and the profile that scales it.
+struct SpecOptions: ParsableArguments {
+    @Argument(help: "An experiment spec, e.g. experiments/table2.yaml.") var spec: String
+    @Option(help: "smoke | quick | small | paper (experiments/profiles.yaml).") var profile = "quick"
+    @Option(help: "Override the profile's model path.") var model: String?
+    @Option(help: "Another profiles file.") var profiles: String?
+}
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plan",
+        abstract: "Print the resolved runs of a spec on a profile and their estimated cost; runs nothing.")
+    @OptionGroup var options: SpecOptions
+    func run() throws {
+        print(try HarnessCommands.plan(spec: options.spec, profile: options.profile, model: options.model, profiles: options.profiles))
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run",
+        abstract: "Run the spec's missing cells (training + evaluation) into the results store; finished cells are skipped.")
+    @OptionGroup var options: SpecOptions
+    @Option(help: "Results store (default results/metalora.sqlite).") var db: String?
+    @Option(help: "Threads per cell.") var threads: Int?
+    func run() throws {
+        let summary = try HarnessCommands.run(spec: options.spec, profile: options.profile, model: options.model,
+                                              profiles: options.profiles, db: db, threads: threads,
+                                              executor: try makeCellExecutor(), log: note)
+        print(summary)
+        if summary.failed > 0 { throw ExitCode(1) }
+    }
+}
+
+struct RunCellCommandCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run-cell",
+        abstract: "Run one cell of a spec into a given store (used by sweeps and Slurm array tasks).")
+    @Argument(parsing: .allUnrecognized, help: "SPEC --profile P [--model M] (--cell-index I | --cell-hash H) --db STORE [--threads T] [--checkpoints DIR]")
+    var arguments: [String] = []
+    func run() throws {
+        let parsed = try RunCellArguments.parse(arguments)
+        try RunCellCommand.run(parsed, paths: .current, executor: try makeCellExecutor(),
+                               codeVersion: Runner.codeVersion(packageRoot: HarnessPaths.current.root), log: note)
+    }
+}
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sweep",
+        abstract: "Expand a spec's grid and run the missing cells J at a time (local) or write a Slurm array script.")
+    @OptionGroup var options: SpecOptions
+    @Option(help: "Cells run at once (local backend).") var jobs = 1
+    @Option(help: "local | slurm") var backend = "local"
+    @Option(help: "Results store (default results/metalora.sqlite).") var db: String?
+    func run() throws {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        print(try HarnessCommands.sweep(spec: options.spec, profile: options.profile, model: options.model,
+                                        profiles: options.profiles, jobs: jobs, backend: backend,
+                                        executable: executable, db: db, log: note))
+    }
+}
+
+struct TableCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "table",
+        abstract: "Render a paper table from the store (Markdown and LaTeX in results/tables/), beside the reported numbers.")
+    @Argument(help: "1…13, or figure2.") var name: String
+    @Option(help: "md | tex (default: both).") var format: String?
+    @Flag(help: "Print measured vs reported with signed deltas.") var diff = false
+    @Option(help: "Profile whose runs to show.") var profile = "quick"
+    @Option(help: "Model whose runs to show (default: the profile's).") var model: String?
+    @Option(help: "Another profiles file.") var profiles: String?
+    @Option(help: "Results store.") var db: String?
+    func run() throws {
+        let formats: [TableFormat]
+        switch format {
+        case nil: formats = [.markdown, .latex]
+        case "md", "markdown": formats = [.markdown]
+        case "tex", "latex": formats = [.latex]
+        default: throw ValidationError("--format must be md or tex, not \(format!)")
+        }
+        let rendered = try HarnessCommands.table(name, profile: profile, model: model, profiles: profiles,
+                                                 formats: formats, diff: diff, db: db)
+        print(rendered.text)
+    }
+}
+
+struct ResultsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "results",
+        abstract: "ls | show ID | export --csv|--json | merge [--shards DIR] | recover")
+    @Argument(help: "ls, show, export, merge or recover") var action: String
+    @Argument(help: "Run id for show; status filter for ls.") var argument: String?
+    @Flag(help: "export as CSV") var csv = false
+    @Flag(name: .customLong("json"), help: "export as JSON") var asJSON = false
+    @Option(help: "Shard folder for merge (default results/shards).") var shards: String?
+    @Option(help: "Results store.") var db: String?
+    func run() throws {
+        var verb = action
+        if action == "export" {
+            guard csv != asJSON else { throw ValidationError("export needs exactly one of --csv, --json") }
+            verb = csv ? "export-csv" : "export-json"
+        }
+        print(try HarnessCommands.results(verb, argument: action == "merge" ? shards : argument, db: db))
+    }
+}
+
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "data",
+        abstract: "verify the data folder against data-manifest.json, or fetch what is missing.")
+    @Argument(help: "verify | fetch") var action: String
+    @Option(name: .customLong("data-dir"), help: "The data folder (default ./data).") var dataDir: String?
+    @Option(help: "fetch from this mirror: a base URL or a folder (default: the recorded source URLs).") var from: String?
+    func run() throws {
+        let result: (report: String, ok: Bool)
+        switch action {
+        case "verify": result = try HarnessCommands.dataVerify(dataDir: dataDir)
+        case "fetch": result = try HarnessCommands.dataFetch(from: from, dataDir: dataDir, log: note)
+        default: throw ValidationError("data takes verify or fetch, not \(action)")
+        }
+        print(result.report)
+        if !result.ok { throw ExitCode(1) }
+    }
+}
+
+/// The executor that trains and evaluates a cell with the real engine.
+func makeCellExecutor() throws -> CellExecutor {
+    throw ValidationError("running cells needs the trainer executor, which is not wired in this build yet")
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import Engine
+import Models
+import Adapters
+
+/// Options shared by every command that loads a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "A GGUF file or a Hugging Face folder (config.json + *.safetensors).")
+    var model: String = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    @Option(name: .long, help: "A PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors).")
+    var adapter: String?
+
+    @Option(name: .long, help: "Threads for OpenBLAS and the engine's loops (default: all cores).")
+    var threads: Int?
+
+    /// Loads the model (and adapter), setting the thread budget first.
+    func load(maxSequenceLength: Int? = nil) throws -> LanguageModel {
+        Parallel.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let m = try LanguageModel(path: model, maxSequenceLength: maxSequenceLength)
+        if let adapter {
+            let parameters = try PEFTFormat.load(URL(fileURLWithPath: adapter), model: m.config)
+            m.decoder.adapter = LoRAAdapter(parameters)
+        }
+        return m
+    }
+}
+
+/// Prints a JSON object with sorted keys on one line.
+func printJSON(_ object: Any) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+/// Writes a line to standard error (progress, notes) so stdout stays machine-readable.
+func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
