@@ -14,6 +14,8 @@ public enum AdapterFiles {
         let kind = (json["kind"] as? String) ?? ((json["peft_type"] as? String) == "LORA" ? "lora" : "unknown")
         switch kind {
         case "lora": return LoRAAdapter(try PEFTFormat.load(folder, model: model))
+        case "hydralora", "rlora": return try MultiHeadFormat.load(folder, model: model)
+        case "loramoe": return try LoRAMoEAdapter.load(folder, model: model)
         default:
             throw AdapterError.unsupportedOption(file: configURL.path, option: "kind", value: kind)
         }
