@@ -62,8 +62,17 @@ public final class Runner {
                 let dir = checkpointDir(for: cell)
                 do {
                     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                    // A progress line at most every 10 s per phase (and at each phase's end), with the
+                    // phase's own rate and ETA; the cell line above carries cells done/left.
+                    var lastLine = Date.distantPast, phaseStart = Date(), phase = ""
                     let outcome = try executor.execute(cell, checkpointDir: dir, threads: threads) { [log] p in
-                        log("    \(p.phase) \(p.done)/\(p.total)")
+                        if p.phase != phase { phase = p.phase; phaseStart = Date() }
+                        guard Date().timeIntervalSince(lastLine) >= 10 || p.done == p.total else { return }
+                        lastLine = Date()
+                        let elapsed = Date().timeIntervalSince(phaseStart)
+                        let rate = elapsed > 0 ? Double(p.done) / elapsed : 0
+                        let eta = rate > 0 ? Double(p.total - p.done) / rate : 0
+                        log(String(format: "    %@ %d/%d  %.2f/s  ETA %.0fs", p.phase, p.done, p.total, rate, eta))
                     }
                     let wall = Date().timeIntervalSince(start)
                     try store.finish(runID: runID, outcome: outcome, wallSeconds: wall)

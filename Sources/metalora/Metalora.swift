@@ -9,7 +9,7 @@ struct Metalora: ParsableCommand {
         abstract: "MeTA-LoRA: data-efficient multi-task fine-tuning, reproduced on CPU.",
         subcommands: [
             InspectCommand.self, TokenizeCommand.self, ScoreCommand.self, GenerateCommand.self,
-            EvalCommand.self, BenchCommand.self,
+            EvalCommand.self, TrainCommand.self, BenchCommand.self,
             PlanCommand.self, RunCommand.self, RunCellCommandCLI.self, SweepCommand.self,
             TableCommand.self, ResultsCommand.self, DataCommand.self,
         ])

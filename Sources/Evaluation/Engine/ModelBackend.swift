@@ -17,16 +17,22 @@ public final class ModelBackend: EvaluationBackend {
     public var maxBatchTokens: Int
     /// Identity of the adapter applied, if any, for reports.
     public var adapterDescription: String?
+    /// Longest sequence fed to the model; longer requests lose tokens from the left of the context,
+    /// as lm-evaluation-harness truncates to the model's max length. Defaults to the context length.
+    public var maxLength: Int
+    /// Requests whose context was left-truncated so far (reported, never silent).
+    public private(set) var truncatedRequests = 0
 
     public init(model: LanguageModel, prefixReuse: Bool = true, maxBatchTokens: Int = 4096) throws {
         self.model = model
         self.tokenizer = try model.requireTokenizer()
         self.prefixReuse = prefixReuse
         self.maxBatchTokens = maxBatchTokens
+        self.maxLength = min(model.config.contextLength, model.decoder.rope.maxT)
     }
 
     public var description: String {
-        var s = "\(model.url.lastPathComponent) (\(model.format.rawValue), sha256 \(model.fileHash.prefix(12)))"
+        var s = "\(model.url.lastPathComponent) (\(model.format.rawValue), sha256 \(model.fileHash.prefix(12)), max length \(maxLength))"
         if let adapterDescription { s += " + adapter \(adapterDescription)" }
         return s
     }
@@ -44,6 +50,15 @@ public final class ModelBackend: EvaluationBackend {
         }
         guard !cont.isEmpty else {
             throw EvaluationError.invalidOption("continuation \"\(r.continuation)\" tokenizes to nothing after context …\(r.context.suffix(40))")
+        }
+        // lm-eval feeds (context + continuation)[-(max_length + 1):][:-1]: drop context from the left.
+        let excess = ctx.count + cont.count - 1 - maxLength
+        if excess > 0 {
+            guard excess < ctx.count else {
+                throw EvaluationError.invalidOption("continuation of \(cont.count) tokens does not fit the model's \(maxLength)-token context")
+            }
+            truncatedRequests += 1
+            return Tokenized(context: Array(ctx[excess...]), continuation: cont)
         }
         return Tokenized(context: ctx, continuation: cont)
     }
@@ -166,7 +181,13 @@ public final class ModelBackend: EvaluationBackend {
         }
         var out = [String](repeating: "", count: requests.count)
         // Same settings batch together; longest prompts first.
-        let prompts = requests.map { tokenizer.encode($0.prompt) }
+        // lm-eval keeps the last (max_length - max_gen_toks) prompt tokens.
+        let prompts = requests.map { r -> [Int] in
+            let ids = tokenizer.encode(r.prompt)
+            let keep = max(1, maxLength - r.maxNewTokens)
+            if ids.count > keep { truncatedRequests += 1; return Array(ids.suffix(keep)) }
+            return ids
+        }
         let order = requests.indices.sorted { prompts[$0].count > prompts[$1].count }
         var done = 0, start = 0
         while start < order.count {

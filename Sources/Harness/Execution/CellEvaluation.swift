@@ -17,8 +17,18 @@ enum CellEvaluation {
             let definition = try BenchmarkRegistry.definition(name: spec.name, variant: spec.variant)
             let options = EvaluationOptions(dataDirectory: dataDirectory, shots: spec.shots, limit: cell.evalLimit,
                                             progress: CellEvaluationProgress(benchmark: spec.name, report: progress))
+            let truncatedBefore = backend.truncatedRequests
             let report = try Evaluator.run(definition, backend: backend, options: options)
-            let settings = try settingsJSON(report)
+            var settings = try settingsJSON(report)
+            let truncated = backend.truncatedRequests - truncatedBefore
+            if case .object(var o) = settings {
+                o["truncated_requests"] = .int(truncated)
+                o["max_length"] = .int(backend.maxLength)
+                settings = .object(o)
+            }
+            if truncated > 0 {
+                log("  note: \(truncated) \(spec.name) requests were left-truncated to the model's \(backend.maxLength)-token context (lm-eval convention)")
+            }
             log(String(format: "  %@%@: %@ %.4f over %d items%@", spec.name, spec.variant.map { " (\($0))" } ?? "",
                        report.metric, report.acc, report.n, report.partial ? " [partial: \(report.partialReasons.joined(separator: "; "))]" : ""))
             metrics.append(MetricRecord(benchmark: spec.name, value: report.acc, n: report.n, settings: settings))

@@ -28,6 +28,9 @@ struct EvalCommand: ParsableCommand {
         let backend = try ModelBackend(model: m, prefixReuse: !noPrefixCache)
         backend.adapterDescription = options.adapter
         let report = try Evaluator.run(definition, backend: backend, options: evalOptions)
+        if backend.truncatedRequests > 0 {
+            note("note: \(backend.truncatedRequests) requests were left-truncated to the model's \(backend.maxLength)-token context (lm-eval convention)")
+        }
         let samplesURL = URL(fileURLWithPath: samples ?? "results/samples/\(benchmark)-\(Int(Date().timeIntervalSince1970)).jsonl")
         try FileManager.default.createDirectory(at: samplesURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         try SampleRecordWriter.write(report.samples, to: samplesURL)

@@ -124,5 +124,5 @@ struct DataCommand: ParsableCommand {
 
 /// The executor that trains and evaluates a cell with the real engine.
 func makeCellExecutor() throws -> CellExecutor {
-    throw ValidationError("running cells needs the trainer executor, which is not wired in this build yet")
+    EngineCellExecutor(dataDirectory: ProcessInfo.processInfo.environment["METALORA_DATA"], log: note)
 }
