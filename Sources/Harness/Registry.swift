@@ -35,7 +35,7 @@ public enum Registry {
                      required: ["lr", "batch_size", "epochs", "rank", "targets"], consumption: "epochs"),
         MethodSchema(name: "rlora", hyper: adapterKeys.merging(epochKeys) { a, _ in a }.merging(["heads": .string]) { a, _ in a },
                      required: ["lr", "batch_size", "epochs", "rank", "targets"], consumption: "epochs"),
-        MethodSchema(name: "loramoe", hyper: adapterKeys.merging(epochKeys) { a, _ in a }.merging(["experts": .int, "top_k": .int]) { a, _ in a },
+        MethodSchema(name: "loramoe", hyper: adapterKeys.merging(epochKeys) { a, _ in a }.merging(["experts": .int]) { a, _ in a },
                      required: ["lr", "batch_size", "epochs", "rank", "targets"], consumption: "epochs"),
         // LoRAHub (§4.1): black-box weights over 20 LoRAs; the upstream LoRAs are trained per task.
         MethodSchema(name: "lorahub", hyper: adapterKeys.merging(epochKeys) { a, _ in a }.merging(["n_loras": .int, "search_steps": .int]) { a, _ in a },

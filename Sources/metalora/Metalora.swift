@@ -1,4 +1,5 @@
 import ArgumentParser
+import Training
 
 /// `metalora`: the MeTA-LoRA reproduction harness. Model commands (inspect, tokenize, score,
 /// generate, eval, train, bench) and harness commands (plan, run, run-cell, sweep, table, results, data).
@@ -13,4 +14,14 @@ struct Metalora: ParsableCommand {
             PlanCommand.self, RunCommand.self, RunCellCommandCLI.self, SweepCommand.self,
             TableCommand.self, ResultsCommand.self, DataCommand.self,
         ])
+
+    static func main() {
+        MethodRegistry.registerMultiHeadAdapters()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -47,6 +47,21 @@ enum CellTraining {
             throw SpecError(file: cell.spec, line: 0, field: "hyper.meta_optimizer",
                             message: "'\(optimizer)' is not implemented; Algorithm 1 uses AdamW (Eq. 5)")
         }
+        // Multi-head settings: one head per training task (HydraLoRA's lora_nums, R-LoRA's heads).
+        for key in ["lora_nums", "heads"] {
+            if let v = cell.hyper[key], v.stringValue != "tasks", v.intValue != cell.tasks.count {
+                throw SpecError(file: cell.spec, line: 0, field: "hyper.\(key)",
+                                message: "must be 'tasks' (one head per training task, \(cell.tasks.count) here), not \(v.display)")
+            }
+        }
+        if cell.hyper["top_k"] != nil {
+            throw SpecError(file: cell.spec, line: 0, field: "hyper.top_k",
+                            message: "top-k expert routing is not implemented: LoRA-MoE (MOELoRA) gates all experts densely")
+        }
+        if cell.hyper["n_loras"] != nil || cell.hyper["search_steps"] != nil, method != .loraHub {
+            throw SpecError(file: cell.spec, line: 0, field: "hyper", message: "n_loras/search_steps apply to lorahub only")
+        }
+        MethodRegistry.registerMultiHeadAdapters(loraMoEExperts: int("experts") ?? 4)
         h.budgetPerTask = cell.examplesPerTask
         h.maxLength = int("max_seq_len") ?? cell.maxSeqLen ?? h.maxLength
         h.seed = UInt64(cell.seed)

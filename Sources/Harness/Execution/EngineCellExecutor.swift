@@ -15,6 +15,7 @@ public final class EngineCellExecutor: CellExecutor {
     public init(dataDirectory: String? = nil, log: @escaping (String) -> Void = { print($0) }) {
         self.dataDirectory = dataDirectory
         self.log = log
+        MethodRegistry.registerMultiHeadAdapters()
     }
 
     func model(_ path: String) throws -> LanguageModel {
