@@ -64,9 +64,10 @@ public final class Runner {
                     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
                     // A progress line at most every 10 s per phase (and at each phase's end), with the
                     // phase's own rate and ETA; the cell line above carries cells done/left.
-                    var lastLine = Date.distantPast, phaseStart = Date(), phase = ""
+                    var lastLine = Date.distantPast, phaseStart = Date(), phase = "", finished = ""
                     let outcome = try executor.execute(cell, checkpointDir: dir, threads: threads) { [log] p in
                         if p.phase != phase { phase = p.phase; phaseStart = Date() }
+                        if p.done == p.total { guard finished != p.phase else { return }; finished = p.phase }
                         guard Date().timeIntervalSince(lastLine) >= 10 || p.done == p.total else { return }
                         lastLine = Date()
                         let elapsed = Date().timeIntervalSince(phaseStart)
