@@ -18,11 +18,11 @@ extension LlamaDecoder {
         let count = batch.targetCount
         let scale = gradScale ?? (count > 0 ? 1 / Float(count) : 0)
         if let grads { grads.normed.zero() }
-        let result = batch.targets.withUnsafeBufferPointer { targets in
+        let result = StageTimer.measure("lm-head loss") { batch.targets.withUnsafeBufferPointer { targets in
             LMHead.loss(h: acts.finalNormed.data, weight: weights.output.data, targets: targets.baseAddress!,
                         rows: n, channels: c.hiddenSize, vocab: c.vocabularySize,
                         dh: grads?.normed.data, gradScale: scale, scratch: acts.lmHeadScratch)
-        }
+        } }
         guard let grads else { return result }
         grads.residual.zero()
         RMSNorm.backward(dinp: grads.residual.data, dweight: nil, dout: grads.normed.data, inp: acts.lastResidual.data,
@@ -53,10 +53,14 @@ extension LlamaDecoder {
     func projectBackward(_ l: Int, _ p: Projection, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>, rows n: Int, beta: Float, layout: BatchLayout) {
         let (out, inp) = p.shape(config)
-        Linear.backwardInput(dx: dx, dy: dy, weight: weights.layers[l].weight(p), rows: n,
-                             inFeatures: inp, outFeatures: out, beta: beta)
+        StageTimer.measure("linear backward") {
+            Linear.backwardInput(dx: dx, dy: dy, weight: weights.layers[l].weight(p), rows: n,
+                                 inFeatures: inp, outFeatures: out, beta: beta)
+        }
         if let adapter, adapter.targets(layer: l, projection: p) {
-            adapter.backward(layer: l, projection: p, x: x, ldx: inp, dy: dy, ldy: out, dx: dx, lddx: inp, layout: layout)
+            StageTimer.measure("adapter backward") {
+                adapter.backward(layer: l, projection: p, x: x, ldx: inp, dy: dy, ldy: out, dx: dx, lddx: inp, layout: layout)
+            }
         }
     }
 
@@ -73,25 +77,27 @@ extension LlamaDecoder {
         SwiGLU.forward(out: acts.swiglu.data, gate: acts.gate[s].data, up: acts.up[s].data, count: count)
         projectBackward(l, .down, x: acts.swiglu.data, dy: grads.residual.data, dx: grads.swiglu.data,
                         rows: n, beta: 0, layout: layout)
-        SwiGLU.backward(dgate: grads.gate.data, dup: grads.up.data, dout: grads.swiglu.data,
-                        gate: acts.gate[s].data, up: acts.up[s].data, count: count)
+        StageTimer.measure("swiglu backward") {
+            SwiGLU.backward(dgate: grads.gate.data, dup: grads.up.data, dout: grads.swiglu.data,
+                            gate: acts.gate[s].data, up: acts.up[s].data, count: count)
+        }
         RMSNorm.forward(out: acts.normed.data, rstd: acts.rstd2[s].data, inp: middle.data, weight: w.feedForwardNorm.data,
                         rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
         projectBackward(l, .gate, x: acts.normed.data, dy: grads.gate.data, dx: grads.normed.data, rows: n, beta: 0, layout: layout)
         projectBackward(l, .up, x: acts.normed.data, dy: grads.up.data, dx: grads.normed.data, rows: n, beta: 1, layout: layout)
         // The residual path passes dLoss/d(output) straight through; the norm adds its part.
-        RMSNorm.backward(dinp: grads.residual.data, dweight: nil, dout: grads.normed.data, inp: middle.data,
-                         weight: w.feedForwardNorm.data, rstd: acts.rstd2[s].data, rows: n, channels: c.hiddenSize)
+        StageTimer.measure("rmsnorm backward") { RMSNorm.backward(dinp: grads.residual.data, dweight: nil, dout: grads.normed.data, inp: middle.data,
+                         weight: w.feedForwardNorm.data, rstd: acts.rstd2[s].data, rows: n, channels: c.hiddenSize) }
 
         // Attention block. middle = input + o(attention(rope(q), rope(k), v)).
         projectBackward(l, .o, x: acts.attention[s].data, dy: grads.residual.data, dx: grads.attention.data,
                         rows: n, beta: 0, layout: layout)
         grads.q.zero(); grads.k.zero(); grads.v.zero()
-        Attention.backward(dq: grads.q.data, dk: grads.k.data, dv: grads.v.data, dout: grads.attention.data,
+        StageTimer.measure("attention backward") { Attention.backward(dq: grads.q.data, dk: grads.k.data, dv: grads.v.data, dout: grads.attention.data,
                            q: acts.q[s].data, k: acts.k[s].data, v: acts.v[s].data,
                            out: acts.attention[s].data, lse: acts.lse[s].data, mask: mask,
                            batch: acts.batch, seqLen: acts.seqLen, heads: c.headCount, kvHeads: c.keyValueHeadCount,
-                           headSize: c.headSize, scratch: acts.attentionScratch)
+                           headSize: c.headSize, scratch: acts.attentionScratch) }
         RoPE.backward(grads.q.data, rows: n, seqLen: acts.seqLen, heads: c.headCount, headSize: c.headSize, table: rope, layout: .rotateHalf)
         RoPE.backward(grads.k.data, rows: n, seqLen: acts.seqLen, heads: c.keyValueHeadCount, headSize: c.headSize, table: rope, layout: .rotateHalf)
         RMSNorm.forward(out: acts.normed.data, rstd: acts.rstd1[s].data, inp: input.data, weight: w.attentionNorm.data,
