@@ -129,4 +129,12 @@ final class RunMechanicsTests: XCTestCase {
         XCTAssertEqual(object["method"] as? String, "sta")
         XCTAssertEqual(object["optimizer_steps"] as? Int, 2)
     }
+
+    func testIterationBenchmarkRunsBothLoops() throws {
+        let model = try SyntheticTasks.tinyModel()
+        let timing = try MetaLoRABenchmark.iterationSeconds(decoder: model.decoder, seqLen: 16, setSize: 2, adaptationSteps: 1)
+        XCTAssertGreaterThan(timing.sequentialSeconds, 0)
+        XCTAssertGreaterThan(timing.batchedSeconds, 0)
+        XCTAssertNil(model.decoder.adapter)
+    }
 }

@@ -51,32 +51,8 @@ final class SmolLM2QuickRunTests: XCTestCase {
     func testIterationTimeBatchedVersusSequential() throws {
         guard environment["METALORA_SMOLLM2_BENCH"] == "1" else { throw XCTSkip("set METALORA_SMOLLM2_BENCH=1") }
         let model = try LanguageModel(url: try Fixtures.smolLM2())
-        let theta = LoRAParametersFactory.fresh(model.config)
-        var rng = SplitMix64(seed: 3)
-        func batch() -> TokenBatch {
-            let ids = (0..<8).map { _ in (0..<256).map { _ in Int(rng.next() % 49_000) + 100 } }
-            return TokenBatch(inputIds: ids, attentionMask: nil, labels: ids.map { row in row.enumerated().map { $0.offset < 128 ? -100 : $0.element } })
-        }
-        let support = [batch(), batch()], query = [batch(), batch()]
-        var times: [String: Double] = [:]
-        for loop in [MetaLoRALoop.sequential, .batched] {
-            let step = MetaLoRAStep(decoder: model.decoder, theta: theta, tasksPerIteration: 2, adaptationSteps: 3,
-                                    alpha: 5e-6, beta: 2e-6, loop: loop)
-            try step.iterate(supportBatches: support, queryBatches: query)  // plan activations
-            let start = Date()
-            try step.iterate(supportBatches: support, queryBatches: query)
-            times[loop.rawValue] = Date().timeIntervalSince(start)
-        }
-        print("SMOLLM2 meta_lora_iteration_s: sequential \(times["sequential"]!) batched \(times["batched"]!) (threads \(Parallel.threads))")
-    }
-}
-
-import Adapters
-enum LoRAParametersFactory {
-    static func fresh(_ config: LlamaConfig) -> LoRAParameters {
-        let p = LoRAParameters(config: LoRAConfig(), model: config)
-        var rng = SplitMix64(seed: 5)
-        p.initialiseLikePEFT(rng: &rng)
-        return p
+        let seqLen = Int(environment["METALORA_BENCH_SEQLEN"] ?? "") ?? 256
+        let timing = try MetaLoRABenchmark.iterationSeconds(decoder: model.decoder, seqLen: seqLen)
+        print("SMOLLM2 meta_lora_iteration_s (seqLen \(seqLen)): sequential \(timing.sequentialSeconds) batched \(timing.batchedSeconds) (threads \(Parallel.threads))")
     }
 }

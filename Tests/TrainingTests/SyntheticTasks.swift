@@ -49,8 +49,12 @@ enum SyntheticTasks {
         var h = TrainingHyperParameters.defaults(for: method, budgetPerTask: 40)
         h.rank = 4; h.loraAlpha = 8
         h.tasksPerIteration = 2; h.supportSize = 4; h.querySize = 4; h.adaptationSteps = 2
-        h.alpha = 0.1; h.beta = 2e-2
-        h.learningRate = 2e-2; h.epochs = 10
+        // Release runs a few hundred steps at moderate rates; debug runs (unoptimised SIMD
+        // kernels, ~50× slower) a few dozen steps at higher rates.
+        h.alpha = isDebugBuild ? 0.1 : 0.05
+        h.beta = isDebugBuild ? 2e-2 : 5e-3
+        h.learningRate = isDebugBuild ? 2e-2 : 5e-3
+        h.epochs = 10
         h.maxLength = 64
         h.evalExamplesPerTask = 16
         h.checkpointEvery = 0

@@ -1,0 +1,18 @@
+// Module Training — the trainers of issue 6 (MeTA-LoRA, -STA, LoRA; the other baselines plug in).
+//
+//   TrainingMethod            meta-lora | sta | lora | hydralora | rlora | loramoe | lorahub | base
+//   TrainingHyperParameters   every knob with the paper's defaults (§4.1.3, appendix A.1.2), validated
+//   TrainingTasks             tokenized budgets (by example id) and capped held-out sets
+//   BatchAssembly             right-padded TokenBatches (widths bucketed), per-task token counts;
+//                             ActivationPlans reuses DecoderActivations per shape
+//   MetaLoRAStep              one iteration of Algorithm 1 (Eq. 3–6), sequential or batched loop
+//   EpisodicLoop              MeTA-LoRA / -STA over EpisodeSampler's episodes
+//   MixedBatchLoop            LoRA (and any TrainableAdapter) on shuffled mixed-task batches
+//   MethodRegistry            which loop/adapter trains each method; register HydraLoRA & co here
+//   Trainer                   the shared driver: eval before/after, counters, progress, loss curve,
+//                             checkpoints + resume, PEFT adapter, result.json
+//   TrainingCheckpoint        atomic checkpoint files (θ, AdamW moments, RNG, config)
+//   HeldOutLoss               initial/final eval loss (per-task token mean, mean over tasks)
+//   TrainingSession           request → validate → DataPlan → model + prompt format → Trainer
+//   TrainingResult            the run's outcome; `toJSONLine()` for `metalora train --json`
+//   MetaLoRABenchmark         `meta_lora_iteration_s` for both loops
