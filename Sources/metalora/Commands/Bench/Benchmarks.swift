@@ -3,6 +3,7 @@ import Engine
 import Models
 import Adapters
 import Evaluation
+import Training
 
 /// The measurements behind `metalora bench`. FLOP counts follow the issues' formulas so figures
 /// compare with the PyTorch reference: scoring = 2·P + 4·L·T·d per token; training =
@@ -22,6 +23,7 @@ struct Benchmarks {
         case "mmlu": return try mmlu()
         case "train-8x256": return try train(batch: 8, length: 256)
         case "train-8x512": return try train(batch: 8, length: 512)
+        case "meta-lora": return try metaLoRAIteration()
         default: return [:]
         }
     }
@@ -118,6 +120,14 @@ struct Benchmarks {
         out["mmlu_reuse_speedup"] = rates["mmlu_questions_per_s"]! / rates["mmlu_questions_per_s_no_reuse"]!
         out["mmlu_picks_identical"] = identical
         return out
+    }
+
+    /// One MeTA-LoRA iteration at the paper's defaults (n=2, k=3, n_s=n_q=8, 256 tokens): the
+    /// sequential loop (task after task) and the batched one (the n tasks through the base together).
+    func metaLoRAIteration() throws -> [String: Any] {
+        let timing = try MetaLoRABenchmark.iterationSeconds(decoder: model.decoder, seqLen: 256, repeats: max(1, repeats - 1))
+        log(String(format: "meta-lora iteration: %.2f s sequential, %.2f s batched", timing.sequentialSeconds, timing.batchedSeconds))
+        return ["meta_lora_iteration_s": ["sequential": timing.sequentialSeconds, "batched": timing.batchedSeconds]]
     }
 
     /// LoRA r=16, alpha 32 on q,k,v,o: forward + backward + AdamW on random ids, all labels valid.
