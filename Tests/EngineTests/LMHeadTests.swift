@@ -115,9 +115,10 @@ final class LMHeadTests: XCTestCase {
         XCTAssertEqual(targets, [-100, 5, 6, -100, 7, 8, -100, -100])
     }
 
-    func testDefaultChunkKeepsLogitsWithin32MB() {
+    func testDefaultChunkKeepsLogitsWithin128MB() {
         let rows = LMHeadScratch.defaultChunkRows(vocab: 49_152)
-        XCTAssertLessThanOrEqual(rows * 49_152 * 4, 32 << 20)
-        XCTAssertGreaterThan(rows, 100)
+        XCTAssertLessThanOrEqual(rows * 49_152 * 4, 128 << 20)
+        XCTAssertGreaterThan(rows, 600)
+        XCTAssertEqual(LMHeadScratch.defaultChunkRows(vocab: 49_152, budgetBytes: 32 << 20), 170)
     }
 }
