@@ -30,7 +30,7 @@ public struct GreedyGenerator {
         var finished = [String?](repeating: nil, count: prompts.count)
         var texts = [String](repeating: "", count: prompts.count)
         var output = try decoder.forwardCached(prompts, cache: cache)
-        var lastRows = prompts.enumerated().map { b, p in b * output.queries + max(p.count - 1, 0) }
+        var lastRows = prompts.enumerated().map { b, p in p.isEmpty ? 0 : output.row(b, p.count - 1) }
         for step in 0..<maxNewTokens {
             let active = (0..<prompts.count).filter { finished[$0] == nil }
             if active.isEmpty { break }
@@ -53,7 +53,7 @@ public struct GreedyGenerator {
             progress?(step + 1)
             if next.allSatisfy(\.isEmpty) || step == maxNewTokens - 1 { break }
             output = try decoder.forwardCached(next, cache: cache)
-            lastRows = (0..<prompts.count).map { $0 * output.queries }
+            lastRows = (0..<prompts.count).map { next[$0].isEmpty ? 0 : output.row($0, 0) }
         }
         return (0..<prompts.count).map { Result(text: texts[$0], tokens: generated[$0], finishReason: finished[$0] ?? "length") }
     }

@@ -36,14 +36,15 @@ final class KVCacheTests: XCTestCase {
         let fullB = try model.decoder.logits(for: TokenBatch(inputIds: [b])).array
         let cache = KVCache(config: model.config, batch: 2, capacity: 16)
         let out = try model.decoder.forwardCached([a, b], cache: cache)
-        let rowsA = Array(0..<a.count), rowsB = (0..<b.count).map { out.queries + $0 }
+        let rowsA = (0..<a.count).map { out.row(0, $0) }, rowsB = (0..<b.count).map { out.row(1, $0) }
         assertClose(model.decoder.logits(out, rows: rowsA).array, fullA, atol: 1e-5, "row a")
         assertClose(model.decoder.logits(out, rows: rowsB).array, fullB, atol: 1e-5, "row b")
         // Reuse a's first 5 positions in row 1, continue with a's tail: equals a's full logits.
         cache.copyPrefix(from: 0, to: 1, length: 5)
         cache.truncate(row: 0, to: 0)
         let tail = try model.decoder.forwardCached([[], Array(a[5...])], cache: cache)
-        let tailRows = (0..<(a.count - 5)).map { tail.queries + $0 }
+        XCTAssertEqual(tail.activeRows, [1], "the idle row is not computed")
+        let tailRows = (0..<(a.count - 5)).map { tail.row(1, $0) }
         assertClose(model.decoder.logits(tail, rows: tailRows).array, Array(fullA[(5 * v)...]), atol: 1e-5, "copied prefix")
     }
 

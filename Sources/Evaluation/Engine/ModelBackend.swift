@@ -82,14 +82,18 @@ public final class ModelBackend: EvaluationBackend {
             let rowsPerBatch = max(1, maxBatchTokens / max(longest, 1))
             let chunk = Array(order[start..<min(order.count, start + rowsPerBatch)])
             // Fed: context + continuation minus its last token; row position ctx-1+j predicts continuation[j].
-            var batch = TokenBatch(inputIds: chunk.map { Array((requests[$0].context + requests[$0].continuation).dropLast()) })
+            // Lengths are padded up to a multiple of 64 so activation buffers are reused across batches.
+            let fed = chunk.map { Array((requests[$0].context + requests[$0].continuation).dropLast()) }
+            let seqLen = (fed.map(\.count).max()! + 63) / 64 * 64
+            var batch = TokenBatch(inputIds: fed.map { $0 + [Int](repeating: 0, count: seqLen - $0.count) },
+                                   attentionMask: fed.map { [Int](repeating: 1, count: $0.count) + [Int](repeating: 0, count: seqLen - $0.count) })
             for (row, i) in chunk.enumerated() {
                 let r = requests[i]
                 for (j, tok) in r.continuation.enumerated() {
                     batch.targets[row * batch.seqLen + r.context.count - 1 + j] = Int32(tok)
                 }
             }
-            let acts = DecoderActivations(config: model.config, batch: batch.batch, seqLen: batch.seqLen, saveForBackward: false)
+            let acts = activations(batch: batch.batch, seqLen: batch.seqLen)
             try model.decoder.forward(batch, acts)
             let (logProbs, greedy) = model.decoder.scoreTargets(batch, acts)
             for (row, i) in chunk.enumerated() {
@@ -106,6 +110,17 @@ public final class ModelBackend: EvaluationBackend {
             start += chunk.count
         }
         return results.map { $0! }
+    }
+
+    /// Inference activations, one set per (batch, length) shape, kept for reuse.
+    var activationCache: [String: DecoderActivations] = [:]
+    func activations(batch: Int, seqLen: Int) -> DecoderActivations {
+        let key = "\(batch)x\(seqLen)"
+        if let a = activationCache[key] { return a }
+        if activationCache.count >= 4 { activationCache.removeAll() }
+        let a = DecoderActivations(config: model.config, batch: batch, seqLen: seqLen, saveForBackward: false)
+        activationCache[key] = a
+        return a
     }
 
     // MARK: Prefix reuse: one cached context, continuations branched off it.
@@ -131,8 +146,7 @@ public final class ModelBackend: EvaluationBackend {
             var rows = [[Int]](repeating: [], count: cache.batch)
             rows[0] = context[reuse...].map(Int.init)
             let out = try model.decoder.forwardCached(rows, cache: cache)
-            let lastRow = rows[0].count - 1
-            let logits = model.decoder.logits(out, rows: [lastRow])
+            let logits = model.decoder.logits(out, rows: [out.row(0, rows[0].count - 1)])
             let firstToken = LogSoftmaxRow(logits.data, count: model.config.vocabularySize)
 
             // Continuations longer than one token run as extra rows that copy the context prefix.
@@ -148,10 +162,10 @@ public final class ModelBackend: EvaluationBackend {
             }
             var branchedScores: ([Double], [Bool])?
             if let branched {
-                var targets = [Int32](repeating: -100, count: cache.batch * branched.queries)
+                var targets = [Int32](repeating: -100, count: branched.activeRows.count * branched.queries)
                 for (k, i) in multi.enumerated() {
                     for (j, tok) in requests[i].continuation.dropFirst().enumerated() {
-                        targets[(k + 1) * branched.queries + j] = Int32(tok)
+                        targets[branched.row(k + 1, j)] = Int32(tok)
                     }
                 }
                 branchedScores = model.decoder.score(branched, targets: targets)
@@ -159,9 +173,10 @@ public final class ModelBackend: EvaluationBackend {
             for i in group {
                 let cont = requests[i].continuation
                 var sum = firstToken.logProb(cont[0]), allGreedy = firstToken.isArgmax(cont[0])
-                if let k = multi.firstIndex(of: i), let (lp, g) = branchedScores, let q = branched?.queries {
+                if let k = multi.firstIndex(of: i), let (lp, g) = branchedScores, let branched {
                     for j in 0..<(cont.count - 1) {
-                        sum += lp[(k + 1) * q + j]; allGreedy = allGreedy && g[(k + 1) * q + j]
+                        let r = branched.row(k + 1, j)
+                        sum += lp[r]; allGreedy = allGreedy && g[r]
                     }
                 }
                 results[i] = LoglikelihoodResult(loglikelihood: sum, isGreedy: allGreedy, continuationTokenCount: cont.count)

@@ -1,10 +1,21 @@
 import Engine
 
-/// The final hidden states of an incremental forward: row `b·Tq + t` is sequence b's new token t.
+/// The final hidden states of an incremental forward. Only sequences that received tokens are
+/// computed: `activeRows[r]` is the cache row of output block r, and `row(b, t)` finds sequence
+/// b's new token t in `hidden`.
 public struct IncrementalOutput {
-    public let hidden: Tensor          // [B·Tq, C] after the final norm
+    public let hidden: Tensor          // [R·Tq, C] after the final norm (R = active rows)
     public let queries: Int            // Tq
+    public let activeRows: [Int]
+    /// Rows of `hidden` in use (R·Tq); the buffer may be larger.
+    public let rows: Int
     let buffers: IncrementalBuffers
+
+    /// Index into `hidden` (and into `logits`/`score` rows) of sequence `b`'s new token `t`.
+    public func row(_ b: Int, _ t: Int) -> Int {
+        guard let r = activeRows.firstIndex(of: b) else { preconditionFailure("sequence \(b) received no tokens in this forward") }
+        return r * queries + t
+    }
 }
 
 extension LlamaDecoder {
@@ -14,34 +25,32 @@ extension LlamaDecoder {
     public func forwardCached(_ newTokens: [[Int]], cache: KVCache) throws -> IncrementalOutput {
         let c = config
         precondition(newTokens.count == cache.batch, "forwardCached: \(newTokens.count) rows for a cache of \(cache.batch)")
+        // Rows without new tokens are skipped entirely (a prefix-reuse cache keeps idle rows).
+        let active = newTokens.indices.filter { !newTokens[$0].isEmpty }
         let tq = newTokens.map(\.count).max() ?? 0
-        let bsz = cache.batch, n = bsz * tq
-        let starts = cache.lengths
-        for b in 0..<bsz where starts[b] + newTokens[b].count > cache.capacity {
-            throw DecoderError.sequenceTooLong(length: starts[b] + newTokens[b].count, limit: cache.capacity)
-        }
-        for b in 0..<bsz where starts[b] + tq > rope.maxT {
-            throw DecoderError.sequenceTooLong(length: starts[b] + tq, limit: rope.maxT)
+        let n = active.count * tq
+        let starts = active.map { cache.lengths[$0] }
+        for (r, b) in active.enumerated() where starts[r] + tq > min(cache.capacity, rope.maxT) {
+            // Padded positions beyond a shorter row's tokens are written (masked) too, so check Tq.
+            throw DecoderError.sequenceTooLong(length: starts[r] + max(tq, newTokens[b].count), limit: min(cache.capacity, rope.maxT))
         }
         var ids = [Int32](repeating: 0, count: n)
         var tokenMask = [Int32](repeating: 0, count: n)
-        for b in 0..<bsz {
+        for (r, b) in active.enumerated() {
             for (t, id) in newTokens[b].enumerated() {
                 guard id >= 0 && id < c.vocabularySize else {
-                    throw DecoderError.tokenOutOfRange(id: id, position: starts[b] + t, vocabulary: c.vocabularySize)
+                    throw DecoderError.tokenOutOfRange(id: id, position: starts[r] + t, vocabulary: c.vocabularySize)
                 }
-                ids[b * tq + t] = Int32(id); tokenMask[b * tq + t] = 1
+                ids[r * tq + t] = Int32(id); tokenMask[r * tq + t] = 1
             }
         }
+        let buffers = incrementalBuffers(rows: max(n, 1), maxKeys: cache.capacity)
+        guard n > 0 else { return IncrementalOutput(hidden: buffers.finalNormed, queries: tq, activeRows: [], rows: 0, buffers: buffers) }
         // Padded slots beyond a row's new tokens are written with mask 0 (invisible) and later overwritten.
-        for b in 0..<bsz where starts[b] + tq > cache.capacity {
-            throw DecoderError.sequenceTooLong(length: starts[b] + tq, limit: cache.capacity)
+        for (r, b) in active.enumerated() {
+            for t in 0..<tq { cache.keyMask[b * cache.capacity + starts[r] + t] = tokenMask[r * tq + t] }
         }
-        let buffers = incrementalBuffers(rows: n, maxKeys: cache.capacity)
-        for b in 0..<bsz {
-            for t in 0..<tq { cache.keyMask[b * cache.capacity + starts[b] + t] = tokenMask[b * tq + t] }
-        }
-        let layout = BatchLayout(batch: bsz, seqLen: tq, sequenceGroups: [Int](repeating: 0, count: bsz))
+        let layout = BatchLayout(batch: active.count, seqLen: tq, sequenceGroups: [Int](repeating: 0, count: active.count))
         adapter?.prepare(layout: layout, training: false)
         ids.withUnsafeBufferPointer { idp in
             Embedding.forward(out: buffers.residual.data, ids: idp.baseAddress!, table: weights.embedding.data,
@@ -49,47 +58,66 @@ extension LlamaDecoder {
         }
         cache.keyMask.withUnsafeBufferPointer { keyMask in
             for l in 0..<c.layerCount {
-                cachedLayer(l, buffers, cache: cache, keyMask: keyMask.baseAddress!, starts: starts, queries: tq, layout: layout)
+                cachedLayer(l, buffers, rows: n, cache: cache, keyMask: keyMask.baseAddress!, active: active, starts: starts,
+                            queries: tq, layout: layout)
             }
         }
         RMSNorm.forward(out: buffers.finalNormed.data, rstd: buffers.rstd.data, inp: buffers.residual.data,
                         weight: weights.finalNorm.data, rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
-        for b in 0..<bsz {
+        for b in active {
             cache.lengths[b] += newTokens[b].count
             cache.tokens[b] += newTokens[b].map(Int32.init)
         }
-        return IncrementalOutput(hidden: buffers.finalNormed, queries: tq, buffers: buffers)
+        return IncrementalOutput(hidden: buffers.finalNormed, queries: tq, activeRows: active, rows: n, buffers: buffers)
+    }
+
+    /// LM-head scratch for incremental outputs (few rows: 32 MB chunks), allocated once.
+    var smallLMHeadScratch: LMHeadScratch {
+        if let s = cachedSmallLMHeadScratch { return s }
+        let s = LMHeadScratch(vocab: config.vocabularySize, channels: config.hiddenSize,
+                              chunkRows: LMHeadScratch.defaultChunkRows(vocab: config.vocabularySize, budgetBytes: 32 << 20))
+        cachedSmallLMHeadScratch = s
+        return s
     }
 
     func incrementalBuffers(rows n: Int, maxKeys: Int) -> IncrementalBuffers {
-        if let b = cachedIncremental, b.rows == n, b.attentionScratch.maxKeys >= maxKeys { return b }
-        let b = IncrementalBuffers(config: config, rows: n, maxKeys: maxKeys)
+        if let b = cachedIncremental, b.rows >= n, b.attentionScratch.maxKeys >= maxKeys { return b }
+        // Grow geometrically so a run of slightly longer requests does not reallocate each time.
+        let b = IncrementalBuffers(config: config, rows: max(n, (cachedIncremental?.rows ?? 0) * 3 / 2),
+                                   maxKeys: max(maxKeys, cachedIncremental?.attentionScratch.maxKeys ?? 0))
         cachedIncremental = b
         return b
     }
 
-    func cachedLayer(_ l: Int, _ buf: IncrementalBuffers, cache: KVCache, keyMask: UnsafePointer<Int32>,
-                     starts: [Int], queries tq: Int, layout: BatchLayout) {
-        let c = config, n = buf.rows, w = weights.layers[l]
+    func cachedLayer(_ l: Int, _ buf: IncrementalBuffers, rows n: Int, cache: KVCache, keyMask: UnsafePointer<Int32>,
+                     active: [Int], starts: [Int], queries tq: Int, layout: BatchLayout) {
+        let c = config, w = weights.layers[l]
+        let kw = c.keyValueWidth, s = cache.capacity
         RMSNorm.forward(out: buf.normed.data, rstd: buf.rstd.data, inp: buf.residual.data, weight: w.attentionNorm.data,
                         rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
         project(l, .q, x: buf.normed.data, y: buf.q.data, rows: n, layout: layout, training: false)
         project(l, .k, x: buf.normed.data, y: buf.k.data, rows: n, layout: layout, training: false)
         project(l, .v, x: buf.normed.data, y: buf.v.data, rows: n, layout: layout, training: false)
-        for b in 0..<layout.batch {
-            RoPE.forward(buf.q.data + b * tq * c.queryWidth, rows: tq, seqLen: tq, heads: c.headCount,
-                         headSize: c.headSize, table: rope, layout: .rotateHalf, startPosition: starts[b])
-            RoPE.forward(buf.k.data + b * tq * c.keyValueWidth, rows: tq, seqLen: tq, heads: c.keyValueHeadCount,
-                         headSize: c.headSize, table: rope, layout: .rotateHalf, startPosition: starts[b])
+        for (r, b) in active.enumerated() {
+            RoPE.forward(buf.q.data + r * tq * c.queryWidth, rows: tq, seqLen: tq, heads: c.headCount,
+                         headSize: c.headSize, table: rope, layout: .rotateHalf, startPosition: starts[r])
+            RoPE.forward(buf.k.data + r * tq * kw, rows: tq, seqLen: tq, heads: c.keyValueHeadCount,
+                         headSize: c.headSize, table: rope, layout: .rotateHalf, startPosition: starts[r])
+            // Each active sequence addresses its own cache row (idle rows are not touched).
+            Attention.writeCache(cache.keys[l].data + b * s * kw, cacheCapacity: s, from: buf.k.data + r * tq * kw,
+                                 startPositions: [starts[r]], batch: 1, count: tq, width: kw)
+            Attention.writeCache(cache.values[l].data + b * s * kw, cacheCapacity: s, from: buf.v.data + r * tq * kw,
+                                 startPositions: [starts[r]], batch: 1, count: tq, width: kw)
         }
-        Attention.writeCache(cache.keys[l].data, cacheCapacity: cache.capacity, from: buf.k.data, startPositions: starts,
-                             batch: layout.batch, count: tq, width: c.keyValueWidth)
-        Attention.writeCache(cache.values[l].data, cacheCapacity: cache.capacity, from: buf.v.data, startPositions: starts,
-                             batch: layout.batch, count: tq, width: c.keyValueWidth)
-        Attention.forwardCached(out: buf.attention.data, q: buf.q.data, keyCache: cache.keys[l].data,
-                                valueCache: cache.values[l].data, cacheCapacity: cache.capacity, keyMask: keyMask,
-                                startPositions: starts, batch: layout.batch, queries: tq, heads: c.headCount,
-                                kvHeads: c.keyValueHeadCount, headSize: c.headSize, scratch: buf.attentionScratch)
+        StageTimer.measure("attention (cached)") {
+            for (r, b) in active.enumerated() {
+                Attention.forwardCached(out: buf.attention.data + r * tq * c.queryWidth, q: buf.q.data + r * tq * c.queryWidth,
+                                        keyCache: cache.keys[l].data + b * s * kw, valueCache: cache.values[l].data + b * s * kw,
+                                        cacheCapacity: s, keyMask: keyMask + b * s, startPositions: [starts[r]], batch: 1,
+                                        queries: tq, heads: c.headCount, kvHeads: c.keyValueHeadCount, headSize: c.headSize,
+                                        scratch: buf.attentionScratch)
+            }
+        }
         project(l, .o, x: buf.attention.data, y: buf.residual.data, rows: n, beta: 1, layout: layout, training: false)
         RMSNorm.forward(out: buf.normed.data, rstd: buf.rstd.data, inp: buf.residual.data, weight: w.feedForwardNorm.data,
                         rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
@@ -104,13 +132,13 @@ extension LlamaDecoder {
         let c = config
         let out = Tensor(shape: [rows.count, c.vocabularySize])
         LMHead.logits(out: out.data, h: output.hidden.data, weight: weights.output.data, rowIndices: rows,
-                      rows: output.buffers.rows, channels: c.hiddenSize, vocab: c.vocabularySize, scratch: output.buffers.lmHeadScratch)
+                      rows: output.rows, channels: c.hiddenSize, vocab: c.vocabularySize, scratch: smallLMHeadScratch)
         return out
     }
 
     /// log p(target) and greedy flags for rows of an incremental output (targets -100 are skipped).
     public func score(_ output: IncrementalOutput, targets: [Int32]) -> (logProbs: [Double], isGreedy: [Bool]) {
-        let c = config, n = output.buffers.rows
+        let c = config, n = output.rows
         precondition(targets.count == n, "score: \(targets.count) targets for \(n) rows")
         var logProbs = [Double](repeating: 0, count: n)
         var greedy = [UInt8](repeating: 0, count: n)
@@ -119,7 +147,7 @@ extension LlamaDecoder {
                 greedy.withUnsafeMutableBufferPointer { g in
                     LMHead.score(logProb: lp.baseAddress!, isGreedy: g.baseAddress!, h: output.hidden.data,
                                  weight: weights.output.data, targets: tp.baseAddress!, rows: n,
-                                 channels: c.hiddenSize, vocab: c.vocabularySize, scratch: output.buffers.lmHeadScratch)
+                                 channels: c.hiddenSize, vocab: c.vocabularySize, scratch: smallLMHeadScratch)
                 }
             }
         }

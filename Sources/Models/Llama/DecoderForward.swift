@@ -30,6 +30,7 @@ public final class LlamaDecoder: @unchecked Sendable {
     var cachedGradients: DecoderGradients?
     /// Buffers of incremental (KV-cache) forwards, reused while the row count stays the same.
     var cachedIncremental: IncrementalBuffers?
+    var cachedSmallLMHeadScratch: LMHeadScratch?
 
     public init(weights: LlamaWeights, maxSequenceLength: Int? = nil) {
         self.config = weights.config

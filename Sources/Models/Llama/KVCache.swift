@@ -62,7 +62,8 @@ public final class KVCache: @unchecked Sendable {
     public var byteCount: Int { 2 * keys.reduce(0) { $0 + 4 * $1.count } }
 }
 
-/// Activation buffers for incremental (cached) forwards of up to `rows` new positions.
+/// Activation buffers for incremental (cached) forwards of up to `rows` new positions; a forward
+/// of fewer rows uses the leading part, so the buffers only grow.
 final class IncrementalBuffers: @unchecked Sendable {
     let rows: Int
     let residual: Tensor, normed: Tensor, rstd: Tensor
@@ -70,7 +71,6 @@ final class IncrementalBuffers: @unchecked Sendable {
     let gate: Tensor, up: Tensor, swiglu: Tensor
     let finalNormed: Tensor
     let attentionScratch: AttentionScratch
-    let lmHeadScratch: LMHeadScratch
 
     init(config c: LlamaConfig, rows n: Int, maxKeys: Int) {
         rows = n
@@ -81,6 +81,5 @@ final class IncrementalBuffers: @unchecked Sendable {
         swiglu = Tensor(shape: [n, c.intermediateSize])
         finalNormed = Tensor(shape: [n, c.hiddenSize])
         attentionScratch = AttentionScratch(maxKeys: maxKeys)
-        lmHeadScratch = LMHeadScratch(vocab: c.vocabularySize, channels: c.hiddenSize)
     }
 }
