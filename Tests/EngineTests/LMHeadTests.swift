@@ -56,8 +56,10 @@ final class LMHeadTests: XCTestCase {
             for i in 0..<n where targets[i] == -100 { for k in 0..<c { XCTAssertEqual(grad[i * c + k], 0) } }
             results.append((r, grad))
         }
+        // OpenBLAS picks different kernels by row count (sgemv for one row, small-matrix kernels for a
+        // few), so their float32 summation orders differ: chunk sizes agree to float32 noise, not bit for bit.
         for (r, grad) in results.dropFirst() {
-            XCTAssertEqual(r.sumNLL, results[0].0.sumNLL, accuracy: 1e-12)
+            XCTAssertEqual(r.sumNLL, results[0].0.sumNLL, accuracy: 1e-7 * abs(results[0].0.sumNLL) * Double(n))
             XCTAssertLessThan(maxAbsDiff(grad, doubles(results[0].1)), 1e-7)
         }
         // Without dh the loss is the same.
@@ -66,7 +68,7 @@ final class LMHeadTests: XCTestCase {
             LMHead.loss(h: ht.data, weight: et.data, targets: tp.baseAddress!, rows: n, channels: c, vocab: v,
                         dh: nil, gradScale: 1, scratch: scratch)
         }
-        XCTAssertEqual(lossOnly.sumNLL, results[0].0.sumNLL, accuracy: 1e-12)
+        XCTAssertEqual(lossOnly.sumNLL, results[0].0.sumNLL, accuracy: 1e-7 * abs(results[0].0.sumNLL) * Double(n))
         if ProcessInfo.processInfo.environment["METALORA_TEST_VERBOSE"] != nil {
             print("[err] lm-head summed NLL: \(abs(lossOnly.sumNLL - refNLL))")
         }

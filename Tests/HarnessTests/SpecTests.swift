@@ -56,8 +56,9 @@ final class SpecTests: HarnessTestCase {
         let cells = try Planner.plan(try ExperimentSpec.load(paths.spec("table2")), profile: quick)
         XCTAssertEqual(cells.count, 3, "one seed on quick")
         let meta = cells.first { $0.method == "meta-lora" }!
-        XCTAssertEqual(meta.hyper["iterations"], .int(20))
-        XCTAssertTrue(meta.overrides.contains("iterations 1000 → 20"), "\(meta.overrides)")
+        let cap = try XCTUnwrap(quick.maxIterations)
+        XCTAssertEqual(meta.hyper["iterations"], .int(cap))
+        XCTAssertTrue(meta.overrides.contains("iterations 1000 → \(cap)"), "\(meta.overrides)")
         XCTAssertTrue(meta.overrides.contains { $0.hasPrefix("alpha 5e-06 → 0.0005") }, "\(meta.overrides)")
         let lora = cells.first { $0.method == "lora" }!
         XCTAssertEqual(lora.examplesPerTask, 16)
