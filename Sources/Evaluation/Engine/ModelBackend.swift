@@ -134,10 +134,21 @@ public final class ModelBackend: EvaluationBackend {
             else { groups.append([i]) }
         }
         let capacityNeeded = requests.map { $0.context.count + $0.continuation.count }.max() ?? 1
-        let widest = groups.map(\.count).max() ?? 1
+        let widest = max(groups.map(\.count).max() ?? 1, Self.itemsPerForward)
         var cache = KVCache(config: model.config, batch: 1 + widest, capacity: capacityNeeded)
         var done = 0
-        for group in groups {
+        var g = 0
+        while g < groups.count {
+            // Several items that share a long prefix (MMLU's few-shot block) and have single-token
+            // choices: one forward for all their remainders.
+            if let window = try scoreItemWindow(groups, from: g, requests, cache: cache, into: &results) {
+                g += window
+                done += groups[(g - window)..<g].reduce(0) { $0 + $1.count }
+                progress(done)
+                continue
+            }
+            let group = groups[g]
+            g += 1
             let context = requests[group[0]].context.map(Int32.init)
             // Keep at least the last context token to re-run: its logits score the first continuation token.
             let reuse = min(cache.commonPrefix(row: 0, with: context), context.count - 1)
@@ -186,6 +197,62 @@ public final class ModelBackend: EvaluationBackend {
             if cache.batch < 1 + widest { cache = KVCache(config: model.config, batch: 1 + widest, capacity: capacityNeeded) }
         }
         return results.map { $0! }
+    }
+
+    /// Items scored together by `scoreItemWindow`.
+    static let itemsPerForward = 8
+    /// Shortest shared prefix (tokens) worth caching once for several items.
+    static let minimumSharedPrefix = 32
+
+    /// Scores up to `itemsPerForward` consecutive items at once when they share a prefix of at
+    /// least `minimumSharedPrefix` tokens and every choice is one token: row 0 of the cache keeps
+    /// the shared prefix, rows 1…W receive a copy of it plus their own context remainder, and each
+    /// row's last logits score all of its item's choices. Returns the number of items scored, or
+    /// nil when the window does not apply (the caller falls back to one item at a time).
+    func scoreItemWindow(_ groups: [[Int]], from start: Int, _ requests: [Tokenized], cache: KVCache,
+                         into results: inout [LoglikelihoodResult?]) throws -> Int? {
+        func singleToken(_ group: [Int]) -> Bool { group.allSatisfy { requests[$0].continuation.count == 1 } }
+        guard singleToken(groups[start]) else { return nil }
+        let first = requests[groups[start][0]].context
+        var shared = first.count - 1
+        var end = start + 1
+        while end < groups.count, end - start < Self.itemsPerForward, singleToken(groups[end]) {
+            let other = requests[groups[end][0]].context
+            var common = 0
+            while common < min(shared, other.count - 1), first[common] == other[common] { common += 1 }
+            guard common >= Self.minimumSharedPrefix else { break }
+            shared = common
+            end += 1
+        }
+        guard end - start >= 2 else { return nil }
+        let prefix = first[..<shared].map(Int32.init)
+        // Row 0 holds the shared prefix (extended only by what is not cached yet).
+        let reuse = cache.commonPrefix(row: 0, with: prefix)
+        cache.truncate(row: 0, to: reuse)
+        for row in 1..<cache.batch { cache.truncate(row: row, to: 0) }
+        if reuse < prefix.count {
+            var rows = [[Int]](repeating: [], count: cache.batch)
+            rows[0] = prefix[reuse...].map(Int.init)
+            _ = try model.decoder.forwardCached(rows, cache: cache)
+        }
+        var rows = [[Int]](repeating: [], count: cache.batch)
+        for (k, group) in groups[start..<end].enumerated() {
+            cache.copyPrefix(from: 0, to: k + 1, length: shared)
+            rows[k + 1] = Array(requests[group[0]].context[shared...])
+        }
+        let out = try model.decoder.forwardCached(rows, cache: cache)
+        let lastRows = (0..<(end - start)).map { out.row($0 + 1, rows[$0 + 1].count - 1) }
+        let logits = model.decoder.logits(out, rows: lastRows)
+        let v = model.config.vocabularySize
+        for (k, group) in groups[start..<end].enumerated() {
+            let row = LogSoftmaxRow(logits.data + k * v, count: v)
+            for i in group {
+                let token = requests[i].continuation[0]
+                results[i] = LoglikelihoodResult(loglikelihood: row.logProb(token), isGreedy: row.isArgmax(token),
+                                                 continuationTokenCount: 1)
+            }
+        }
+        return end - start
     }
 
     // MARK: Generation
