@@ -41,7 +41,7 @@ public final class MixedBatchLoop: TrainingLoop {
                                                   weightDecay: hyper.weightDecay)])
         batches = try MixedTaskBatches(examples: tasks.budgets.flatMap(\.examples), batchSize: hyper.batchSize,
                                        epochs: hyper.epochs, seed: hyper.seed ^ TrainingSeeds.batches)
-        totalSteps = batches.batchesPerEpoch * hyper.epochs
+        totalSteps = min(batches.batchesPerEpoch * hyper.epochs, hyper.maxSteps ?? Int.max)
         if hyper.warmupSteps > 0 || hyper.linearDecay {
             schedule = LinearWarmupDecaySchedule(warmupSteps: hyper.warmupSteps,
                                                  totalSteps: hyper.linearDecay ? totalSteps : Int.max / 2)

@@ -28,6 +28,8 @@ public struct TrainingHyperParameters: Codable, Equatable, Sendable {
     public var learningRate: Double = 2e-4
     /// Sequences per optimizer step (8).
     public var batchSize: Int = 8
+    /// Cap on the baselines' optimizer steps (nil = epochs × batches per epoch); for quick runs.
+    public var maxSteps: Int? = nil
 
     // Adapter.
     public var rank: Int = 16

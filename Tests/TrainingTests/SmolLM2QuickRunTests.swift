@@ -16,7 +16,10 @@ final class SmolLM2QuickRunTests: XCTestCase {
         var h = TrainingHyperParameters.defaults(for: method, budgetPerTask: 50)
         h.maxLength = 256
         h.iterations = steps
-        h.supportSize = 4; h.querySize = 4; h.adaptationSteps = 2
+        let setSize = Int(environment["METALORA_TRAIN_SET_SIZE"] ?? "") ?? 4
+        h.supportSize = setSize; h.querySize = setSize
+        h.adaptationSteps = Int(environment["METALORA_TRAIN_K"] ?? "") ?? 2
+        h.maxLength = Int(environment["METALORA_TRAIN_MAX_LENGTH"] ?? "") ?? 256
         // Rates scaled up for so few steps (the paper's α = 5e-6, β = 2e-6, lr 2e-4 assume 1,000 iterations / 5 epochs).
         h.alpha = Double(environment["METALORA_TRAIN_ALPHA"] ?? "") ?? 1e-3
         h.beta = Double(environment["METALORA_TRAIN_BETA"] ?? "") ?? 1e-3
@@ -34,7 +37,7 @@ final class SmolLM2QuickRunTests: XCTestCase {
         let methods = try (environment["METALORA_TRAIN_METHODS"] ?? "meta-lora,sta,lora").split(separator: ",").map { try TrainingMethod.named(String($0)) }
         for method in methods {
             var hyper = quickHyper(method, steps: steps)
-            if method == .lora { hyper.epochs = 1; hyper.batchSize = 8 }
+            if method == .lora { hyper.epochs = 1; hyper.batchSize = Int(environment["METALORA_TRAIN_BATCH"] ?? "") ?? 8; hyper.maxSteps = steps }
             var options = TrainingOptions(outputDirectory: URL(fileURLWithPath: "/tmp/metalora-smollm2-quick/\(method.rawValue)-\(steps)"))
             options.progress = TrainingProgress.stderrPrinter
             let request = TrainingRequest(method: method, setting: "five-task", modelPath: modelURL.path,

@@ -31,6 +31,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "β: meta-update AdamW rate, Eq. 5 (paper: 2e-6).") var beta: Double?
     @Option(help: "Baseline AdamW rate (paper: 2e-4).") var lr: Double?
     @Option(help: "Baseline batch size (paper: 8).") var batchSize: Int?
+    @Option(help: "Cap on the baselines' optimizer steps (quick runs).") var maxSteps: Int?
     @Option(help: "LoRA rank (paper: 16).") var rank: Int?
     @Option(help: "LoRA alpha (scale = alpha / rank).") var loraAlpha: Float?
     @Option(help: "LoRA dropout.") var dropout: Float?
@@ -67,6 +68,7 @@ struct TrainCommand: ParsableCommand {
         if let v = beta { h.beta = v }
         if let v = lr { h.learningRate = v }
         if let v = batchSize { h.batchSize = v }
+        if let v = maxSteps { h.maxSteps = v }
         if let v = rank { h.rank = v }
         if let v = loraAlpha { h.loraAlpha = v }
         if let v = dropout { h.dropout = v }
