@@ -70,6 +70,11 @@ enum CellTraining {
 
     static func train(_ cell: ResolvedCell, method: TrainingMethod, checkpointDir: URL, dataDirectory: String?,
                       log: @escaping (String) -> Void, progress: @escaping (CellProgress) -> Void) throws -> TrainingResult {
+        guard cell.selection == "random" else {
+            // Table 13: the selectors exist (Data.DataSelection) but the cell path does not feed them yet.
+            throw SpecError(file: cell.spec, line: 0, field: "selection",
+                            message: "'\(cell.selection)' data selection is not wired into cell runs yet (only random budgets are)")
+        }
         var options = TrainingOptions(outputDirectory: checkpointDir)
         options.resume = true
         var lastLogged = Date.distantPast
