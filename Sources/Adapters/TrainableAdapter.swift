@@ -27,3 +27,12 @@ extension LoRAAdapter: TrainableAdapter {
     public func zeroGradients() { for c in copies { c.zeroGradients() } }
     public func save(to folder: URL) throws { try PEFTFormat.save(copies[0], to: folder) }
 }
+
+/// Adapters with dropout draw their masks from a seed the trainer sets every step, so masks
+/// change from step to step yet a resumed run reproduces them exactly.
+public protocol DropoutSeeded: AnyObject {
+    var dropoutSeed: UInt64 { get set }
+}
+
+extension LoRAAdapter: DropoutSeeded {}
+extension HydraLoRAAdapter: DropoutSeeded {}

@@ -57,7 +57,8 @@ public final class MixedBatchLoop: TrainingLoop {
         var batch = BatchAssembly.batch([tasks.tokens(examples)])
         batch.sequenceGroups = groups
 
-        if let lora = adapter as? LoRAAdapter { lora.dropoutSeed = hyper.seed ^ TrainingSeeds.dropout &+ UInt64(index) }
+        // LoRA dropout and R-LoRA's multi-head dropout: fresh masks each step, reproducible on resume.
+        if let seeded = adapter as? DropoutSeeded { seeded.dropoutSeed = hyper.seed ^ TrainingSeeds.dropout &+ UInt64(index) }
         let saved = decoder.adapter
         decoder.adapter = adapter
         defer { decoder.adapter = saved }
