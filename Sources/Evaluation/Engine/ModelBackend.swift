@@ -18,7 +18,8 @@ public final class ModelBackend: EvaluationBackend {
     /// Identity of the adapter applied, if any, for reports.
     public var adapterDescription: String?
     /// Longest sequence fed to the model; longer requests lose tokens from the left of the context,
-    /// as lm-evaluation-harness truncates to the model's max length. Defaults to the context length.
+    /// as lm-evaluation-harness truncates to the model's max length. Defaults to the context length
+    /// (at least 2048).
     public var maxLength: Int
     /// Requests whose context was left-truncated so far (reported, never silent).
     public private(set) var truncatedRequests = 0
@@ -28,7 +29,9 @@ public final class ModelBackend: EvaluationBackend {
         self.tokenizer = try model.requireTokenizer()
         self.prefixReuse = prefixReuse
         self.maxBatchTokens = maxBatchTokens
-        self.maxLength = min(model.config.contextLength, model.decoder.rope.maxT)
+        // The model's context length, but at least lm-eval's default 2048: tiny test models with a
+        // 128-token context could not hold byte-level continuations (RoPE works past it).
+        self.maxLength = min(max(model.config.contextLength, 2048), model.decoder.rope.maxT)
     }
 
     public var description: String {
