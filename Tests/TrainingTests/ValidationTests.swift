@@ -28,9 +28,12 @@ final class ValidationTests: XCTestCase {
         }
     }
 
-    func testUnwiredMethodsAreRefused() {
-        for method in [TrainingMethod.hydraLoRA, .rLoRA, .loraMoE, .loraHub] {
-            expectError(request(method), containing: "not wired")
+    /// LoRAHub has no driver yet and says so; the multi-head baselines are wired once registered.
+    func testUnimplementedMethodIsRefusedAndRegisteredOnesAreWired() throws {
+        expectError(request(.loraHub), containing: "'lorahub' is not implemented yet")
+        MethodRegistry.registerMultiHeadAdapters()
+        for method in [TrainingMethod.hydraLoRA, .rLoRA, .loraMoE] {
+            XCTAssertNoThrow(try MethodRegistry.checkWired(method), method.rawValue)
         }
     }
 
