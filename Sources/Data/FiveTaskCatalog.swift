@@ -63,13 +63,7 @@ public enum FiveTaskCatalog {
         notes: "pool = the 33,410-row train split with train-labels.lst"
     ) { dir, spec in
         let file = spec.sourceFiles[0]
-        let rows = try RowReader.jsonl(dir, file)
-        let labels = try PromptText.labels(dir, spec.sourceFiles[1])
-        guard labels.count == rows.count else {
-            throw DataError.malformedRow(file: spec.sourceFiles[1], line: min(labels.count, rows.count) + 1,
-                                         reason: "\(labels.count) labels for \(rows.count) rows")
-        }
-        return try zip(rows, labels).map { row, raw in
+        return try PromptText.rowsWithLabels(dir, rows: file, labels: spec.sourceFiles[1]).map { row, raw in
             let options = try ["answerA", "answerB", "answerC"].map { try row.string($0) }
             let label = try PromptText.labelIndex(raw, base: 1, count: 3, file: spec.sourceFiles[1], line: row.row)
             let input = "Situation: \(PromptText.clean(try row.string("context")))\nQuestion: \(PromptText.clean(try row.string("question")))\n\(PromptText.options(options))"
@@ -84,13 +78,7 @@ public enum FiveTaskCatalog {
         notes: "train.jsonl is absent from the mirror: the 1,838-row validation split is the pool"
     ) { dir, spec in
         let file = spec.sourceFiles[0]
-        let rows = try RowReader.jsonl(dir, file)
-        let labels = try PromptText.labels(dir, spec.sourceFiles[1])
-        guard labels.count == rows.count else {
-            throw DataError.malformedRow(file: spec.sourceFiles[1], line: min(labels.count, rows.count) + 1,
-                                         reason: "\(labels.count) labels for \(rows.count) rows")
-        }
-        return try zip(rows, labels).map { row, raw in
+        return try PromptText.rowsWithLabels(dir, rows: file, labels: spec.sourceFiles[1]).map { row, raw in
             let options = try ["sol1", "sol2"].map { PromptText.clean(try row.string($0)) }
             let label = try PromptText.labelIndex(raw, base: 0, count: 2, file: spec.sourceFiles[1], line: row.row)
             let input = "Goal: \(PromptText.clean(try row.string("goal")))\n\(PromptText.options(options))"

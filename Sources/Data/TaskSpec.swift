@@ -64,6 +64,18 @@ enum PromptText {
         try RowReader.lines(dir, file).map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
+    /// A JSONL file's rows paired with the separate label file's lines (SiQA, PiQA releases),
+    /// refusing files whose counts disagree, naming the label file and the first unmatched line.
+    static func rowsWithLabels(_ dir: DataDirectory, rows file: String, labels labelFile: String) throws -> [(JSONRow, String)] {
+        let rows = try RowReader.jsonl(dir, file)
+        let labels = try self.labels(dir, labelFile)
+        guard labels.count == rows.count else {
+            throw DataError.malformedRow(file: labelFile, line: min(labels.count, rows.count) + 1,
+                                         reason: "\(labels.count) labels for \(rows.count) rows")
+        }
+        return Array(zip(rows, labels))
+    }
+
     static func labelIndex(_ raw: String, base: Int, count: Int, file: String, line: Int) throws -> Int {
         guard let v = Int(raw), v - base >= 0, v - base < count else {
             throw DataError.malformedRow(file: file, line: line, reason: "label '\(raw)' is not in \(base)...\(base + count - 1)")
