@@ -56,6 +56,11 @@ public final class ActivationPlans: @unchecked Sendable {
     let capacity: Int
     let byteBudget: Int
     var plans: [(Shape, DecoderActivations)] = []
+    /// Sequences at least this long recompute gate/up in the backward pass instead of saving them
+    /// per layer (issue 4's optional MLP recomputation: about 55% less activation memory for ~12%
+    /// more compute). 0 = always, `Int.max` = never; results are identical either way.
+    public var recomputeMLPFromLength: Int = ActivationPlans.defaultRecomputeMLPFromLength
+    public static let defaultRecomputeMLPFromLength = 1024
 
     public init(config: LlamaConfig, capacity: Int = 8, byteBudget: Int = 3 << 30) {
         self.config = config
@@ -71,7 +76,8 @@ public final class ActivationPlans: @unchecked Sendable {
             return plan.1
         }
         if plans.count >= capacity { plans.removeFirst() }
-        let acts = DecoderActivations(config: config, batch: batch.batch, seqLen: batch.seqLen, saveForBackward: backward)
+        let acts = DecoderActivations(config: config, batch: batch.batch, seqLen: batch.seqLen, saveForBackward: backward,
+                                      recomputeMLP: batch.seqLen >= recomputeMLPFromLength)
         plans.append((shape, acts))
         while plans.count > 1 && plans.reduce(0, { $0 + $1.1.byteCount }) > byteBudget { plans.removeFirst() }
         return acts

@@ -22,6 +22,9 @@ public struct TrainingOptions {
     public var baseModelName = ""
     /// Extra entries for the result record (data plan, model hash, …).
     public var record: [String: String] = [:]
+    /// Batches at least this many tokens wide recompute the MLP's gate/up in the backward pass
+    /// (memory for compute; the numbers do not change).
+    public var recomputeMLPFromLength = ActivationPlans.defaultRecomputeMLPFromLength
 
     public init(outputDirectory: URL) { self.outputDirectory = outputDirectory }
 
@@ -37,6 +40,7 @@ public enum Trainer {
         try hyper.validate(for: method)
         try MethodRegistry.checkWired(method)
         let plans = ActivationPlans(config: decoder.config)
+        plans.recomputeMLPFromLength = options.recomputeMLPFromLength
         let fileManager = FileManager.default
         try fileManager.createDirectory(at: options.outputDirectory, withIntermediateDirectories: true)
         var record = options.record

@@ -23,6 +23,8 @@ public final class ModelBackend: EvaluationBackend {
     public var maxLength: Int
     /// Requests whose context was left-truncated so far (reported, never silent).
     public private(set) var truncatedRequests = 0
+    /// Token positions run through the decoder so far (padding included), for throughput reports.
+    public private(set) var tokensForwarded = 0
 
     public init(model: LanguageModel, prefixReuse: Bool = true, maxBatchTokens: Int = 4096) throws {
         self.model = model
@@ -98,6 +100,7 @@ public final class ModelBackend: EvaluationBackend {
             }
             let acts = activations(batch: batch.batch, seqLen: batch.seqLen)
             try model.decoder.forward(batch, acts)
+            tokensForwarded += batch.batch * batch.seqLen
             let (logProbs, greedy) = model.decoder.scoreTargets(batch, acts)
             for (row, i) in chunk.enumerated() {
                 let r = requests[i]
@@ -128,6 +131,11 @@ public final class ModelBackend: EvaluationBackend {
 
     // MARK: Prefix reuse: one cached context, continuations branched off it.
 
+    func forwardCounted(_ rows: [[Int]], cache: KVCache) throws -> IncrementalOutput {
+        tokensForwarded += rows.reduce(0) { $0 + $1.count }
+        return try model.decoder.forwardCached(rows, cache: cache)
+    }
+
     func scoreWithPrefixReuse(_ requests: [Tokenized], progress: (Int) -> Void) throws -> [LoglikelihoodResult] {
         var results = [LoglikelihoodResult?](repeating: nil, count: requests.count)
         // Consecutive requests with the same context form a group (one item's choices).
@@ -137,16 +145,20 @@ public final class ModelBackend: EvaluationBackend {
             else { groups.append([i]) }
         }
         let capacityNeeded = requests.map { $0.context.count + $0.continuation.count }.max() ?? 1
-        let widest = max(groups.map(\.count).max() ?? 1, Self.itemsPerForward)
+        // One cache row per item of a window: fewer items when long prompts would make the cache
+        // outgrow its memory budget.
+        let bytesPerRow = 2 * model.config.layerCount * capacityNeeded * model.config.keyValueWidth * 4
+        let window = max(2, min(itemsPerForward, cacheBudgetBytes / max(bytesPerRow, 1) - 1))
+        let widest = max(groups.map(\.count).max() ?? 1, window)
         var cache = KVCache(config: model.config, batch: 1 + widest, capacity: capacityNeeded)
         var done = 0
         var g = 0
         while g < groups.count {
             // Several items that share a long prefix (MMLU's few-shot block) and have single-token
             // choices: one forward for all their remainders.
-            if let window = try scoreItemWindow(groups, from: g, requests, cache: cache, into: &results) {
-                g += window
-                done += groups[(g - window)..<g].reduce(0) { $0 + $1.count }
+            if let scored = try scoreItemWindow(groups, from: g, requests, cache: cache, items: window, into: &results) {
+                g += scored
+                done += groups[(g - scored)..<g].reduce(0) { $0 + $1.count }
                 progress(done)
                 continue
             }
@@ -159,7 +171,7 @@ public final class ModelBackend: EvaluationBackend {
             for row in 1..<cache.batch { cache.truncate(row: row, to: 0) }
             var rows = [[Int]](repeating: [], count: cache.batch)
             rows[0] = context[reuse...].map(Int.init)
-            let out = try model.decoder.forwardCached(rows, cache: cache)
+            let out = try forwardCounted(rows, cache: cache)
             let logits = model.decoder.logits(out, rows: [out.row(0, rows[0].count - 1)])
             let firstToken = LogSoftmaxRow(logits.data, count: model.config.vocabularySize)
 
@@ -172,11 +184,11 @@ public final class ModelBackend: EvaluationBackend {
                     cache.copyPrefix(from: 0, to: k + 1, length: context.count)
                     next[k + 1] = Array(requests[i].continuation.dropLast())
                 }
-                branched = try model.decoder.forwardCached(next, cache: cache)
+                branched = try forwardCounted(next, cache: cache)
             }
             var branchedScores: ([Double], [Bool])?
             if let branched {
-                var targets = [Int32](repeating: -100, count: branched.activeRows.count * branched.queries)
+                var targets = [Int32](repeating: -100, count: branched.rows)
                 for (k, i) in multi.enumerated() {
                     for (j, tok) in requests[i].continuation.dropFirst().enumerated() {
                         targets[branched.row(k + 1, j)] = Int32(tok)
@@ -202,24 +214,27 @@ public final class ModelBackend: EvaluationBackend {
         return results.map { $0! }
     }
 
-    /// Items scored together by `scoreItemWindow`.
-    static let itemsPerForward = 8
+    /// Items scored together by `scoreItemWindow` (their remainders are packed into one forward;
+    /// more items make larger, more efficient matrix products but need one KV-cache row each).
+    public var itemsPerForward = 16
+    /// Memory the prefix-reuse KV cache may take (it holds one row per item of a window).
+    public var cacheBudgetBytes = 2 << 30
     /// Shortest shared prefix (tokens) worth caching once for several items.
     static let minimumSharedPrefix = 32
 
-    /// Scores up to `itemsPerForward` consecutive items at once when they share a prefix of at
+    /// Scores up to `items` consecutive items at once when they share a prefix of at
     /// least `minimumSharedPrefix` tokens and every choice is one token: row 0 of the cache keeps
     /// the shared prefix, rows 1…W receive a copy of it plus their own context remainder, and each
     /// row's last logits score all of its item's choices. Returns the number of items scored, or
     /// nil when the window does not apply (the caller falls back to one item at a time).
-    func scoreItemWindow(_ groups: [[Int]], from start: Int, _ requests: [Tokenized], cache: KVCache,
+    func scoreItemWindow(_ groups: [[Int]], from start: Int, _ requests: [Tokenized], cache: KVCache, items: Int,
                          into results: inout [LoglikelihoodResult?]) throws -> Int? {
         func singleToken(_ group: [Int]) -> Bool { group.allSatisfy { requests[$0].continuation.count == 1 } }
         guard singleToken(groups[start]) else { return nil }
         let first = requests[groups[start][0]].context
         var shared = first.count - 1
         var end = start + 1
-        while end < groups.count, end - start < Self.itemsPerForward, singleToken(groups[end]) {
+        while end < groups.count, end - start < items, singleToken(groups[end]) {
             let other = requests[groups[end][0]].context
             var common = 0
             while common < min(shared, other.count - 1), first[common] == other[common] { common += 1 }
@@ -236,14 +251,14 @@ public final class ModelBackend: EvaluationBackend {
         if reuse < prefix.count {
             var rows = [[Int]](repeating: [], count: cache.batch)
             rows[0] = prefix[reuse...].map(Int.init)
-            _ = try model.decoder.forwardCached(rows, cache: cache)
+            _ = try forwardCounted(rows, cache: cache)
         }
         var rows = [[Int]](repeating: [], count: cache.batch)
         for (k, group) in groups[start..<end].enumerated() {
             cache.copyPrefix(from: 0, to: k + 1, length: shared)
             rows[k + 1] = Array(requests[group[0]].context[shared...])
         }
-        let out = try model.decoder.forwardCached(rows, cache: cache)
+        let out = try forwardCounted(rows, cache: cache)
         let lastRows = (0..<(end - start)).map { out.row($0 + 1, rows[$0 + 1].count - 1) }
         let logits = model.decoder.logits(out, rows: lastRows)
         let v = model.config.vocabularySize

@@ -11,11 +11,16 @@ import Engine
 ///   gate, up      [N, H]
 ///   rstd1, rstd2  [N]
 /// When `saveForBackward` is false every layer shares one set (inference: ~1/L of the memory).
+/// With `recomputeMLP`, gate and up (more than half of the saved bytes per row) are not kept per
+/// layer: the backward pass recomputes them from `middle` (two more sgemms per layer), for long
+/// sequences whose activations would not fit otherwise.
 public final class DecoderActivations: @unchecked Sendable {
     public let batch: Int
     public let seqLen: Int
     public let rows: Int
     public let savesForBackward: Bool
+    /// gate/up are recomputed in the backward pass instead of saved per layer.
+    public let recomputesMLP: Bool
     let config: LlamaConfig
 
     let residual: [Tensor]
@@ -32,12 +37,13 @@ public final class DecoderActivations: @unchecked Sendable {
     let attentionScratch: AttentionScratch
     let lmHeadScratch: LMHeadScratch
 
-    public init(config c: LlamaConfig, batch: Int, seqLen: Int, saveForBackward: Bool) {
+    public init(config c: LlamaConfig, batch: Int, seqLen: Int, saveForBackward: Bool, recomputeMLP: Bool = false) {
         self.config = c
         self.batch = batch
         self.seqLen = seqLen
         self.rows = batch * seqLen
         self.savesForBackward = saveForBackward
+        self.recomputesMLP = saveForBackward && recomputeMLP
         let n = rows
         let copies = saveForBackward ? c.layerCount : 1
         func make(_ width: Int, _ count: Int = copies) -> [Tensor] { (0..<count).map { _ in Tensor(shape: [n, width]) } }
@@ -46,7 +52,8 @@ public final class DecoderActivations: @unchecked Sendable {
         attention = make(c.queryWidth)
         lse = (0..<copies).map { _ in Tensor(shape: [batch, c.headCount, seqLen]) }
         middle = make(c.hiddenSize)
-        gate = make(c.intermediateSize); up = make(c.intermediateSize)
+        let mlpCopies = recomputesMLP ? 1 : copies
+        gate = make(c.intermediateSize, mlpCopies); up = make(c.intermediateSize, mlpCopies)
         rstd1 = (0..<copies).map { _ in Tensor(shape: [n]) }
         rstd2 = (0..<copies).map { _ in Tensor(shape: [n]) }
         normed = Tensor(shape: [n, c.hiddenSize])
@@ -59,6 +66,8 @@ public final class DecoderActivations: @unchecked Sendable {
 
     /// Which saved copy layer `l` uses.
     @inline(__always) func slot(_ l: Int) -> Int { savesForBackward ? l : 0 }
+    /// Which gate/up copy layer `l` uses (one shared copy when they are recomputed).
+    @inline(__always) func mlpSlot(_ l: Int) -> Int { recomputesMLP ? 0 : slot(l) }
     /// The residual buffer entering layer `l` (inference alternates between two).
     @inline(__always) func residualIn(_ l: Int) -> Tensor { savesForBackward ? residual[l] : residual[l % 2] }
     @inline(__always) func residualOut(_ l: Int) -> Tensor { savesForBackward ? residual[l + 1] : residual[(l + 1) % 2] }

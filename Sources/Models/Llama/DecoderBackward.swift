@@ -65,8 +65,8 @@ extension LlamaDecoder {
     }
 
     /// Backward through layer `l`: on entry `grads.residual` is dLoss/d(residual after layer l); on
-    /// exit it is dLoss/d(residual entering layer l). Norm outputs and the SwiGLU product are
-    /// recomputed from the saved residuals rather than stored.
+    /// exit it is dLoss/d(residual entering layer l). Norm outputs and the SwiGLU product (and
+    /// gate/up with `recomputesMLP`) are recomputed from the saved residuals rather than stored.
     func layerBackward(_ l: Int, _ acts: DecoderActivations, _ grads: DecoderGradients,
                        mask: UnsafePointer<Int32>, layout: BatchLayout) {
         let c = config, n = acts.rows, s = acts.slot(l), w = weights.layers[l]
@@ -74,15 +74,22 @@ extension LlamaDecoder {
         let count = n * c.intermediateSize
 
         // MLP block. output = middle + down(swiglu(gate, up)), gate/up = W · rmsnorm(middle).
-        SwiGLU.forward(out: acts.swiglu.data, gate: acts.gate[s].data, up: acts.up[s].data, count: count)
+        RMSNorm.forward(out: acts.normed.data, rstd: acts.rstd2[s].data, inp: middle.data, weight: w.feedForwardNorm.data,
+                        rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
+        let m = acts.mlpSlot(l)
+        if acts.recomputesMLP {
+            // Same inputs, same adapter state (dropout masks are re-derived from the step's seed),
+            // so gate/up come out bit-identical to the forward pass's.
+            project(l, .gate, x: acts.normed.data, y: acts.gate[m].data, rows: n, layout: layout, training: true)
+            project(l, .up, x: acts.normed.data, y: acts.up[m].data, rows: n, layout: layout, training: true)
+        }
+        SwiGLU.forward(out: acts.swiglu.data, gate: acts.gate[m].data, up: acts.up[m].data, count: count)
         projectBackward(l, .down, x: acts.swiglu.data, dy: grads.residual.data, dx: grads.swiglu.data,
                         rows: n, beta: 0, layout: layout)
         StageTimer.measure("swiglu backward") {
             SwiGLU.backward(dgate: grads.gate.data, dup: grads.up.data, dout: grads.swiglu.data,
-                            gate: acts.gate[s].data, up: acts.up[s].data, count: count)
+                            gate: acts.gate[m].data, up: acts.up[m].data, count: count)
         }
-        RMSNorm.forward(out: acts.normed.data, rstd: acts.rstd2[s].data, inp: middle.data, weight: w.feedForwardNorm.data,
-                        rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
         projectBackward(l, .gate, x: acts.normed.data, dy: grads.gate.data, dx: grads.normed.data, rows: n, beta: 0, layout: layout)
         projectBackward(l, .up, x: acts.normed.data, dy: grads.up.data, dx: grads.normed.data, rows: n, beta: 1, layout: layout)
         // The residual path passes dLoss/d(output) straight through; the norm adds its part.

@@ -1,20 +1,23 @@
 import Engine
 
 /// The final hidden states of an incremental forward. Only sequences that received tokens are
-/// computed: `activeRows[r]` is the cache row of output block r, and `row(b, t)` finds sequence
-/// b's new token t in `hidden`.
+/// computed, and their new tokens are packed back to back without padding (a window of items of
+/// different lengths costs the sum of their lengths, not count × longest): `activeRows[r]` is the
+/// cache row of segment r, which starts at `offsets[r]`, and `row(b, t)` finds sequence b's new
+/// token t in `hidden`.
 public struct IncrementalOutput {
-    public let hidden: Tensor          // [R·Tq, C] after the final norm (R = active rows)
-    public let queries: Int            // Tq
+    public let hidden: Tensor          // [N, C] after the final norm (N = Σ new tokens of the active rows)
     public let activeRows: [Int]
-    /// Rows of `hidden` in use (R·Tq); the buffer may be larger.
+    /// First packed row of each active sequence's new tokens.
+    public let offsets: [Int]
+    /// Rows of `hidden` in use (N); the buffer may be larger.
     public let rows: Int
     let buffers: IncrementalBuffers
 
     /// Index into `hidden` (and into `logits`/`score` rows) of sequence `b`'s new token `t`.
     public func row(_ b: Int, _ t: Int) -> Int {
         guard let r = activeRows.firstIndex(of: b) else { preconditionFailure("sequence \(b) received no tokens in this forward") }
-        return r * queries + t
+        return offsets[r] + t
     }
 }
 
@@ -27,39 +30,40 @@ extension LlamaDecoder {
         precondition(newTokens.count == cache.batch, "forwardCached: \(newTokens.count) rows for a cache of \(cache.batch)")
         // Rows without new tokens are skipped entirely (a prefix-reuse cache keeps idle rows).
         let active = newTokens.indices.filter { !newTokens[$0].isEmpty }
-        let tq = newTokens.map(\.count).max() ?? 0
-        let n = active.count * tq
+        let counts = active.map { newTokens[$0].count }
+        var offsets = [Int](repeating: 0, count: active.count)
+        for r in active.indices.dropFirst() { offsets[r] = offsets[r - 1] + counts[r - 1] }
+        let n = counts.reduce(0, +)
         let starts = active.map { cache.lengths[$0] }
-        for (r, b) in active.enumerated() where starts[r] + tq > min(cache.capacity, rope.maxT) {
-            // Padded positions beyond a shorter row's tokens are written (masked) too, so check Tq.
-            throw DecoderError.sequenceTooLong(length: starts[r] + max(tq, newTokens[b].count), limit: min(cache.capacity, rope.maxT))
+        for r in active.indices where starts[r] + counts[r] > min(cache.capacity, rope.maxT) {
+            throw DecoderError.sequenceTooLong(length: starts[r] + counts[r], limit: min(cache.capacity, rope.maxT))
         }
         var ids = [Int32](repeating: 0, count: n)
-        var tokenMask = [Int32](repeating: 0, count: n)
         for (r, b) in active.enumerated() {
             for (t, id) in newTokens[b].enumerated() {
                 guard id >= 0 && id < c.vocabularySize else {
                     throw DecoderError.tokenOutOfRange(id: id, position: starts[r] + t, vocabulary: c.vocabularySize)
                 }
-                ids[r * tq + t] = Int32(id); tokenMask[r * tq + t] = 1
+                ids[offsets[r] + t] = Int32(id)
             }
         }
         let buffers = incrementalBuffers(rows: max(n, 1), maxKeys: cache.capacity)
-        guard n > 0 else { return IncrementalOutput(hidden: buffers.finalNormed, queries: tq, activeRows: [], rows: 0, buffers: buffers) }
-        // Padded slots beyond a row's new tokens are written with mask 0 (invisible) and later overwritten.
+        guard n > 0 else { return IncrementalOutput(hidden: buffers.finalNormed, activeRows: [], offsets: [], rows: 0, buffers: buffers) }
         for (r, b) in active.enumerated() {
-            for t in 0..<tq { cache.keyMask[b * cache.capacity + starts[r] + t] = tokenMask[r * tq + t] }
+            for t in 0..<counts[r] { cache.keyMask[b * cache.capacity + starts[r] + t] = 1 }
         }
-        let layout = BatchLayout(batch: active.count, seqLen: tq, sequenceGroups: [Int](repeating: 0, count: active.count))
+        // The packed rows form one sequence for the adapters (every row of an evaluation uses the
+        // same adapter copy; per-token routers see each row as before).
+        let layout = BatchLayout(batch: 1, seqLen: n, sequenceGroups: [0])
         adapter?.prepare(layout: layout, training: false)
         ids.withUnsafeBufferPointer { idp in
             Embedding.forward(out: buffers.residual.data, ids: idp.baseAddress!, table: weights.embedding.data,
                               rows: n, vocab: c.vocabularySize, channels: c.hiddenSize)
         }
+        let segments = CachedSegments(active: active, offsets: offsets, counts: counts, starts: starts)
         cache.keyMask.withUnsafeBufferPointer { keyMask in
             for l in 0..<c.layerCount {
-                cachedLayer(l, buffers, rows: n, cache: cache, keyMask: keyMask.baseAddress!, active: active, starts: starts,
-                            queries: tq, layout: layout)
+                cachedLayer(l, buffers, rows: n, cache: cache, keyMask: keyMask.baseAddress!, segments: segments, layout: layout)
             }
         }
         RMSNorm.forward(out: buffers.finalNormed.data, rstd: buffers.rstd.data, inp: buffers.residual.data,
@@ -68,7 +72,7 @@ extension LlamaDecoder {
             cache.lengths[b] += newTokens[b].count
             cache.tokens[b] += newTokens[b].map(Int32.init)
         }
-        return IncrementalOutput(hidden: buffers.finalNormed, queries: tq, activeRows: active, rows: n, buffers: buffers)
+        return IncrementalOutput(hidden: buffers.finalNormed, activeRows: active, offsets: offsets, rows: n, buffers: buffers)
     }
 
     /// LM-head scratch for incremental outputs (few rows: 32 MB chunks), allocated once.
@@ -89,33 +93,40 @@ extension LlamaDecoder {
         return b
     }
 
+    /// Where each active sequence's new tokens sit: cache row, packed offset, count, first position.
+    struct CachedSegments {
+        let active: [Int], offsets: [Int], counts: [Int], starts: [Int]
+    }
+
     func cachedLayer(_ l: Int, _ buf: IncrementalBuffers, rows n: Int, cache: KVCache, keyMask: UnsafePointer<Int32>,
-                     active: [Int], starts: [Int], queries tq: Int, layout: BatchLayout) {
+                     segments: CachedSegments, layout: BatchLayout) {
         let c = config, w = weights.layers[l]
-        let kw = c.keyValueWidth, s = cache.capacity
+        let kw = c.keyValueWidth, qw = c.queryWidth, s = cache.capacity
         RMSNorm.forward(out: buf.normed.data, rstd: buf.rstd.data, inp: buf.residual.data, weight: w.attentionNorm.data,
                         rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
         project(l, .q, x: buf.normed.data, y: buf.q.data, rows: n, layout: layout, training: false)
         project(l, .k, x: buf.normed.data, y: buf.k.data, rows: n, layout: layout, training: false)
         project(l, .v, x: buf.normed.data, y: buf.v.data, rows: n, layout: layout, training: false)
-        for (r, b) in active.enumerated() {
-            RoPE.forward(buf.q.data + r * tq * c.queryWidth, rows: tq, seqLen: tq, heads: c.headCount,
-                         headSize: c.headSize, table: rope, layout: .rotateHalf, startPosition: starts[r])
-            RoPE.forward(buf.k.data + r * tq * kw, rows: tq, seqLen: tq, heads: c.keyValueHeadCount,
-                         headSize: c.headSize, table: rope, layout: .rotateHalf, startPosition: starts[r])
+        for (r, b) in segments.active.enumerated() {
+            let o = segments.offsets[r], count = segments.counts[r], p0 = segments.starts[r]
+            RoPE.forward(buf.q.data + o * qw, rows: count, seqLen: count, heads: c.headCount,
+                         headSize: c.headSize, table: rope, layout: .rotateHalf, startPosition: p0)
+            RoPE.forward(buf.k.data + o * kw, rows: count, seqLen: count, heads: c.keyValueHeadCount,
+                         headSize: c.headSize, table: rope, layout: .rotateHalf, startPosition: p0)
             // Each active sequence addresses its own cache row (idle rows are not touched).
-            Attention.writeCache(cache.keys[l].data + b * s * kw, cacheCapacity: s, from: buf.k.data + r * tq * kw,
-                                 startPositions: [starts[r]], batch: 1, count: tq, width: kw)
-            Attention.writeCache(cache.values[l].data + b * s * kw, cacheCapacity: s, from: buf.v.data + r * tq * kw,
-                                 startPositions: [starts[r]], batch: 1, count: tq, width: kw)
+            Attention.writeCache(cache.keys[l].data + b * s * kw, cacheCapacity: s, from: buf.k.data + o * kw,
+                                 startPositions: [p0], batch: 1, count: count, width: kw)
+            Attention.writeCache(cache.values[l].data + b * s * kw, cacheCapacity: s, from: buf.v.data + o * kw,
+                                 startPositions: [p0], batch: 1, count: count, width: kw)
         }
         StageTimer.measure("attention (cached)") {
-            for (r, b) in active.enumerated() {
-                Attention.forwardCached(out: buf.attention.data + r * tq * c.queryWidth, q: buf.q.data + r * tq * c.queryWidth,
+            for (r, b) in segments.active.enumerated() {
+                let o = segments.offsets[r]
+                Attention.forwardCached(out: buf.attention.data + o * qw, q: buf.q.data + o * qw,
                                         keyCache: cache.keys[l].data + b * s * kw, valueCache: cache.values[l].data + b * s * kw,
-                                        cacheCapacity: s, keyMask: keyMask + b * s, startPositions: [starts[r]], batch: 1,
-                                        queries: tq, heads: c.headCount, kvHeads: c.keyValueHeadCount, headSize: c.headSize,
-                                        scratch: buf.attentionScratch)
+                                        cacheCapacity: s, keyMask: keyMask + b * s, startPositions: [segments.starts[r]], batch: 1,
+                                        queries: segments.counts[r], heads: c.headCount, kvHeads: c.keyValueHeadCount,
+                                        headSize: c.headSize, scratch: buf.attentionScratch)
             }
         }
         project(l, .o, x: buf.attention.data, y: buf.residual.data, rows: n, beta: 1, layout: layout, training: false)

@@ -114,10 +114,11 @@ public final class LlamaDecoder: @unchecked Sendable {
         // MLP block: output = middle + down(silu(gate(x)) * up(x)), x = rmsnorm(middle).
         RMSNorm.forward(out: acts.normed.data, rstd: acts.rstd2[s].data, inp: middle.data, weight: w.feedForwardNorm.data,
                         rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
-        project(l, .gate, x: acts.normed.data, y: acts.gate[s].data, rows: n, layout: layout, training: training)
-        project(l, .up, x: acts.normed.data, y: acts.up[s].data, rows: n, layout: layout, training: training)
+        let m = acts.mlpSlot(l)
+        project(l, .gate, x: acts.normed.data, y: acts.gate[m].data, rows: n, layout: layout, training: training)
+        project(l, .up, x: acts.normed.data, y: acts.up[m].data, rows: n, layout: layout, training: training)
         StageTimer.measure("swiglu") {
-            SwiGLU.forward(out: acts.swiglu.data, gate: acts.gate[s].data, up: acts.up[s].data, count: n * c.intermediateSize)
+            SwiGLU.forward(out: acts.swiglu.data, gate: acts.gate[m].data, up: acts.up[m].data, count: n * c.intermediateSize)
         }
         Elementwise.copy(output.data, middle.data, count: n * c.hiddenSize)
         project(l, .down, x: acts.swiglu.data, y: output.data, rows: n, beta: 1, layout: layout, training: training)

@@ -46,6 +46,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output folder (adapter/, loss-curve.jsonl, checkpoint/, result.json).") var output: String = "runs/train"
     @Option(help: "Threads for OpenBLAS and the engine's loops.") var threads: Int?
     @Option(help: "MeTA-LoRA loop: batched | sequential.") var loop: String = "batched"
+    @Option(name: .customLong("recompute-mlp-from"), help: "Recompute the MLP's gate/up in the backward pass for batches at least this many tokens wide (0 = always; saves ~55% of activation memory for ~12% more compute; default 1024).")
+    var recomputeMLPFrom: Int?
     @Flag(help: "Start from scratch even if the output folder holds a checkpoint.") var noResume = false
     @Flag(help: "End with one JSON line (method, optimizer_steps, samples_processed, tokens_processed, wall_s, initial/final_eval_loss, adapter).")
     var json = false
@@ -86,6 +88,10 @@ struct TrainCommand: ParsableCommand {
 
         var options = TrainingOptions(outputDirectory: URL(fileURLWithPath: output))
         options.loop = loopKind
+        if let v = recomputeMLPFrom {
+            guard v >= 0 else { throw ValidationError("--recompute-mlp-from must be 0 or more (got \(v))") }
+            options.recomputeMLPFromLength = v
+        }
         options.resume = !noResume
         options.progress = TrainingProgress.stderrPrinter
         let request = TrainingRequest(method: method, setting: setting,
