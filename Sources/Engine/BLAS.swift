@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// Thin, named wrapper over OpenBLAS's row-major sgemm: `C = alpha * op(A) * op(B) + beta * C`.
 ///
@@ -14,13 +15,39 @@ public enum BLAS {
                              beta: Float = 0,
                              c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
+        _ = configured
+        let workers = threads
+        // Large products are split by columns of C (= outputs) across the engine's own workers,
+        // each running single-threaded OpenBLAS: OpenBLAS's own pool would otherwise spin
+        // (sched_yield) between calls and take the cores from the engine's parallel loops.
+        let split = workers > 1 && m * n * k >= splitMinimumWork && n >= 64 * workers
+        let chunk = split ? ((n + workers - 1) / workers + 31) / 32 * 32 : n
+        // Column block lo..<hi of op(B): rows of B when transposed, columns otherwise.
+        func columns(_ lo: Int) -> UnsafePointer<Float> { transB ? b + lo * ldb : b + lo }
         if m == 1 {
             // One row (token-by-token decoding, single-position logits): sgemm would pack all of B
             // first, costing as much as the product itself; sgemv streams B once instead.
             // y[n] = alpha · op(B) x + beta · y, with x = A's row (a column of A when transA).
-            cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans,
-                        Int32(transB ? n : k), Int32(transB ? k : n), alpha, b, Int32(ldb),
-                        a, Int32(transA ? lda : 1), beta, c, 1)
+            func gemv(_ lo: Int, _ hi: Int) {
+                cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans,
+                            Int32(transB ? hi - lo : k), Int32(transB ? k : hi - lo), alpha, columns(lo), Int32(ldb),
+                            a, Int32(transA ? lda : 1), beta, c + lo, 1)
+            }
+            if split {
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    let lo = w * chunk, hi = min(n, lo + chunk)
+                    if lo < hi { gemv(lo, hi) }
+                }
+            } else { gemv(0, n) }
+            return
+        }
+        if split {
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let lo = w * chunk, hi = min(n, lo + chunk)
+                guard lo < hi else { return }
+                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                            Int32(m), Int32(hi - lo), Int32(k), alpha, a, Int32(lda), columns(lo), Int32(ldb), beta, c + lo, Int32(ldc))
+            }
             return
         }
         cblas_sgemm(CblasRowMajor,
@@ -30,9 +57,30 @@ public enum BLAS {
                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Sets the threads OpenBLAS uses (and the engine's own parallel loops follow `Parallel.threads`).
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// Products smaller than this (m·n·k multiply-adds) run on one thread: splitting them costs
+    /// more in dispatch than it saves.
+    static let splitMinimumWork = 1 << 21
+
+    /// Who parallelises large products: the engine (default; OpenBLAS single-threaded) or
+    /// OpenBLAS's own thread pool (`METALORA_BLAS_THREADING=openblas`, for comparison).
+    public static let engineSplitsProducts = ProcessInfo.processInfo.environment["METALORA_BLAS_THREADING"] != "openblas"
+
+    nonisolated(unsafe) static var engineThreads = ProcessInfo.processInfo.activeProcessorCount
+    /// OpenBLAS starts with a pool of all cores; in engine mode it must run single-threaded from
+    /// the first product on, even if nobody called `setThreads`.
+    static let configured: Void = { if engineSplitsProducts { openblas_set_num_threads(1) } }()
+
+    /// Sets the threads large products use (and the engine's own parallel loops follow `Parallel.threads`).
+    public static func setThreads(_ n: Int) {
+        if engineSplitsProducts {
+            engineThreads = max(1, n)
+            openblas_set_num_threads(1)
+        } else {
+            openblas_set_num_threads(Int32(max(1, n)))
+        }
+    }
+    /// Threads a large product uses.
+    public static var threads: Int { engineSplitsProducts ? engineThreads : Int(openblas_get_num_threads()) }
     /// The kernel family OpenBLAS picked at run time for this CPU (e.g. "Cooperlake", "Haswell").
     public static var coreName: String {
         guard let p = openblas_get_corename() else { return "unknown" }
