@@ -130,4 +130,27 @@ final class LoRAHubCellTests: HarnessTestCase {
         XCTAssertEqual(second.samplesProcessed, first.samplesProcessed)
         XCTAssertEqual(second.tokensProcessed, first.tokensProcessed)
     }
+
+    /// A zero-shot benchmark has nothing to compose from: refused before any upstream LoRA trains.
+    func testZeroShotBenchmarkIsRefusedBeforeTraining() throws {
+        guard FileManager.default.fileExists(atPath: TestEnv.sharedData.appendingPathComponent("xcopa").path) else {
+            throw XCTSkip("no data mirror at \(TestEnv.sharedData.path)")
+        }
+        let root = try TestEnv.tempDir()
+        let specURL = root.appendingPathComponent("lorahub-xcopa.yaml")
+        try Self.spec.replacingOccurrences(of: "  - {name: bbh, shots: 1, variant: instruct-eval}\n  - {name: mmlu-math, shots: 1}",
+                                           with: "  - {name: xcopa, shots: 0}")
+            .write(to: specURL, atomically: true, encoding: .utf8)
+        let profile = try XCTUnwrap(try Profile.parseAll(text: Self.profile, file: "profiles.yaml")["lorahub-smoke"])
+        let cells = try Planner.plan(try ExperimentSpec.load(specURL), profile: profile,
+                                     model: try Fixtures.require("tiny-llama/model-f32.gguf").path)
+        let cell = try XCTUnwrap(cells.first { $0.method == "lorahub" })
+        XCTAssertEqual(cell.benchmarks.map(\.name), ["xcopa"])
+        let checkpoint = try TestEnv.tempDir("lorahub-xcopa")
+        XCTAssertThrowsError(try EngineCellExecutor(dataDirectory: TestEnv.sharedData.path) { _ in }
+            .execute(cell, checkpointDir: checkpoint, threads: 1) { _ in }) {
+            XCTAssertTrue("\($0)".contains("xcopa is zero-shot and declares no few-shot source"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent("upstream").path))
+    }
 }

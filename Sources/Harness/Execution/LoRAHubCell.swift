@@ -20,6 +20,8 @@ enum LoRAHubCell {
     static func execute(_ cell: ResolvedCell, model: LanguageModel, checkpointDir: URL, dataDirectory: String?,
                         log: @escaping (String) -> Void, progress: @escaping (CellProgress) -> Void) throws -> CellOutcome {
         let started = Date()
+        let data = try Evaluation.DataDirectory.resolve(explicit: dataDirectory)
+        try requireTargetSources(cell, data: data)
         let request = try CellTraining.request(cell, method: .loraHub, checkpointDir: checkpointDir, dataDirectory: dataDirectory,
                                                log: log, progress: progress)
         let upstream = try TrainingSession.loraHubUpstream(request, model: model)
@@ -32,7 +34,7 @@ enum LoRAHubCell {
                                               searchSteps: request.hyper.searchSteps ?? LoRAHubDefaults.searchSteps,
                                               runSeed: request.hyper.seed,
                                               folder: checkpointDir.appendingPathComponent(compositionsFolder),
-                                              data: try Evaluation.DataDirectory.resolve(explicit: dataDirectory), log: log)
+                                              data: data, log: log)
         defer { model.decoder.adapter = nil }
         let evaluation = try CellEvaluation.evaluate(
             cell, model: model,
@@ -51,5 +53,19 @@ enum LoRAHubCell {
                            tokensProcessed: upstream.reduce(0) { $0 + $1.counters.tokensProcessed } + compositions.tokens,
                            wallSeconds: Date().timeIntervalSince(started), adapterPath: upstreamFolder.path,
                            artifacts: [("checkpoint", checkpointDir.path), ("lorahub-compositions", compositions.folder.path)])
+    }
+
+    /// Fails before any training when a benchmark of the cell offers no examples to compose from
+    /// (zero-shot benchmarks; BBH instruct-eval at 0 shots scores every item).
+    static func requireTargetSources(_ cell: ResolvedCell, data: Evaluation.DataDirectory) throws {
+        for spec in cell.benchmarks {
+            let def = try BenchmarkRegistry.definition(name: spec.name, variant: spec.variant)
+            guard let first = def.subsets.first else { continue }
+            let targets = try FewShotTargets.examples(def, subset: first.name, shots: spec.shots, count: 1, data: data)
+            guard !targets.isEmpty else {
+                throw EvaluationError.invalidOption("lorahub: \(spec.name) at \(spec.shots) shots has no examples outside its scored items "
+                                                    + "to compose from (\(FewShotTargets.sourceDescription(def)))")
+            }
+        }
     }
 }
