@@ -16,6 +16,14 @@ public struct TokenizedExample: Sendable, Equatable {
 
     /// Number of tokens that carry loss.
     public var responseTokenCount: Int { labels.lazy.filter { $0 != TokenizedExample.ignoreLabel }.count }
+
+    /// Token ids made elsewhere (e.g. a benchmark prompt and its gold answer tokenized the way the
+    /// evaluator feeds them, LoRAHub's target examples); `labels` aligned with `inputIDs`.
+    public init(exampleID: String, task: String, inputIDs: [Int], labels: [Int], promptTokenCount: Int, truncated: Bool) {
+        precondition(inputIDs.count == labels.count, "TokenizedExample: \(inputIDs.count) ids but \(labels.count) labels")
+        self.exampleID = exampleID; self.task = task; self.inputIDs = inputIDs; self.labels = labels
+        self.promptTokenCount = promptTokenCount; self.truncated = truncated
+    }
 }
 
 /// Turns examples into token ids with a caller-supplied tokenizer (the Models tokenizer, or a

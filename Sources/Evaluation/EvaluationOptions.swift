@@ -10,6 +10,9 @@ public struct EvaluationOptions {
     /// Items per backend call; each call carries all requests of its items so the backend can share prefixes.
     public var itemsPerBatch: Int
     public var progress: EvaluationProgress?
+    /// Called with each subset's name before its items are scored: a caller that adapts the model
+    /// per subset (LoRAHub composes one adapter per BBH task / MMLU subject) switches it here.
+    public var beforeSubset: ((String) throws -> Void)?
 
     public init(dataDirectory: DataDirectory, subsets: [String]? = nil, shots: Int? = nil, limit: Int? = nil,
                 itemsPerBatch: Int = 64, progress: EvaluationProgress? = nil) {

@@ -17,6 +17,7 @@ public enum Evaluator {
         var done = 0
         for subset in prepared.subsets {
             let items = prepared.items[subset] ?? []
+            try options.beforeSubset?(subset)
             var offset = 0
             while offset < items.count {
                 let batch = Array(items[offset..<min(items.count, offset + max(1, options.itemsPerBatch))])

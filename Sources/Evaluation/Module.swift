@@ -16,3 +16,9 @@
 // `EncodePair.tokenize` (lm-eval 0.4 `_encode_pair`), feeds contextIds + continuationIds and sums the
 // continuation log-probs; `RequestGrouping.consecutiveByContext` finds the choices that share a
 // context. Generation is greedy and cut at the first stop sequence.
+//
+// Per-subset adapters (LoRAHub in the harness): `FewShotTargets.examples` renders a subset's
+// few-shot source (MMLU dev rows, BBH cot-prompt exemplars or instruct-eval's unscored leading
+// items) as answered prompts in the subset's own template; `ModelBackend.encode` tokenizes them as
+// scored requests are fed; `EvaluationOptions.beforeSubset` lets the caller switch the model's
+// adapter before each subset is scored.

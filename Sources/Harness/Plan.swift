@@ -145,9 +145,15 @@ public enum Planner {
             let nq = hyper["query_size"]?.intValue ?? 0
             samples = it * n * (k * ns + nq); steps = it
         case "epochs":
-            let examples = perTask.map { $0 * taskCount } ?? (setting.mirrorPool ?? setting.paperFullSamples)
+            // LoRAHub trains one upstream LoRA per task on at most n_loras (default 20) of the tasks,
+            // each on its own batches; its search passes are forward-only and not counted here.
+            let loraHub = schema.name == "lorahub"
+            let trained = loraHub ? min(taskCount, hyper["n_loras"]?.intValue ?? 20) : taskCount
+            let pool = setting.mirrorPool ?? setting.paperFullSamples
+            let examples = perTask.map { $0 * trained } ?? pool * trained / max(1, taskCount)
             let ep = hyper["epochs"]?.intValue ?? 1, batch = max(1, hyper["batch_size"]?.intValue ?? 1)
             samples = ep * examples; steps = ep * ((examples + batch - 1) / batch)
+            if loraHub, let perTask { steps = ep * trained * ((perTask + batch - 1) / batch) }
         default: break
         }
         return CostEstimate(trainSamples: samples, optimizerSteps: steps, trainTokensUpperBound: seqLen.map { $0 * samples },

@@ -67,4 +67,8 @@ enum TrainingSeeds {
     static let episodes: UInt64 = 0xE715_0DE5_0000_0002
     static let batches: UInt64 = 0xBA7C_4E50_0000_0003
     static let dropout: UInt64 = 0xD209_0C70_0000_0004
+    /// LoRAHub: which tasks get upstream LoRAs, which examples form the target, the CMA-ES stream.
+    static let upstreamPick: UInt64 = 0x0B57_2EA3_0000_0005
+    static let targetExamples: UInt64 = 0x7A26_E700_0000_0006
+    static let compositionSearch: UInt64 = 0xC3A3_5EA2_0000_0007
 }

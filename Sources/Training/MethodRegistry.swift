@@ -6,7 +6,7 @@ import Adapters
 /// Which loop trains each method. MeTA-LoRA, -STA and LoRA are built in; HydraLoRA, R-LoRA and
 /// LoRA-MoE train like LoRA on mixed batches with their own adapter, which the application
 /// registers here (`register(_:factory:)`) once module Adapters provides it. LoRAHub (upstream
-/// LoRAs + gradient-free composition) needs its own driver and is refused until it is wired.
+/// LoRAs + gradient-free composition) has its own driver (`LoRAHubTraining`).
 public enum MethodRegistry {
     /// Builds a mixed-batch method's adapter for a model, the run's hyper-parameters and its
     /// number of tasks (HydraLoRA's `lora_nums`, LoRA-MoE's task embedding table), initialised
@@ -49,8 +49,7 @@ public enum MethodRegistry {
     /// Fails (before any compute) when the method cannot be trained by this build.
     public static func checkWired(_ method: TrainingMethod) throws {
         switch method {
-        case .metaLoRA, .sta, .base: return
-        case .loraHub: throw TrainingError.methodNotWired(method)
+        case .metaLoRA, .sta, .base, .loraHub: return
         case .lora, .hydraLoRA, .rLoRA, .loraMoE: _ = try adapterFactory(for: method)
         }
     }

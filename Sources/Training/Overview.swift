@@ -1,4 +1,4 @@
-// Module Training — the trainers of issue 6 (MeTA-LoRA, -STA, LoRA; the other baselines plug in).
+// Module Training — the trainers of issue 6 (MeTA-LoRA, -STA, LoRA, LoRAHub; the multi-head baselines plug in).
 //
 //   TrainingMethod            meta-lora | sta | lora | hydralora | rlora | loramoe | lorahub | base
 //   TrainingHyperParameters   every knob with the paper's defaults (§4.1.3, appendix A.1.2), validated
@@ -13,6 +13,11 @@
 //                             checkpoints + resume, PEFT adapter, result.json
 //   TrainingCheckpoint        atomic checkpoint files (θ, AdamW moments, RNG, config)
 //   HeldOutLoss               initial/final eval loss (per-task token mean, mean over tasks)
+//   LoRAHub/                  LoRAHub (Huang et al. 2023): LoRAHubDefaults (20 modules, 5 targets, 40
+//                             evaluations, [−1.5, 1.5], L1 0.05), UpstreamLoRAs (stage 1, resumable),
+//                             CompositionSearch (stage 2, CMA-ES on the target loss), CompositionRecord
+//                             (lorahub_weights.json / per-subset cache), LoRAHubTraining (the standalone
+//                             method: target = the training mixture), TrainingSession.loraHubUpstream
 //   TrainingSession           request → validate → DataPlan → model + prompt format → Trainer
 //   TrainingResult            the run's outcome; `toJSONLine()` for `metalora train --json`
 //   MetaLoRABenchmark         `meta_lora_iteration_s` for both loops

@@ -47,6 +47,10 @@ public enum Trainer {
         record["prompt_format"] = tasks.promptFormat
         record["truncation"] = tasks.truncation.description
         if method.isEpisodic { record["loop"] = options.loop.rawValue }
+        // LoRAHub trains several upstream LoRAs and searches their combination: its own driver.
+        if method == .loraHub {
+            return try LoRAHubTraining.train(decoder: decoder, tasks: tasks, hyper: hyper, options: options, record: record)
+        }
 
         let savedAdapter = decoder.adapter
         defer { decoder.adapter = savedAdapter }

@@ -16,7 +16,8 @@ public struct LossCurvePoint: Codable, Equatable, Sendable {
     /// Optimizer step (1-based) after which the loss was measured.
     public var step: Int
     /// "support" (MeTA-LoRA: support loss at θ before adaptation), "query" (the meta objective,
-    /// Eq. 6), "train" (mixed-batch baselines) or "eval" (held-out).
+    /// Eq. 6), "train" (mixed-batch baselines, LoRAHub's upstream LoRAs), "eval" (held-out) or
+    /// "search" (LoRAHub's composition objective; step = evaluation number).
     public var split: String
     public var loss: Double
     public init(step: Int, split: String, loss: Double) { self.step = step; self.split = split; self.loss = loss }

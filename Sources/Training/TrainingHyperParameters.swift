@@ -31,6 +31,14 @@ public struct TrainingHyperParameters: Codable, Equatable, Sendable {
     /// Cap on the baselines' optimizer steps (nil = epochs × batches per epoch); for quick runs.
     public var maxSteps: Int? = nil
 
+    // LoRAHub (Huang et al. 2023): upstream LoRAs train with the baselines' knobs above.
+    // Optional so checkpoints and results written before these existed still decode.
+    /// `n_loras`: at most this many upstream LoRAs, one per training task, picked with the seed
+    /// when the run has more tasks; nil = all tasks up to LoRAHub's 20 (`LoRAHubDefaults`).
+    public var upstreamLoRAs: Int? = nil
+    /// `search_steps`: evaluations of the composition search; nil = LoRAHub's 40.
+    public var searchSteps: Int? = nil
+
     // Adapter.
     public var rank: Int = 16
     public var loraAlpha: Float = 32
@@ -115,10 +123,17 @@ public struct TrainingHyperParameters: Codable, Equatable, Sendable {
                             "support size \(supportSize) + query size \(querySize) = \(supportSize + querySize) is larger than the per-task budget \(budget); support and query sets must be disjoint subsets of the budget")
             }
         }
-        if method.isMixedBatch {
+        // LoRAHub's upstream LoRAs train on the LoRA baseline's loop, so its knobs apply to them.
+        if method.isMixedBatch || method == .loraHub {
             try require(epochs > 0, "epochs must be positive (got \(epochs))")
             try require(batchSize > 0, "batch size must be positive (got \(batchSize))")
             try require(learningRate > 0, "learning rate must be positive (got \(learningRate))")
+        }
+        if method == .loraHub {
+            try require(upstreamLoRAs.map { $0 >= 1 } ?? true, "n_loras must be at least 1 (got \(upstreamLoRAs ?? 0))")
+            try require(searchSteps.map { $0 >= 1 } ?? true, "search_steps must be at least 1 (got \(searchSteps ?? 0))")
+        } else {
+            try require(upstreamLoRAs == nil && searchSteps == nil, "n_loras and search_steps apply to lorahub only")
         }
     }
 }

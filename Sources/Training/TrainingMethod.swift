@@ -47,9 +47,6 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .unknownMethod(name, valid):
             return "unknown training method '\(name)'; valid methods: \(valid.joined(separator: ", "))"
         case let .methodNotWired(method):
-            if method == .loraHub {
-                return "training method 'lorahub' is not implemented yet: its composition and CMA-ES search exist (module Adapters), but the driver that trains one upstream LoRA per task and searches on the target task does not"
-            }
             return "training method '\(method.rawValue)' has no adapter registered (call MethodRegistry.registerMultiHeadAdapters() at start-up)"
         case let .invalidHyperParameter(message):
             return "invalid hyper-parameter: \(message)"

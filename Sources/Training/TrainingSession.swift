@@ -32,6 +32,7 @@ public enum TrainingSession {
         try request.hyper.validate(for: request.method)
         let setting = try TaskRegistry.setting(request.setting)
         let taskCount = try request.tasks.map { try $0.map(setting.task).count } ?? setting.tasks.count
+        if request.method == .loraHub { try LoRAHubTraining.requireSeveralTasks(taskCount) }
         if request.method.isEpisodic {
             try DataValidation.checkEpisode(taskCount: taskCount, tasksPerIteration: request.hyper.tasksPerIteration,
                                             supportSize: request.hyper.supportSize, querySize: request.hyper.querySize,

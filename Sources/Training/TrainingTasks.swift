@@ -41,6 +41,25 @@ public struct TrainingTasks: Sendable {
         self.init(pools: plan.pools, budgets: plan.budgets, tokenizer: tokenizer, evalExamplesPerTask: evalExamplesPerTask)
     }
 
+    init(budgets: [TaskBudget], heldOut: [[TokenizedExample]], tokensByID: [String: TokenizedExample],
+         truncation: TruncationReport, promptFormat: String) {
+        self.budgets = budgets; self.heldOut = heldOut; self.tokensByID = tokensByID
+        self.truncation = truncation; self.promptFormat = promptFormat
+    }
+
+    /// The same run data restricted to some of its tasks (in this run's order), without
+    /// re-tokenizing: LoRAHub trains each upstream LoRA on one task's budget alone.
+    public func restricted(to taskIDs: [String]) -> TrainingTasks {
+        let keep = budgets.indices.filter { taskIDs.contains(budgets[$0].taskID) }
+        precondition(keep.count == Set(taskIDs).count, "restricted: unknown task among \(taskIDs)")
+        let kept = keep.map { budgets[$0] }
+        var byID: [String: TokenizedExample] = [:]
+        for example in kept.flatMap(\.examples) { byID[example.id] = tokensByID[example.id] }
+        return TrainingTasks(budgets: kept, heldOut: keep.map { heldOut[$0] }, tokensByID: byID,
+                             truncation: TruncationReport(Array(byID.values), maxLength: truncation.maxLength),
+                             promptFormat: promptFormat)
+    }
+
     /// Tokens of budget examples.
     public func tokens(_ examples: [TrainingExample]) -> [TokenizedExample] {
         examples.map { example in

@@ -67,6 +67,17 @@ final class SpecTests: HarnessTestCase {
         XCTAssertTrue(text.contains("MeTA-LoRA") && text.contains("3 cells") && text.contains("profile overrides:"), text)
     }
 
+    /// Table 1's LoRAHub trains n_loras = 20 upstream LoRAs (of 43 tasks), each on its own 16 examples.
+    func testLoRAHubCostCountsItsUpstreamLoRAs() throws {
+        let quick = try Profile.named("quick", in: paths.profiles)
+        let cells = try Planner.plan(try ExperimentSpec.load(paths.spec("table1")), profile: quick)
+        let hub = try XCTUnwrap(cells.first { $0.method == "lorahub" })
+        XCTAssertEqual(hub.hyper["n_loras"], .int(20))
+        XCTAssertEqual(hub.cost.trainSamples, 20 * 16)
+        XCTAssertEqual(hub.cost.optimizerSteps, 20 * 2)
+        XCTAssertEqual(cells.first { $0.method == "lora" }?.cost.trainSamples, 43 * 16)
+    }
+
     func testConfigHashIsStableAndSharedAcrossTables() throws {
         let smoke = try Profile.named("smoke", in: paths.profiles)
         let a = try Planner.plan(try ExperimentSpec.load(paths.spec("table2")), profile: smoke)

@@ -28,13 +28,22 @@ final class ValidationTests: XCTestCase {
         }
     }
 
-    /// LoRAHub has no driver yet and says so; the multi-head baselines are wired once registered.
-    func testUnimplementedMethodIsRefusedAndRegisteredOnesAreWired() throws {
-        expectError(request(.loraHub), containing: "'lorahub' is not implemented yet")
+    /// LoRAHub has its own driver; the multi-head baselines are wired once registered.
+    func testEveryMethodIsWiredOnceRegistered() throws {
+        XCTAssertNoThrow(try MethodRegistry.checkWired(.loraHub))
         MethodRegistry.registerMultiHeadAdapters()
         for method in [TrainingMethod.hydraLoRA, .rLoRA, .loraMoE] {
             XCTAssertNoThrow(try MethodRegistry.checkWired(method), method.rawValue)
         }
+    }
+
+    /// LoRAHub's own knobs, and a setting it cannot compose over (one task), fail before any compute.
+    func testLoRAHubBadInput() {
+        expectError(request(.loraHub) { $0.upstreamLoRAs = 0 }, containing: "n_loras must be at least 1 (got 0)")
+        expectError(request(.loraHub) { $0.searchSteps = 0 }, containing: "search_steps must be at least 1 (got 0)")
+        expectError(request(.loraHub) { $0.batchSize = 0 }, containing: "batch size must be positive")
+        expectError(request(.loraHub, tasks: ["gsm8k"]), containing: "this run has 1 task(s)")
+        expectError(request(.lora) { $0.searchSteps = 40 }, containing: "apply to lorahub only")
     }
 
     func testUnknownTask() { expectError(request(.metaLoRA, tasks: ["gsm8k", "no-such-task"]), containing: "unknown task 'no-such-task'") }

@@ -49,6 +49,20 @@ public final class ModelBackend: EvaluationBackend {
     }
 
     func tokenize(_ r: LoglikelihoodRequest) throws -> Tokenized {
+        let (tokenized, truncated) = try fitted(r)
+        if truncated { truncatedRequests += 1 }
+        return tokenized
+    }
+
+    /// Token ids of `context + continuation` exactly as a scored request is fed (lm-eval pair
+    /// encoding, context left-truncated to `maxLength`), without counting it among the scored
+    /// requests: LoRAHub's target examples are tokenized like the items they stand in for.
+    public func encode(_ r: LoglikelihoodRequest) throws -> (context: [Int], continuation: [Int]) {
+        let t = try fitted(r).tokenized
+        return (t.context, t.continuation)
+    }
+
+    func fitted(_ r: LoglikelihoodRequest) throws -> (tokenized: Tokenized, truncated: Bool) {
         let prefix = tokenizer.bosId ?? tokenizer.eosId
         let (ctx, cont) = try EncodePair.tokenize(context: r.context, continuation: r.continuation, prefixTokenId: prefix) {
             tokenizer.encode($0)
@@ -62,10 +76,9 @@ public final class ModelBackend: EvaluationBackend {
             guard excess < ctx.count else {
                 throw EvaluationError.invalidOption("continuation of \(cont.count) tokens does not fit the model's \(maxLength)-token context")
             }
-            truncatedRequests += 1
-            return Tokenized(context: Array(ctx[excess...]), continuation: cont)
+            return (Tokenized(context: Array(ctx[excess...]), continuation: cont), true)
         }
-        return Tokenized(context: ctx, continuation: cont)
+        return (Tokenized(context: ctx, continuation: cont), false)
     }
 
     public func loglikelihoods(_ requests: [LoglikelihoodRequest], progress: (Int) -> Void) throws -> [LoglikelihoodResult] {

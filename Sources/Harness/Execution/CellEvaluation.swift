@@ -6,17 +6,25 @@ import Evaluation
 /// store's metric and sample records. Every metric carries the resolved evaluation settings
 /// (shots, split, template, scoring rule, aggregation, limit, partial-ness) as JSON.
 enum CellEvaluation {
+    /// - Parameter compositions: LoRAHub's per-subset adapters; each subset is scored with its own
+    ///   composition (switched in before the subset), and the metrics carry the composition settings.
     static func evaluate(_ cell: ResolvedCell, model: LanguageModel, adapterDescription: String?,
                          dataDirectory: DataDirectory, log: @escaping (String) -> Void,
-                         progress: @escaping (CellProgress) -> Void) throws -> (metrics: [MetricRecord], samples: [SampleRecord]) {
+                         progress: @escaping (CellProgress) -> Void,
+                         compositions: SubsetCompositions? = nil) throws -> (metrics: [MetricRecord], samples: [SampleRecord]) {
         let backend = try ModelBackend(model: model, prefixReuse: true)
         backend.adapterDescription = adapterDescription
         var metrics: [MetricRecord] = []
         var samples: [SampleRecord] = []
         for spec in cell.benchmarks {
             let definition = try BenchmarkRegistry.definition(name: spec.name, variant: spec.variant)
-            let options = EvaluationOptions(dataDirectory: dataDirectory, shots: spec.shots, limit: cell.evalLimit,
+            var options = EvaluationOptions(dataDirectory: dataDirectory, shots: spec.shots, limit: cell.evalLimit,
                                             progress: CellEvaluationProgress(benchmark: spec.name, report: progress))
+            if let compositions {
+                options.beforeSubset = { subset in
+                    try compositions.activate(definition, shots: spec.shots, subset: subset, backend: backend)
+                }
+            }
             let truncatedBefore = backend.truncatedRequests
             let report = try Evaluator.run(definition, backend: backend, options: options)
             var settings = try settingsJSON(report)
@@ -24,6 +32,7 @@ enum CellEvaluation {
             if case .object(var o) = settings {
                 o["truncated_requests"] = .int(truncated)
                 o["max_length"] = .int(backend.maxLength)
+                if let compositions { o["lorahub"] = compositions.settings(definition, shots: spec.shots) }
                 settings = .object(o)
             }
             if truncated > 0 {
@@ -39,7 +48,8 @@ enum CellEvaluation {
             }
             for name in report.subsetOrder {
                 guard let s = report.subsets[name] else { continue }
-                metrics.append(MetricRecord(benchmark: spec.name, subset: name, value: s.acc, n: s.n, settings: .object([:])))
+                metrics.append(MetricRecord(benchmark: spec.name, subset: name, value: s.acc, n: s.n,
+                                            settings: compositions?.subsetSettings(definition, shots: spec.shots, subset: name) ?? .object([:])))
             }
             for (i, r) in report.samples.enumerated() {
                 let prediction = r.generated ?? r.pred.map(String.init) ?? ""

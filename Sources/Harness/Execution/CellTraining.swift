@@ -61,6 +61,10 @@ enum CellTraining {
         if cell.hyper["n_loras"] != nil || cell.hyper["search_steps"] != nil, method != .loraHub {
             throw SpecError(file: cell.spec, line: 0, field: "hyper", message: "n_loras/search_steps apply to lorahub only")
         }
+        if method == .loraHub {
+            h.upstreamLoRAs = int("n_loras")
+            h.searchSteps = int("search_steps")
+        }
         MethodRegistry.registerMultiHeadAdapters(loraMoEExperts: int("experts") ?? 4)
         h.budgetPerTask = cell.examplesPerTask
         h.maxLength = int("max_seq_len") ?? cell.maxSeqLen ?? h.maxLength
@@ -70,6 +74,14 @@ enum CellTraining {
 
     static func train(_ cell: ResolvedCell, method: TrainingMethod, checkpointDir: URL, dataDirectory: String?,
                       log: @escaping (String) -> Void, progress: @escaping (CellProgress) -> Void) throws -> TrainingResult {
+        try TrainingSession.run(request(cell, method: method, checkpointDir: checkpointDir, dataDirectory: dataDirectory,
+                                        log: log, progress: progress))
+    }
+
+    /// The cell as a training request: output and checkpoints in `checkpointDir` (resumed), progress
+    /// forwarded to the runner and logged every few seconds.
+    static func request(_ cell: ResolvedCell, method: TrainingMethod, checkpointDir: URL, dataDirectory: String?,
+                        log: @escaping (String) -> Void, progress: @escaping (CellProgress) -> Void) throws -> TrainingRequest {
         guard cell.selection == "random" else {
             // Table 13: the selectors exist (Data.DataSelection) but the cell path does not feed them yet.
             throw SpecError(file: cell.spec, line: 0, field: "selection",
@@ -87,9 +99,8 @@ enum CellTraining {
         }
         options.record["spec"] = cell.spec
         options.record["config_hash"] = cell.configHash
-        let request = TrainingRequest(method: method, setting: cell.setting, tasks: cell.tasks, modelPath: cell.model,
-                                      dataDirectory: try DataDirectory.resolve(explicit: dataDirectory),
-                                      hyper: try hyperParameters(for: cell, method: method), options: options)
-        return try TrainingSession.run(request)
+        return TrainingRequest(method: method, setting: cell.setting, tasks: cell.tasks, modelPath: cell.model,
+                               dataDirectory: DataDirectory.resolve(explicit: dataDirectory),
+                               hyper: try hyperParameters(for: cell, method: method), options: options)
     }
 }

@@ -6,7 +6,8 @@ import Training
 import Evaluation
 
 /// The real executor: trains the cell's method with the engine, then evaluates the adapted model
-/// on the cell's benchmarks. Models are loaded once per path and reused across cells.
+/// on the cell's benchmarks (LoRAHub: one composition per evaluated subset, `LoRAHubCell`).
+/// Models are loaded once per path and reused across cells.
 public final class EngineCellExecutor: CellExecutor {
     let dataDirectory: String?
     let log: (String) -> Void
@@ -30,6 +31,11 @@ public final class EngineCellExecutor: CellExecutor {
         Parallel.setThreads(threads)
         let started = Date()
         let method = try TrainingMethod.named(cell.method)
+        if method == .loraHub {
+            // One composition per evaluated subset rather than one trained adapter.
+            return try LoRAHubCell.execute(cell, model: try self.model(cell.model), checkpointDir: checkpointDir,
+                                           dataDirectory: dataDirectory, log: log, progress: progress)
+        }
         var result: TrainingResult?
         if method != .base {
             result = try CellTraining.train(cell, method: method, checkpointDir: checkpointDir, dataDirectory: dataDirectory,

@@ -9,7 +9,7 @@ import Training
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train one method on a setting's tasks (Algorithm 1 for meta-lora/sta; mixed batches for the baselines).")
+        abstract: "Train one method on a setting's tasks (Algorithm 1 for meta-lora/sta; mixed batches for the baselines; upstream LoRAs + composition search for lorahub).")
 
     @Option(help: "meta-lora | sta | lora | hydralora | rlora | loramoe | lorahub | base")
     var method: String = "meta-lora"
@@ -32,6 +32,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Baseline AdamW rate (paper: 2e-4).") var lr: Double?
     @Option(help: "Baseline batch size (paper: 8).") var batchSize: Int?
     @Option(help: "Cap on the baselines' optimizer steps (quick runs).") var maxSteps: Int?
+    @Option(help: "LoRAHub: at most this many upstream LoRAs, one per task (default: all tasks up to 20).") var nLoras: Int?
+    @Option(help: "LoRAHub: evaluations of the CMA-ES composition search (default 40).") var searchSteps: Int?
     @Option(help: "LoRA rank (paper: 16).") var rank: Int?
     @Option(help: "LoRA alpha (scale = alpha / rank).") var loraAlpha: Float?
     @Option(help: "LoRA dropout.") var dropout: Float?
@@ -49,7 +51,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("recompute-mlp-from"), help: "Recompute the MLP's gate/up in the backward pass for batches at least this many tokens wide (0 = always; saves ~55% of activation memory for ~12% more compute; default 1024).")
     var recomputeMLPFrom: Int?
     @Flag(help: "Start from scratch even if the output folder holds a checkpoint.") var noResume = false
-    @Flag(help: "End with one JSON line (method, optimizer_steps, samples_processed, tokens_processed, wall_s, initial/final_eval_loss, adapter).")
+    @Flag(help: "End with one JSON line (method, optimizer_steps, samples_processed, tokens_processed, wall_s, initial/final_eval_loss, adapter; lorahub adds its weights file and the upstream/search split of the counters).")
     var json = false
 
     func run() throws {
@@ -71,6 +73,8 @@ struct TrainCommand: ParsableCommand {
         if let v = lr { h.learningRate = v }
         if let v = batchSize { h.batchSize = v }
         if let v = maxSteps { h.maxSteps = v }
+        if let v = nLoras { h.upstreamLoRAs = v }
+        if let v = searchSteps { h.searchSteps = v }
         if let v = rank { h.rank = v }
         if let v = loraAlpha { h.loraAlpha = v }
         if let v = dropout { h.dropout = v }
@@ -106,6 +110,9 @@ struct TrainCommand: ParsableCommand {
                   + "\(String(format: "%.4f", result.finalEvalLoss)); \(result.optimizerSteps) optimizer steps, "
                   + "\(result.samplesProcessed) samples, \(result.tokensProcessed) tokens, "
                   + "\(String(format: "%.1f", result.wallSeconds)) s; adapter \(result.adapterPath ?? "-")")
+            if let weights = result.record["lorahub_weights"] {
+                print("lorahub weights: \(weights) (\(result.record["lorahub_weights_file"] ?? "-"))")
+            }
         }
     }
 }
