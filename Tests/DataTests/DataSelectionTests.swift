@@ -60,11 +60,37 @@ final class DataSelectionTests: XCTestCase {
     func testSelectedBudgetsOnTheMirrorExcludeHeldOut() throws {
         let dir = try Mirror.directory()
         let targets = ["Solve the math problem: how many apples are left after eating three of ten apples?"]
-        let (plan, selections) = try DataPlan.buildSelected(setting: "five-task", tasks: ["gsm8k", "piqa"], directory: dir,
-                                                            method: .bm25, targetTexts: targets, count: 50)
+        let plan = try DataPlan.buildSelected(setting: "five-task", tasks: ["gsm8k", "piqa"], directory: dir,
+                                              method: .bm25, target: SelectionTarget(name: "apples", texts: targets), count: 50)
+        let selections = try XCTUnwrap(plan.selection).results
         XCTAssertEqual(plan.budgets.map(\.size), [50, 50])
         XCTAssertEqual(selections.map(\.selectedIDs), plan.budgets.map(\.exampleIDs))
         XCTAssertTrue(Set(plan.heldOut.map(\.id)).isDisjoint(with: plan.trainingExamples.map(\.id)))
         XCTAssertTrue(plan.budgets[0].examples[0].input.lowercased().contains("apples"))
+
+        // The run record names the method and target and lists the picks by id, like a random draw's.
+        let record = plan.record()
+        XCTAssertEqual(record["selection"], "bm25")
+        XCTAssertEqual(record["selection_target"], "apples=1")
+        XCTAssertEqual(record["selection_target_texts"], "1")
+        XCTAssertEqual(record["selection_target_sha256"], SelectionTarget(name: "apples", texts: targets).sha256)
+        XCTAssertEqual(try Self.budgetIDs(record), ["gsm8k": selections[0].selectedIDs, "piqa": selections[1].selectedIDs])
+        let random = try DataPlan.build(setting: "five-task", tasks: ["gsm8k", "piqa"], directory: dir, budgetPerTask: 50, seed: 3)
+        XCTAssertEqual(random.record()["selection"], "random")
+        XCTAssertEqual(try Self.budgetIDs(random.record()), random.recordedBudgets)
+    }
+
+    func testSelectionChecksTheEpisodeAgainstTheCount() throws {
+        let dir = try Mirror.directory()
+        XCTAssertThrowsError(try DataPlan.buildSelected(setting: "five-task", tasks: ["gsm8k", "piqa"], directory: dir, method: .dsir,
+                                                        target: SelectionTarget(name: "t", texts: ["x"]), count: 10,
+                                                        episode: (tasksPerIteration: 2, supportSize: 8, querySize: 8))) {
+            XCTAssertEqual($0 as? DataError, .episodeLargerThanBudget(supportSize: 8, querySize: 8, budget: 10))
+        }
+    }
+
+    static func budgetIDs(_ record: [String: String]) throws -> [String: [String]] {
+        let json = try XCTUnwrap(record["budget_ids"])
+        return try JSONDecoder().decode([String: [String]].self, from: Foundation.Data(json.utf8))
     }
 }
