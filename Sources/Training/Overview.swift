@@ -14,5 +14,6 @@
 //   TrainingCheckpoint        atomic checkpoint files (θ, AdamW moments, RNG, config)
 //   HeldOutLoss               initial/final eval loss (per-task token mean, mean over tasks)
 //   TrainingSession           request → validate → DataPlan → model + prompt format → Trainer
+//   TrainingDataSelection     a request's BM25/DSIR selection (method + target); budgets picked, not drawn
 //   TrainingResult            the run's outcome; `toJSONLine()` for `metalora train --json`
 //   MetaLoRABenchmark         `meta_lora_iteration_s` for both loops
