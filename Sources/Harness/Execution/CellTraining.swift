@@ -3,6 +3,7 @@ import Engine
 import Models
 import Training
 import struct Data.DataDirectory
+import enum Data.SelectionMethod
 
 /// Turns a resolved cell into a `TrainingRequest` and runs it (the paper's Algorithm 1 for
 /// meta-lora, the mixed-batch loop for the baselines). The checkpoint folder is stable per config
@@ -70,11 +71,7 @@ enum CellTraining {
 
     static func train(_ cell: ResolvedCell, method: TrainingMethod, checkpointDir: URL, dataDirectory: String?,
                       log: @escaping (String) -> Void, progress: @escaping (CellProgress) -> Void) throws -> TrainingResult {
-        guard cell.selection == "random" else {
-            // Table 13: the selectors exist (Data.DataSelection) but the cell path does not feed them yet.
-            throw SpecError(file: cell.spec, line: 0, field: "selection",
-                            message: "'\(cell.selection)' data selection is not wired into cell runs yet (only random budgets are)")
-        }
+        let selection = try dataSelection(for: cell, dataDirectory: dataDirectory, log: log)
         var options = TrainingOptions(outputDirectory: checkpointDir)
         options.resume = true
         var lastLogged = Date.distantPast
@@ -89,7 +86,23 @@ enum CellTraining {
         options.record["config_hash"] = cell.configHash
         let request = TrainingRequest(method: method, setting: cell.setting, tasks: cell.tasks, modelPath: cell.model,
                                       dataDirectory: try DataDirectory.resolve(explicit: dataDirectory),
-                                      hyper: try hyperParameters(for: cell, method: method), options: options)
+                                      hyper: try hyperParameters(for: cell, method: method), options: options,
+                                      selection: selection)
         return try TrainingSession.run(request)
+    }
+
+    /// Table 13: a bm25/dsir cell's budgets are the top examples per task for the evaluation
+    /// inputs of its target benchmarks (`SelectionTargets`); nil for random draws.
+    static func dataSelection(for cell: ResolvedCell, dataDirectory: String?,
+                              log: (String) -> Void) throws -> TrainingDataSelection? {
+        if cell.selection == "random" { return nil }
+        guard let method = SelectionMethod(rawValue: cell.selection) else {
+            throw SpecError(file: cell.spec, line: 0, field: "selection",
+                            message: "unknown data selection '\(cell.selection)'; valid: \(Registry.dataSelections.joined(separator: ", "))")
+        }
+        let target = try SelectionTargets.load(cell.selectionTarget, dataDirectory: dataDirectory)
+        log("  \(method.rawValue) selection: top \(cell.examplesPerTask.map(String.init) ?? "?") per task for "
+            + "\(target.sourceSummary) target texts (sha256 \(target.sha256.prefix(12)))")
+        return TrainingDataSelection(method: method, target: target)
     }
 }
