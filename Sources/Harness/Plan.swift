@@ -24,7 +24,7 @@ public struct ResolvedCell: Sendable {
     public let selection: String
     /// Benchmarks whose evaluation inputs a bm25/dsir selection ranks examples against; empty for random.
     public let selectionTarget: [String]
-    /// Training tasks (the spec's, else the setting's; empty = the setting defines them, e.g. 52 languages).
+    /// Training tasks: the spec's, else those of the setting the mirror holds (Flanv2 without DROP).
     public let tasks: [String]
     public let gridLabel: String?
     public let seed: Int
@@ -81,8 +81,8 @@ public enum Planner {
     public static func plan(_ spec: ExperimentSpec, profile: Profile, model: String? = nil) throws -> [ResolvedCell] {
         guard let modelPath = model ?? profile.model else { throw PlanError.modelRequired(profile: profile.name) }
         let setting = Registry.setting(spec.setting)!
-        let tasks = spec.tasks ?? setting.tasks
-        let taskCount = spec.tasks?.count ?? setting.taskCount
+        let tasks = spec.tasks ?? setting.presentTasks
+        let taskCount = spec.tasks?.count ?? (tasks.isEmpty ? setting.taskCount : tasks.count)
         var seeds = spec.seeds
         if let m = profile.maxSeeds, seeds.count > m { seeds = Array(seeds.prefix(m)) }
         var cells: [ResolvedCell] = []
