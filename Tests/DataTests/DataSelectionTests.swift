@@ -41,6 +41,19 @@ final class DataSelectionTests: XCTestCase {
         XCTAssertEqual(s[0], 0)
     }
 
+    func testBM25SumsEveryQueryTermOverEveryQuery() {
+        let documents = ["a b b", "a c", "d"]
+        let scorer = BM25Scorer(documents: documents)
+        // Queries "a b" and "b": qtf(a) = 1, qtf(b) = 2; N = 3, avgdl = 2.
+        func idf(_ df: Double) -> Double { log(1 + (3 - df + 0.5) / (df + 0.5)) }
+        func part(_ tf: Double, _ length: Double) -> Double { tf * 2.5 / (tf + 1.5 * (0.25 + 0.75 * length / 2)) }
+        let expected = [1 * idf(2) * part(1, 3) + 2 * idf(1) * part(2, 3), 1 * idf(2) * part(1, 2), 0]
+        let scores = scorer.scores(queries: ["a b", "b"])
+        for (s, e) in zip(scores, expected) { XCTAssertEqual(s, e, accuracy: 1e-12) }
+        XCTAssertEqual(scorer.idf("b"), idf(1), accuracy: 1e-12)
+        XCTAssertEqual(scorer.idf("zzz"), idf(0), accuracy: 1e-12, "a term in no document")
+    }
+
     func testDSIRRanksTheRelevantExampleFirst() throws {
         let (result, _) = try DataSelection.select(.dsir, candidates: Self.corpus, targetTexts: Self.targets, count: 2)
         XCTAssertEqual(result.selectedIDs.first, "toy:corpus:3")
