@@ -50,6 +50,6 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "TestSupport"], swiftSettings: plain),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], swiftSettings: plain),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], swiftSettings: plain),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"], swiftSettings: plain),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Data", "TestSupport"], swiftSettings: plain),
     ]
 )

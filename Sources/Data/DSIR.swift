@@ -44,8 +44,9 @@ public struct DSIRScorer {
         return counts.map { log($0 / total) }
     }
 
-    /// log p_target(x) − log p_raw(x).
+    /// log p_target(x) − log p_raw(x), summed in bucket order so that every process adds the
+    /// same terms in the same order (dictionary order is seeded per process).
     public func importanceWeight(_ text: String) -> Double {
-        DSIRScorer.features(text, buckets: buckets).reduce(0) { $0 + Double($1.value) * logRatio[$1.key] }
+        DSIRScorer.features(text, buckets: buckets).sorted { $0.key < $1.key }.reduce(0) { $0 + Double($1.value) * logRatio[$1.key] }
     }
 }

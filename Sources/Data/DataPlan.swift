@@ -13,6 +13,8 @@ public struct DataPlan: Sendable {
     /// Tasks whose candidate pool was smaller than the budget and that, under
     /// `.useWholePool`, got all of it (task id → examples used). Empty under `.error`.
     public var shortBudgets: [String: Int] = [:]
+    /// Set when the budgets were selected for a target (Table 13) rather than drawn at random.
+    public var selection: PlanSelection?
 
     /// What to do when a task's pool cannot fill the budget (e.g. CB's 120 examples under the
     /// Flanv2 budget of 100 plus its held-out set).
@@ -72,6 +74,12 @@ public struct DataPlan: Sendable {
     public var recordedBudgets: [String: [String]] {
         Dictionary(uniqueKeysWithValues: budgets.map { ($0.taskID, $0.exampleIDs) })
     }
+
+    /// `recordedBudgets` as one JSON object with sorted keys (ids in budget order).
+    public var budgetIDsJSON: String {
+        let data = try! JSONSerialization.data(withJSONObject: recordedBudgets, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
 }
 
 extension DataPlan {
@@ -90,6 +98,10 @@ extension DataPlan {
         if !setting.substitutions.isEmpty { r["substitutions"] = setting.substitutions.joined(separator: " | ") }
         if !shortBudgets.isEmpty { r["short_budgets"] = shortBudgets.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }
         if let promptFormat { r["prompt_format"] = promptFormat.name }
+        // Drawn or selected budgets are recorded by example id (a full pool is named by "full").
+        if budgetPerTask != nil { r["budget_ids"] = budgetIDsJSON }
+        r["selection"] = budgetPerTask == nil ? "full" : "random"
+        if let selection { r.merge(selection.record) { _, new in new } }
         return r
     }
 }

@@ -49,17 +49,43 @@ public enum DataSelection {
     }
 }
 
+/// How a plan's budgets were chosen when not by a random draw: the method, the target it ranked
+/// against (sources, size, digest) and each task's picks with their scores.
+public struct PlanSelection: Sendable {
+    public let method: SelectionMethod
+    public let targetSources: [SelectionTarget.Source]
+    public let targetTextCount: Int
+    public let targetSHA256: String
+    public let results: [SelectionResult]
+
+    /// The selection side of a run record (the picked ids are the plan's `budget_ids`).
+    public var record: [String: String] {
+        ["selection": method.rawValue,
+         "selection_target": targetSources.map { "\($0.name)=\($0.count)" }.joined(separator: ","),
+         "selection_target_texts": String(targetTextCount),
+         "selection_target_sha256": targetSHA256]
+    }
+}
+
 extension DataPlan {
     /// A plan whose per-task budgets are the top-`count` examples chosen by `method` for the
-    /// target texts (Table 13), instead of a random draw.
+    /// target (Table 13), instead of a random draw. The picks do not depend on `seed` (it is the
+    /// run's seed, kept for the record); `episode` is checked as in `build`.
     public static func buildSelected(setting settingID: String, tasks taskIDs: [String]? = nil, directory: DataDirectory,
-                                     method: SelectionMethod, targetTexts: [String], count: Int = DataSelection.defaultCount,
-                                     heldOutCount: Int = TaskPool.defaultHeldOutCount) throws -> (plan: DataPlan, selections: [SelectionResult]) {
+                                     method: SelectionMethod, target: SelectionTarget, count: Int = DataSelection.defaultCount,
+                                     seed: UInt64 = 0, episode: (tasksPerIteration: Int, supportSize: Int, querySize: Int)? = nil,
+                                     heldOutCount: Int = TaskPool.defaultHeldOutCount) throws -> DataPlan {
         let setting = try TaskRegistry.setting(settingID)
         let specs = try taskIDs.map { try $0.map(setting.task) } ?? setting.tasks
+        if let e = episode {
+            try DataValidation.checkEpisode(taskCount: specs.count, tasksPerIteration: e.tasksPerIteration,
+                                            supportSize: e.supportSize, querySize: e.querySize, smallestBudget: count)
+        }
         let pools = try specs.map { try TaskPool.load($0, from: directory, heldOutCount: heldOutCount) }
-        let picks = try pools.map { try DataSelection.budget(method, pool: $0, targetTexts: targetTexts, count: count) }
-        let plan = DataPlan(setting: setting, pools: pools, budgets: picks.map(\.budget), budgetPerTask: count, seed: 0)
-        return (plan, picks.map(\.result))
+        let picks = try pools.map { try DataSelection.budget(method, pool: $0, targetTexts: target.texts, count: count) }
+        var plan = DataPlan(setting: setting, pools: pools, budgets: picks.map(\.budget), budgetPerTask: count, seed: seed)
+        plan.selection = PlanSelection(method: method, targetSources: target.sources, targetTextCount: target.texts.count,
+                                       targetSHA256: target.sha256, results: picks.map(\.result))
+        return plan
     }
 }

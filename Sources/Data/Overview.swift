@@ -14,4 +14,5 @@
 //   PromptFormat         Alpaca or a chat template (ChatML, LLaMA-2, caller-supplied)
 //   ExampleTokenizer     prompt-masked labels, EOS, truncation with a report
 //   DataSelection        BM25 / DSIR top-k per task for a target benchmark (Table 13)
+//   SelectionTarget      the target texts a selection ranks against, with their sources and digest
 //   SettingStatistics    Table 3 counts

@@ -9,13 +9,23 @@ enum SelectionText {
     /// Simple lower-case word tokenisation: maximal runs of letters or digits.
     static func words(_ text: String) -> [String] {
         var words: [String] = []
-        var current = ""
+        var current = String.UnicodeScalarView()
         for scalar in text.lowercased().unicodeScalars {
-            if CharacterSet.alphanumerics.contains(scalar) { current.unicodeScalars.append(scalar) }
-            else if !current.isEmpty { words.append(current); current = "" }
+            if isWordScalar(scalar) { current.append(scalar) }
+            else if !current.isEmpty { words.append(String(current)); current = String.UnicodeScalarView() }
         }
-        if !current.isEmpty { words.append(current) }
+        if !current.isEmpty { words.append(String(current)) }
         return words
+    }
+
+    /// Letters and digits (`CharacterSet.alphanumerics`), with ASCII decided without the set
+    /// lookup: the selection scans every candidate of every pool, and most text is ASCII.
+    static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII {
+            let v = scalar.value
+            return (v >= 0x30 && v <= 0x39) || (v >= 0x61 && v <= 0x7A) || (v >= 0x41 && v <= 0x5A)
+        }
+        return CharacterSet.alphanumerics.contains(scalar)
     }
 
     /// Indices of the `count` highest scores, ties broken by position (deterministic).

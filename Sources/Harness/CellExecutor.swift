@@ -56,12 +56,15 @@ public struct CellOutcome: Sendable {
     public var adapterPath: String?
     /// Extra artifacts: kind → path (e.g. "checkpoint", "log").
     public var artifacts: [(kind: String, path: String)]
+    /// What the trainer recorded about its data (setting, budget ids per task, selection method and
+    /// target, prompt format, truncation) as a JSON object; nil when nothing was trained.
+    public var trainingRecord: JSONValue?
     public init(metrics: [MetricRecord], samples: [SampleRecord] = [], lossCurve: [LossPoint] = [],
                 optimizerSteps: Int = 0, samplesProcessed: Int = 0, tokensProcessed: Int = 0, wallSeconds: Double = 0,
-                adapterPath: String? = nil, artifacts: [(kind: String, path: String)] = []) {
+                adapterPath: String? = nil, artifacts: [(kind: String, path: String)] = [], trainingRecord: JSONValue? = nil) {
         self.metrics = metrics; self.samples = samples; self.lossCurve = lossCurve; self.optimizerSteps = optimizerSteps
         self.samplesProcessed = samplesProcessed; self.tokensProcessed = tokensProcessed; self.wallSeconds = wallSeconds
-        self.adapterPath = adapterPath; self.artifacts = artifacts
+        self.adapterPath = adapterPath; self.artifacts = artifacts; self.trainingRecord = trainingRecord
     }
 }
 

@@ -38,6 +38,9 @@ public struct MethodEntry: Sendable {
     public let budgets: [DataBudget]
     /// How the training subset is drawn (Table 13): random, bm25 or dsir.
     public let selection: String
+    /// The benchmarks whose evaluation inputs a bm25/dsir selection ranks examples against
+    /// (`selection_target`); nil = the spec's benchmarks. Always nil for random.
+    public let selectionTarget: [String]?
     public let hyper: [String: JSONValue]
     public let grid: [GridPoint]
     public let line: Int
@@ -107,7 +110,7 @@ public struct ExperimentSpec: Sendable {
     }
 
     static func parseMethod(_ f: YAMLField) throws -> MethodEntry {
-        let m = try f.mapping(required: ["name"], optional: ["label", "budgets", "selection", "hyper", "grid"])
+        let m = try f.mapping(required: ["name"], optional: ["label", "budgets", "selection", "selection_target", "hyper", "grid"])
         let name = try m["name"]!.oneOf(Registry.methodNames, what: "method")
         let schema = Registry.method(name)!
         var budgets: [DataBudget] = [.none]
@@ -119,6 +122,8 @@ public struct ExperimentSpec: Sendable {
             if budgets.isEmpty { throw b.error("at least one budget is required") }
         }
         let selection = try m["selection"]?.oneOf(Registry.dataSelections, what: "data selection") ?? "random"
+        let selectionTarget = try parseSelectionTarget(m["selection_target"], selection: selection, method: name, budgets: budgets,
+                                                       selectionField: m["selection"])
         var hyper: [String: JSONValue] = [:]
         if let h = m["hyper"] {
             for e in try h.entries() {
@@ -155,7 +160,27 @@ public struct ExperimentSpec: Sendable {
             if grid.isEmpty { throw g.error("an empty grid; leave the key out instead") }
         }
         return MethodEntry(label: try m["label"]?.string() ?? name, method: name, budgets: budgets, selection: selection,
-                           hyper: hyper, grid: grid, line: f.line)
+                           selectionTarget: selectionTarget, hyper: hyper, grid: grid, line: f.line)
+    }
+
+    /// Table 13: a bm25/dsir selection picks n examples per task for target benchmarks, so it needs
+    /// a per-task budget and a fine-tuned method; `selection_target` names benchmarks and only
+    /// makes sense with such a selection.
+    static func parseSelectionTarget(_ f: YAMLField?, selection: String, method: String, budgets: [DataBudget],
+                                     selectionField: YAMLField?) throws -> [String]? {
+        guard selection != "random" else {
+            if let f { throw f.error("selection_target applies to a bm25 or dsir selection, not to random draws") }
+            return nil
+        }
+        if method == "base" { throw selectionField!.error("the base model is not fine-tuned: there is no training data to select") }
+        if budgets.contains(.full) {
+            throw selectionField!.error("\(selection) picks a number of examples per task; a 'full' budget has nothing to select")
+        }
+        guard let f else { return nil }
+        let names = try f.sequence().map { try $0.oneOf(Registry.benchmarks, what: "benchmark") }
+        if names.isEmpty { throw f.error("an empty target; leave the key out to select for the spec's benchmarks") }
+        if Set(names).count != names.count { throw f.error("a benchmark is named twice") }
+        return names
     }
 
     static func parseBudget(_ f: YAMLField) throws -> DataBudget {

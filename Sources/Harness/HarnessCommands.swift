@@ -15,14 +15,16 @@ public enum HarnessCommands {
         return "\(s.name) → \(s.table) (\(s.setting)) on profile \(p.name)\n" + Planner.describe(try Planner.plan(s, profile: p, model: model))
     }
 
-    /// `metalora run SPEC --profile P [--model M] [--db D] [--threads T]`: runs the missing cells in this process.
+    /// `metalora run SPEC --profile P [--model M] [--db D] [--threads T] [--checkpoints DIR]`: runs the missing cells in
+    /// this process. A scratch --db with its own --checkpoints leaves results/ untouched (e.g. smoke checks).
     public static func run(spec: String, profile: String, model: String? = nil, profiles: String? = nil, db: String? = nil, threads: Int? = nil,
-                           executor: CellExecutor, paths: HarnessPaths = .current, log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
+                           checkpoints: String? = nil, executor: CellExecutor, paths: HarnessPaths = .current,
+                           log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
         let (s, p) = try load(spec, profile, profiles: profiles, paths: paths)
         let cells = try Planner.plan(s, profile: p, model: model)
         let store = try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path)
         let env = ProcessInfo.processInfo.environment["METALORA_THREADS"].flatMap(Int.init)
-        let runner = Runner(store: store, executor: executor, checkpointRoot: paths.checkpoints,
+        let runner = Runner(store: store, executor: executor, checkpointRoot: checkpoints.map(paths.resolve) ?? paths.checkpoints,
                             codeVersion: Runner.codeVersion(packageRoot: paths.root),
                             threads: threads ?? env ?? p.threads ?? ProcessInfo.processInfo.activeProcessorCount, log: log)
         return try runner.run(cells)

@@ -22,7 +22,9 @@ public struct ResolvedCell: Sendable {
     /// Examples per task actually used (after the profile's cap); nil = the whole pool.
     public let examplesPerTask: Int?
     public let selection: String
-    /// Training tasks (the spec's, else the setting's; empty = the setting defines them, e.g. 52 languages).
+    /// Benchmarks whose evaluation inputs a bm25/dsir selection ranks examples against; empty for random.
+    public let selectionTarget: [String]
+    /// Training tasks: the spec's, else those of the setting the mirror holds (Flanv2 without DROP).
     public let tasks: [String]
     public let gridLabel: String?
     public let seed: Int
@@ -50,6 +52,8 @@ public struct ResolvedCell: Sendable {
         o["examples_per_task"] = examplesPerTask.map(JSONValue.int) ?? .null
         o["eval_limit"] = evalLimit.map(JSONValue.int) ?? .null
         o["max_seq_len"] = maxSeqLen.map(JSONValue.int) ?? .null
+        // Only selected cells carry a target, so random cells keep the hashes they always had.
+        if !selectionTarget.isEmpty { o["selection_target"] = .array(selectionTarget.map(JSONValue.string)) }
         return .object(o)
     }
     public var configJSON: String { config.canonical }
@@ -77,8 +81,8 @@ public enum Planner {
     public static func plan(_ spec: ExperimentSpec, profile: Profile, model: String? = nil) throws -> [ResolvedCell] {
         guard let modelPath = model ?? profile.model else { throw PlanError.modelRequired(profile: profile.name) }
         let setting = Registry.setting(spec.setting)!
-        let tasks = spec.tasks ?? setting.tasks
-        let taskCount = spec.tasks?.count ?? setting.taskCount
+        let tasks = spec.tasks ?? setting.presentTasks
+        let taskCount = spec.tasks?.count ?? (tasks.isEmpty ? setting.taskCount : tasks.count)
         var seeds = spec.seeds
         if let m = profile.maxSeeds, seeds.count > m { seeds = Array(seeds.prefix(m)) }
         var cells: [ResolvedCell] = []
@@ -122,7 +126,8 @@ public enum Planner {
                                                 budget: budget, seqLen: seqLen, evalLimit: profile.evalLimit)
                         cells.append(ResolvedCell(
                             spec: spec.name, table: spec.table, index: cells.count, methodLabel: entry.label, method: entry.method,
-                            setting: spec.setting, budget: budget, examplesPerTask: perTask, selection: entry.selection, tasks: tasks,
+                            setting: spec.setting, budget: budget, examplesPerTask: perTask, selection: entry.selection,
+                            selectionTarget: selectionTarget(entry, spec), tasks: tasks,
                             gridLabel: point?.label, seed: seed, profile: profile.name, model: modelPath, hyper: hyper,
                             benchmarks: spec.benchmarks, evalLimit: profile.evalLimit, maxSeqLen: seqLen,
                             overrides: overrides, cost: cost))
@@ -131,6 +136,14 @@ public enum Planner {
             }
         }
         return cells
+    }
+
+    /// The entry's `selection_target`, else the spec's benchmarks (each name once); none for random draws.
+    static func selectionTarget(_ entry: MethodEntry, _ spec: ExperimentSpec) -> [String] {
+        guard entry.selection != "random" else { return [] }
+        if let names = entry.selectionTarget { return names }
+        var seen = Set<String>()
+        return spec.benchmarks.map(\.name).filter { seen.insert($0).inserted }
     }
 
     /// Table 7 / Appendix A.2: MeTA-LoRA processes iterations × n × (k·n_s + n_q) samples

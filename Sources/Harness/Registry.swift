@@ -78,6 +78,13 @@ public enum Registry {
         guard let s = try? TaskRegistry.setting(setting) else { return [] }
         return s.tasks.map(\.id) + s.missing.map { $0.name.lowercased() }
     }
+
+    /// The tasks the mirror holds: what a spec that names no tasks trains on. A task the mirror
+    /// lacks (Flanv2's DROP) is left out and the run records the gap (coverage "42 of 43 tasks
+    /// present; missing: DROP") instead of every cell failing on it.
+    static func presentTaskIDs(_ setting: String) -> [String] {
+        (try? TaskRegistry.setting(setting))?.tasks.map(\.id) ?? []
+    }
     public static func setting(_ name: String) -> SettingInfo? { settings.first { $0.name == name } }
 }
 
@@ -86,8 +93,12 @@ public struct SettingInfo: Sendable {
     public let name: String
     public let paperName: String
     public let taskCount: Int
+    /// Every task the paper names (the ones the mirror lacks too), for validating spec task lists.
     public let tasks: [String]
     public let paperFullSamples: Int
     public let mirrorPool: Int?
     public let note: String
+
+    /// The tasks a cell trains on when its spec names none (the ones the mirror holds).
+    public var presentTasks: [String] { Registry.presentTaskIDs(name) }
 }

@@ -16,6 +16,23 @@ public enum ResultsCommands {
         return lines.joined(separator: "\n")
     }
 
+    /// The trainer's record, one key per line; budget ids as a count and the first few ids per task.
+    static func trainingRecordLines(_ record: [String: JSONValue]) -> String {
+        var s = "training record:\n"
+        for key in record.keys.sorted() {
+            if key == "budget_ids", case .object(let byTask)? = record[key] {
+                for task in byTask.keys.sorted() {
+                    guard case .array(let ids)? = byTask[task] else { continue }
+                    let head = ids.prefix(3).map(\.display).joined(separator: ", ")
+                    s += "  budget_ids[\(task)]: \(ids.count) ids (\(head)\(ids.count > 3 ? ", …" : ""))\n"
+                }
+            } else {
+                s += "  \(key): \(record[key]!.display)\n"
+            }
+        }
+        return s
+    }
+
     /// Everything about one run: configuration, counters, metrics, loss curve summary, artifacts.
     public static func show(store: ResultsStore, runID: Int64) throws -> String {
         guard let r = try store.run(id: runID) else { throw StoreError.unknownRun(runID) }
@@ -27,6 +44,7 @@ public enum ResultsCommands {
         s += "started \(r.startedAt), finished \(r.finishedAt ?? "-"), wall \(r.wallSeconds.map { String(format: "%.1f s", $0) } ?? "-"), pid \(r.pid.map(String.init) ?? "-") on \(r.host ?? "-")\n"
         s += "optimizer steps \(r.optimizerSteps.map(String.init) ?? "-"), samples \(r.samples.map(String.init) ?? "-"), tokens \(r.tokens.map(String.init) ?? "-")\n"
         if let e = r.error { s += "error: \(e)\n" }
+        if case .object(let record)? = r.trainingRecord { s += trainingRecordLines(record) }
         let ms = try store.metrics(runID: r.id)
         if !ms.isEmpty { s += "metrics:\n" }
         for m in ms { s += "  \(m.benchmark)/\(m.subset) \(m.metric) = \(String(format: "%.4f", m.value)) (n=\(m.n))\n" }
@@ -67,7 +85,7 @@ public enum ResultsCommands {
                 "started_at": .string(r.startedAt), "finished_at": r.finishedAt.map(JSONValue.string) ?? .null,
                 "wall_s": r.wallSeconds.map(JSONValue.double) ?? .null, "optimizer_steps": r.optimizerSteps.map(JSONValue.int) ?? .null,
                 "samples": r.samples.map(JSONValue.int) ?? .null, "tokens": r.tokens.map(JSONValue.int) ?? .null,
-                "error": r.error.map(JSONValue.string) ?? .null,
+                "error": r.error.map(JSONValue.string) ?? .null, "training_record": r.trainingRecord ?? .null,
             ]
             o["metrics"] = .array(try store.metrics(runID: r.id).map {
                 .object(["benchmark": .string($0.benchmark), "subset": .string($0.subset), "metric": .string($0.metric),

@@ -58,6 +58,8 @@ public struct RunRecord: Equatable, Sendable {
     public var samples: Int?
     public var tokens: Int?
     public var error: String?
+    /// The trainer's record (data plan, budget ids, selection) as JSON; nil when nothing was trained.
+    public var trainingRecordJSON: String?
 
     init(row: Row) {
         id = row["id"]; configHash = row["config_hash"]; configJSON = row["config_json"]; labelsJSON = row["labels_json"]
@@ -66,8 +68,11 @@ public struct RunRecord: Equatable, Sendable {
         modelSHA256 = row["model_sha256"]; profile = row["profile"]; seed = row["seed"]; codeVersion = row["code_version"]
         status = row["status"]; pid = row["pid"]; host = row["host"]; startedAt = row["started_at"]; finishedAt = row["finished_at"]
         wallSeconds = row["wall_s"]; optimizerSteps = row["optimizer_steps"]; samples = row["samples"]; tokens = row["tokens"]
-        error = row["error"]
+        error = row["error"]; trainingRecordJSON = row["training_record_json"]
     }
+
+    /// The trainer's record as a JSON object (nil when nothing was trained).
+    public var trainingRecord: JSONValue? { trainingRecordJSON.flatMap { try? JSONValue.parse($0) } }
 
     /// Overrides recorded by the profile (from the labels JSON).
     public var overrides: [String] {
@@ -207,10 +212,11 @@ public final class ResultsStore {
             try pool.write { db in
                 try ResultsStore.insertChildren(db, runID: runID, outcome: outcome)
                 try db.execute(sql: """
-                    UPDATE runs SET status = 'done', finished_at = ?, wall_s = ?, optimizer_steps = ?, samples = ?, tokens = ?, error = NULL
+                    UPDATE runs SET status = 'done', finished_at = ?, wall_s = ?, optimizer_steps = ?, samples = ?, tokens = ?, error = NULL,
+                                    training_record_json = ?
                     WHERE id = ?
                     """, arguments: [ResultsStore.now(), wallSeconds, outcome.optimizerSteps, outcome.samplesProcessed,
-                                     outcome.tokensProcessed, runID])
+                                     outcome.tokensProcessed, outcome.trainingRecord?.canonical, runID])
                 if db.changesCount == 0 { throw StoreError.unknownRun(runID) }
             }
         }
@@ -333,7 +339,8 @@ public final class ResultsStore {
     public func outcome(of run: RunRecord) throws -> CellOutcome {
         CellOutcome(metrics: try metrics(runID: run.id), samples: try samples(runID: run.id), lossCurve: try lossCurve(runID: run.id),
                     optimizerSteps: run.optimizerSteps ?? 0, samplesProcessed: run.samples ?? 0, tokensProcessed: run.tokens ?? 0,
-                    wallSeconds: run.wallSeconds ?? 0, adapterPath: nil, artifacts: try artifacts(runID: run.id))
+                    wallSeconds: run.wallSeconds ?? 0, adapterPath: nil, artifacts: try artifacts(runID: run.id),
+                    trainingRecord: run.trainingRecord)
     }
 
     /// Copies a finished run from another store (a shard) unless this store already has the config
@@ -350,12 +357,12 @@ public final class ResultsStore {
                     try db.execute(sql: """
                         INSERT INTO runs (config_hash, config_json, labels_json, spec, table_name, method_label, method, setting, budget,
                                           grid_label, model_path, model_sha256, profile, seed, code_version, status, pid, host, started_at,
-                                          finished_at, wall_s, optimizer_steps, samples, tokens, error)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+                                          finished_at, wall_s, optimizer_steps, samples, tokens, error, training_record_json)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
                         """, arguments: [run.configHash, run.configJSON, run.labelsJSON, run.spec, run.table, run.methodLabel, run.method,
                                          run.setting, run.budget, run.gridLabel, run.modelPath, run.modelSHA256, run.profile, run.seed,
                                          run.codeVersion, run.pid, run.host, run.startedAt, run.finishedAt, run.wallSeconds,
-                                         run.optimizerSteps, run.samples, run.tokens])
+                                         run.optimizerSteps, run.samples, run.tokens, run.trainingRecordJSON])
                     try ResultsStore.insertChildren(db, runID: db.lastInsertedRowID, outcome: outcome)
                     copied = true
                     return .commit

@@ -3,7 +3,7 @@
 import GRDB
 
 enum StoreSchema {
-    static let migrationIDs = ["v1-runs-metrics-samples-loss-artifacts"]
+    static let migrationIDs = ["v1-runs-metrics-samples-loss-artifacts", "v2-runs-training-record"]
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -62,6 +62,14 @@ enum StoreSchema {
                     kind TEXT NOT NULL, path TEXT NOT NULL
                 );
                 PRAGMA user_version = 1;
+                """)
+        }
+        // The trainer's record of what a run trained on (data plan, budget ids, selection target,
+        // prompt format, truncation), as a JSON object; NULL for the base model and older runs.
+        m.registerMigration(migrationIDs[1]) { db in
+            try db.execute(sql: """
+                ALTER TABLE runs ADD COLUMN training_record_json TEXT;
+                PRAGMA user_version = 2;
                 """)
         }
         return m

@@ -19,5 +19,6 @@
 //                             (lorahub_weights.json / per-subset cache), LoRAHubTraining (the standalone
 //                             method: target = the training mixture), TrainingSession.loraHubUpstream
 //   TrainingSession           request → validate → DataPlan → model + prompt format → Trainer
+//   TrainingDataSelection     a request's BM25/DSIR selection (method + target); budgets picked, not drawn
 //   TrainingResult            the run's outcome; `toJSONLine()` for `metalora train --json`
 //   MetaLoRABenchmark         `meta_lora_iteration_s` for both loops

@@ -22,16 +22,21 @@ public struct TrainingResult: Codable, Equatable, Sendable {
     public var hyperParameters: TrainingHyperParameters
     public var record: [String: String]
 
-    /// The one JSON line `metalora train --json` ends with.
+    /// The one JSON line `metalora train --json` ends with. A non-finite loss (e.g. no response
+    /// token survived truncation) is written as the string "nan"/"inf", as in the loss curve,
+    /// because JSON has no number for it.
     public func toJSONLine() -> String {
+        func loss(_ value: Double) -> Any {
+            value.isFinite ? value : (value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf"))
+        }
         var object: [String: Any] = [
             "method": method.rawValue,
             "optimizer_steps": optimizerSteps,
             "samples_processed": samplesProcessed,
             "tokens_processed": tokensProcessed,
             "wall_s": (wallSeconds * 1000).rounded() / 1000,
-            "initial_eval_loss": initialEvalLoss,
-            "final_eval_loss": finalEvalLoss,
+            "initial_eval_loss": loss(initialEvalLoss),
+            "final_eval_loss": loss(finalEvalLoss),
             "adapter": adapterPath ?? NSNull(),
         ]
         if let lossCurvePath { object["loss_curve"] = lossCurvePath }

@@ -16,20 +16,33 @@ public struct TrainingRequest {
     public var dataDirectory: DataDirectory
     public var hyper: TrainingHyperParameters
     public var options: TrainingOptions
+    /// nil = budgets drawn at random with the run seed (or the full pools).
+    public var selection: TrainingDataSelection?
 
     public init(method: TrainingMethod, setting: String, tasks: [String]? = nil, modelPath: String,
-                dataDirectory: DataDirectory, hyper: TrainingHyperParameters, options: TrainingOptions) {
+                dataDirectory: DataDirectory, hyper: TrainingHyperParameters, options: TrainingOptions,
+                selection: TrainingDataSelection? = nil) {
         self.method = method; self.setting = setting; self.tasks = tasks; self.modelPath = modelPath
-        self.dataDirectory = dataDirectory; self.hyper = hyper; self.options = options
+        self.dataDirectory = dataDirectory; self.hyper = hyper; self.options = options; self.selection = selection
     }
 }
 
 public enum TrainingSession {
     /// Checks that need neither data nor model: method wired, hyper-parameter ranges, setting
-    /// and task names, n against the number of tasks, n_s + n_q against the budget.
+    /// and task names, n against the number of tasks, n_s + n_q against the budget, and that a
+    /// data selection has a per-task count and target texts.
     public static func validate(_ request: TrainingRequest) throws {
         try MethodRegistry.checkWired(request.method)
         try request.hyper.validate(for: request.method)
+        if let selection = request.selection {
+            guard request.hyper.budgetPerTask != nil else {
+                throw TrainingError.invalidHyperParameter(
+                    "\(selection.method.rawValue) selection picks a number of examples per task: give a budget, not the full pools")
+            }
+            guard !selection.target.texts.isEmpty else {
+                throw TrainingError.invalidHyperParameter("\(selection.method.rawValue) selection has no target texts to rank examples against")
+            }
+        }
         let setting = try TaskRegistry.setting(request.setting)
         let taskCount = try request.tasks.map { try $0.map(setting.task).count } ?? setting.tasks.count
         if request.method == .loraHub { try LoRAHubTraining.requireSeveralTasks(taskCount) }
@@ -40,12 +53,17 @@ public enum TrainingSession {
         }
     }
 
-    /// The data plan (pools loaded, budgets drawn and checked against each pool).
+    /// The data plan (pools loaded, budgets drawn or selected and checked against each pool).
     public static func plan(_ request: TrainingRequest) throws -> DataPlan {
         let h = request.hyper
+        let episode = request.method.isEpisodic ? (h.tasksPerIteration, h.supportSize, h.querySize) : nil
+        if let selection = request.selection, let count = h.budgetPerTask {
+            return try DataPlan.buildSelected(setting: request.setting, tasks: request.tasks, directory: request.dataDirectory,
+                                              method: selection.method, target: selection.target, count: count, seed: h.seed,
+                                              episode: episode)
+        }
         return try DataPlan.build(setting: request.setting, tasks: request.tasks, directory: request.dataDirectory,
-                                  budgetPerTask: h.budgetPerTask, seed: h.seed,
-                                  episode: request.method.isEpisodic ? (h.tasksPerIteration, h.supportSize, h.querySize) : nil)
+                                  budgetPerTask: h.budgetPerTask, seed: h.seed, episode: episode)
     }
 
     /// Validate, load data, load the model, train.

@@ -41,6 +41,19 @@ final class DataSelectionTests: XCTestCase {
         XCTAssertEqual(s[0], 0)
     }
 
+    func testBM25SumsEveryQueryTermOverEveryQuery() {
+        let documents = ["a b b", "a c", "d"]
+        let scorer = BM25Scorer(documents: documents)
+        // Queries "a b" and "b": qtf(a) = 1, qtf(b) = 2; N = 3, avgdl = 2.
+        func idf(_ df: Double) -> Double { log(1 + (3 - df + 0.5) / (df + 0.5)) }
+        func part(_ tf: Double, _ length: Double) -> Double { tf * 2.5 / (tf + 1.5 * (0.25 + 0.75 * length / 2)) }
+        let expected = [1 * idf(2) * part(1, 3) + 2 * idf(1) * part(2, 3), 1 * idf(2) * part(1, 2), 0]
+        let scores = scorer.scores(queries: ["a b", "b"])
+        for (s, e) in zip(scores, expected) { XCTAssertEqual(s, e, accuracy: 1e-12) }
+        XCTAssertEqual(scorer.idf("b"), idf(1), accuracy: 1e-12)
+        XCTAssertEqual(scorer.idf("zzz"), idf(0), accuracy: 1e-12, "a term in no document")
+    }
+
     func testDSIRRanksTheRelevantExampleFirst() throws {
         let (result, _) = try DataSelection.select(.dsir, candidates: Self.corpus, targetTexts: Self.targets, count: 2)
         XCTAssertEqual(result.selectedIDs.first, "toy:corpus:3")
@@ -60,11 +73,37 @@ final class DataSelectionTests: XCTestCase {
     func testSelectedBudgetsOnTheMirrorExcludeHeldOut() throws {
         let dir = try Mirror.directory()
         let targets = ["Solve the math problem: how many apples are left after eating three of ten apples?"]
-        let (plan, selections) = try DataPlan.buildSelected(setting: "five-task", tasks: ["gsm8k", "piqa"], directory: dir,
-                                                            method: .bm25, targetTexts: targets, count: 50)
+        let plan = try DataPlan.buildSelected(setting: "five-task", tasks: ["gsm8k", "piqa"], directory: dir,
+                                              method: .bm25, target: SelectionTarget(name: "apples", texts: targets), count: 50)
+        let selections = try XCTUnwrap(plan.selection).results
         XCTAssertEqual(plan.budgets.map(\.size), [50, 50])
         XCTAssertEqual(selections.map(\.selectedIDs), plan.budgets.map(\.exampleIDs))
         XCTAssertTrue(Set(plan.heldOut.map(\.id)).isDisjoint(with: plan.trainingExamples.map(\.id)))
         XCTAssertTrue(plan.budgets[0].examples[0].input.lowercased().contains("apples"))
+
+        // The run record names the method and target and lists the picks by id, like a random draw's.
+        let record = plan.record()
+        XCTAssertEqual(record["selection"], "bm25")
+        XCTAssertEqual(record["selection_target"], "apples=1")
+        XCTAssertEqual(record["selection_target_texts"], "1")
+        XCTAssertEqual(record["selection_target_sha256"], SelectionTarget(name: "apples", texts: targets).sha256)
+        XCTAssertEqual(try Self.budgetIDs(record), ["gsm8k": selections[0].selectedIDs, "piqa": selections[1].selectedIDs])
+        let random = try DataPlan.build(setting: "five-task", tasks: ["gsm8k", "piqa"], directory: dir, budgetPerTask: 50, seed: 3)
+        XCTAssertEqual(random.record()["selection"], "random")
+        XCTAssertEqual(try Self.budgetIDs(random.record()), random.recordedBudgets)
+    }
+
+    func testSelectionChecksTheEpisodeAgainstTheCount() throws {
+        let dir = try Mirror.directory()
+        XCTAssertThrowsError(try DataPlan.buildSelected(setting: "five-task", tasks: ["gsm8k", "piqa"], directory: dir, method: .dsir,
+                                                        target: SelectionTarget(name: "t", texts: ["x"]), count: 10,
+                                                        episode: (tasksPerIteration: 2, supportSize: 8, querySize: 8))) {
+            XCTAssertEqual($0 as? DataError, .episodeLargerThanBudget(supportSize: 8, querySize: 8, budget: 10))
+        }
+    }
+
+    static func budgetIDs(_ record: [String: String]) throws -> [String: [String]] {
+        let json = try XCTUnwrap(record["budget_ids"])
+        return try JSONDecoder().decode([String: [String]].self, from: Foundation.Data(json.utf8))
     }
 }

@@ -12,6 +12,16 @@ final class CommandsTests: HarnessTestCase {
         }
     }
 
+    func testScratchStoreAndCheckpointsLeaveResultsUntouched() throws {
+        let paths = try TestEnv.sandbox()
+        let s = try HarnessCommands.run(spec: "experiments/sweep.yaml", profile: "t", model: "model.bin", db: "scratch/s.sqlite",
+                                        checkpoints: "scratch/runs", executor: FakeExecutor(), paths: paths) { _ in }
+        XCTAssertEqual(s.ran, 3)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: paths.results.path), "nothing under results/")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: paths.root.appendingPathComponent("scratch/runs").path)
+        XCTAssertEqual(folders.count, 3, "one checkpoint folder per cell: \(folders)")
+    }
+
     func testRunTableAndResultsThroughTheCommands() throws {
         let paths = try TestEnv.sandbox()
         let exec = FakeExecutor()

@@ -28,6 +28,7 @@ final class RunnerTests: HarnessTestCase {
         XCTAssertEqual(try store.lossCurve(runID: run.id).count, 2)
         XCTAssertEqual(try store.artifacts(runID: run.id).first?.kind, "adapter")
         XCTAssertEqual(try store.metrics(runID: run.id).first?.value, FakeExecutor.score(cells[0].configHash, "bbh"))
+        XCTAssertEqual(run.trainingRecord, FakeExecutor.trainingRecord(cells[0]))
     }
 
     func testFailureIsRecordedAndRetriedWithTheSameCheckpointDir() throws {

@@ -168,6 +168,19 @@ final class SpecTests: HarnessTestCase {
         XCTAssertTrue(e.message.contains("unknown task 'winogrande'; valid tasks: gsm8k, qqp, cosmosqa, siqa, piqa"), e.message)
     }
 
+    func testCellsTrainOnTheTasksTheMirrorHolds() throws {
+        let smoke = try Profile.named("smoke", in: paths.profiles)
+        let cells = try Planner.plan(try ExperimentSpec.load(paths.spec("table1")), profile: smoke)
+        let lora = try XCTUnwrap(cells.first { $0.method == "lora" })
+        XCTAssertEqual(lora.tasks.count, 42, "Flanv2's 43 tasks less DROP, which the mirror lacks")
+        XCTAssertFalse(lora.tasks.contains("drop"))
+        XCTAssertEqual(lora.cost.trainSamples, 42 * 16, "one epoch over 16 examples of each present task")
+        // Naming the missing task explicitly is still accepted by the spec and refused by the data module.
+        let named = try ExperimentSpec.parse(text: good.replacingOccurrences(of: "setting: five-task", with: "setting: flanv2-43")
+            .replacingOccurrences(of: "seeds: [0]", with: "seeds: [0]\ntasks: [drop, boolq]"), file: "t.yaml")
+        XCTAssertEqual(named.tasks, ["drop", "boolq"])
+    }
+
     func testYAMLSyntaxErrorHasALine() throws {
         let e = try XCTUnwrap(parseError("name: x\ntable: [table2\nsetting: five-task\n"))
         XCTAssertGreaterThan(e.line, 1)

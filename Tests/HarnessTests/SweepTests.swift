@@ -45,6 +45,10 @@ final class SweepTests: HarnessTestCase {
         XCTAssertEqual(try main.count(sql: "SELECT count(*) FROM metrics"), 3 * 4)
         XCTAssertEqual(try main.count(sql: "SELECT count(*) FROM artifacts WHERE kind = 'adapter'"), 3)
         XCTAssertEqual(Set(try main.runs().map(\.configHash)), Set(cells.map(\.configHash)))
+        for run in try main.runs() {
+            let cell = try XCTUnwrap(cells.first { $0.configHash == run.configHash })
+            XCTAssertEqual(run.trainingRecord, FakeExecutor.trainingRecord(cell), "the merge copies the trainer's record")
+        }
     }
 
     func testLocalSweepRunsJobsInParallelProcessesWithAThreadBudget() throws {

@@ -161,6 +161,13 @@ final class FakeExecutor: CellExecutor {
                            lossCurve: [LossPoint(step: 1, loss: 2.0, split: "query"), LossPoint(step: 2, loss: 1.5, split: "query")],
                            optimizerSteps: cell.hyper["iterations"]?.intValue ?? 1, samplesProcessed: cell.cost.trainSamples,
                            tokensProcessed: cell.cost.trainSamples * 10, wallSeconds: 0.01,
-                           adapterPath: checkpointDir.appendingPathComponent("adapter.safetensors").path)
+                           adapterPath: checkpointDir.appendingPathComponent("adapter.safetensors").path,
+                           trainingRecord: FakeExecutor.trainingRecord(cell))
+    }
+
+    /// A trainer record shaped like the real one (strings, and budget ids as a JSON object).
+    static func trainingRecord(_ cell: ResolvedCell) -> JSONValue {
+        .object(["selection": .string(cell.selection),
+                 "budget_ids": .object(["gsm8k": .array([.string("gsm8k:\(cell.configHash.prefix(6))")])])])
     }
 }

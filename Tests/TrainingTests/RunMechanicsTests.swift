@@ -128,6 +128,13 @@ final class RunMechanicsTests: XCTestCase {
         }
         XCTAssertEqual(object["method"] as? String, "sta")
         XCTAssertEqual(object["optimizer_steps"] as? Int, 2)
+
+        // No response token left after truncation makes the held-out loss NaN: still one JSON line.
+        var empty = result
+        empty.initialEvalLoss = .nan; empty.finalEvalLoss = .infinity
+        let nanObject = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(empty.toJSONLine().utf8)) as? [String: Any])
+        XCTAssertEqual(nanObject["initial_eval_loss"] as? String, "nan")
+        XCTAssertEqual(nanObject["final_eval_loss"] as? String, "inf")
     }
 
     func testIterationBenchmarkRunsBothLoops() throws {

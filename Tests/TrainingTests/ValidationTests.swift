@@ -56,6 +56,15 @@ final class ValidationTests: XCTestCase {
         expectError(request(.metaLoRA) { $0.supportSize = 30; $0.querySize = 30 }, containing: "larger than the per-task budget 50")
     }
 
+    func testSelectionNeedsAPerTaskBudgetAndTargetTexts() {
+        var full = request(.lora) { $0.budgetPerTask = nil }
+        full.selection = TrainingDataSelection(method: .bm25, target: SelectionTarget(name: "bbh", texts: ["Sort the words"]))
+        expectError(full, containing: "bm25 selection picks a number of examples per task")
+        var empty = request(.lora)
+        empty.selection = TrainingDataSelection(method: .dsir, target: SelectionTarget(name: "bbh", texts: []))
+        expectError(empty, containing: "dsir selection has no target texts")
+    }
+
     func testInvalidRanges() {
         expectError(request(.lora) { $0.batchSize = 0 }, containing: "batch size must be positive")
         expectError(request(.metaLoRA) { $0.iterations = 0 }, containing: "iterations must be positive")

@@ -3,6 +3,7 @@ import Engine
 import Models
 import Training
 import struct Data.DataDirectory
+import enum Data.SelectionMethod
 
 /// Turns a resolved cell into a `TrainingRequest` and runs it (the paper's Algorithm 1 for
 /// meta-lora, the mixed-batch loop for the baselines). The checkpoint folder is stable per config
@@ -79,14 +80,10 @@ enum CellTraining {
     }
 
     /// The cell as a training request: output and checkpoints in `checkpointDir` (resumed), progress
-    /// forwarded to the runner and logged every few seconds.
+    /// forwarded to the runner and logged every few seconds, and the bm25/dsir selection if any.
     static func request(_ cell: ResolvedCell, method: TrainingMethod, checkpointDir: URL, dataDirectory: String?,
                         log: @escaping (String) -> Void, progress: @escaping (CellProgress) -> Void) throws -> TrainingRequest {
-        guard cell.selection == "random" else {
-            // Table 13: the selectors exist (Data.DataSelection) but the cell path does not feed them yet.
-            throw SpecError(file: cell.spec, line: 0, field: "selection",
-                            message: "'\(cell.selection)' data selection is not wired into cell runs yet (only random budgets are)")
-        }
+        let selection = try dataSelection(for: cell, dataDirectory: dataDirectory, log: log)
         var options = TrainingOptions(outputDirectory: checkpointDir)
         options.resume = true
         var lastLogged = Date.distantPast
@@ -100,7 +97,23 @@ enum CellTraining {
         options.record["spec"] = cell.spec
         options.record["config_hash"] = cell.configHash
         return TrainingRequest(method: method, setting: cell.setting, tasks: cell.tasks, modelPath: cell.model,
-                               dataDirectory: DataDirectory.resolve(explicit: dataDirectory),
-                               hyper: try hyperParameters(for: cell, method: method), options: options)
+                               dataDirectory: try DataDirectory.resolve(explicit: dataDirectory),
+                               hyper: try hyperParameters(for: cell, method: method), options: options,
+                               selection: selection)
+    }
+
+    /// Table 13: a bm25/dsir cell's budgets are the top examples per task for the evaluation
+    /// inputs of its target benchmarks (`SelectionTargets`); nil for random draws.
+    static func dataSelection(for cell: ResolvedCell, dataDirectory: String?,
+                              log: (String) -> Void) throws -> TrainingDataSelection? {
+        if cell.selection == "random" { return nil }
+        guard let method = SelectionMethod(rawValue: cell.selection) else {
+            throw SpecError(file: cell.spec, line: 0, field: "selection",
+                            message: "unknown data selection '\(cell.selection)'; valid: \(Registry.dataSelections.joined(separator: ", "))")
+        }
+        let target = try SelectionTargets.load(cell.selectionTarget, dataDirectory: dataDirectory)
+        log("  \(method.rawValue) selection: top \(cell.examplesPerTask.map(String.init) ?? "?") per task for "
+            + "\(target.sourceSummary) target texts (sha256 \(target.sha256.prefix(12)))")
+        return TrainingDataSelection(method: method, target: target)
     }
 }

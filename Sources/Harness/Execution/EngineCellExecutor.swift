@@ -68,6 +68,16 @@ public final class EngineCellExecutor: CellExecutor {
         return CellOutcome(metrics: evaluation.metrics, samples: evaluation.samples, lossCurve: curve,
                            optimizerSteps: result?.optimizerSteps ?? 0, samplesProcessed: result?.samplesProcessed ?? 0,
                            tokensProcessed: result?.tokensProcessed ?? 0, wallSeconds: Date().timeIntervalSince(started),
-                           adapterPath: result?.adapterPath, artifacts: artifacts)
+                           adapterPath: result?.adapterPath, artifacts: artifacts,
+                           trainingRecord: result.map { EngineCellExecutor.recordJSON($0.record) })
+    }
+
+    /// The trainer's string record as the store's JSON object. Values that are JSON documents
+    /// themselves (the per-task budget ids) are embedded as JSON, so SQL can reach into them.
+    static func recordJSON(_ record: [String: String]) -> JSONValue {
+        let embedded: Set<String> = ["budget_ids"]
+        return .object(record.reduce(into: [:]) { o, entry in
+            o[entry.key] = embedded.contains(entry.key) ? (try? JSONValue.parse(entry.value)) ?? .string(entry.value) : .string(entry.value)
+        })
     }
 }

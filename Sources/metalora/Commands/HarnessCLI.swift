@@ -25,9 +25,10 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var options: SpecOptions
     @Option(help: "Results store (default results/metalora.sqlite).") var db: String?
     @Option(help: "Threads per cell.") var threads: Int?
+    @Option(help: "Checkpoint and adapter folders, one per config hash (default results/runs).") var checkpoints: String?
     func run() throws {
         let summary = try HarnessCommands.run(spec: options.spec, profile: options.profile, model: options.model,
-                                              profiles: options.profiles, db: db, threads: threads,
+                                              profiles: options.profiles, db: db, threads: threads, checkpoints: checkpoints,
                                               executor: try makeCellExecutor(), log: note)
         print(summary)
         if summary.failed > 0 { throw ExitCode(1) }

@@ -3,6 +3,7 @@ import Foundation
 import Engine
 import Data
 import Training
+import Harness
 
 /// `metalora train`: one training run (MeTA-LoRA, -STA, LoRA, … on a setting's tasks), writing the
 /// adapter (PEFT layout), loss curve, checkpoints and result under `--output`.
@@ -21,6 +22,10 @@ struct TrainCommand: ParsableCommand {
     var model: String = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
     @Option(help: "Examples per task drawn once from each pool ('full' = the whole pool).")
     var budget: String = "50"
+    @Option(help: "How the budget is picked: random (seeded draw) | bm25 | dsir (top examples per task for --selection-target; Table 13).")
+    var selection: String = "random"
+    @Option(help: "Benchmarks whose evaluation inputs bm25/dsir rank examples against, comma-separated (the paper selects for bbh).")
+    var selectionTarget: String?
     @Option(help: "MeTA-LoRA iterations (paper: 1000).") var iterations: Int?
     @Option(help: "Baseline epochs (default by budget: 5 at 50, 10 at 100, 1 on full data).") var epochs: Int?
     @Option(help: "n: tasks per iteration (paper: 2).") var tasksPerIteration: Int?
@@ -101,7 +106,7 @@ struct TrainCommand: ParsableCommand {
         let request = TrainingRequest(method: method, setting: setting,
                                       tasks: tasks.map { $0.split(separator: ",").map { String($0) } },
                                       modelPath: model, dataDirectory: DataDirectory.resolve(explicit: dataDir),
-                                      hyper: h, options: options)
+                                      hyper: h, options: options, selection: try dataSelection())
         let result = try TrainingSession.run(request)
         if json {
             print(result.toJSONLine())
@@ -114,5 +119,24 @@ struct TrainCommand: ParsableCommand {
                 print("lorahub weights: \(weights) (\(result.record["lorahub_weights_file"] ?? "-"))")
             }
         }
+    }
+
+    /// `--selection` and `--selection-target` as a request's data selection (nil for random draws).
+    func dataSelection() throws -> TrainingDataSelection? {
+        if selection == "random" {
+            if selectionTarget != nil { throw ValidationError("--selection-target applies to --selection bm25 or dsir, not random") }
+            return nil
+        }
+        guard let method = SelectionMethod(rawValue: selection) else {
+            throw ValidationError("--selection must be random, bm25 or dsir (got \(selection))")
+        }
+        let names = (selectionTarget ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else {
+            throw ValidationError("--selection \(selection) needs --selection-target BENCHMARK[,…] (\(Registry.benchmarks.joined(separator: ", ")))")
+        }
+        for name in names where !Registry.benchmarks.contains(name) {
+            throw ValidationError("--selection-target: unknown benchmark '\(name)'; valid: \(Registry.benchmarks.joined(separator: ", "))")
+        }
+        return TrainingDataSelection(method: method, target: try SelectionTargets.load(names, dataDirectory: dataDir))
     }
 }
