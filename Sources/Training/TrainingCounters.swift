@@ -32,13 +32,15 @@ public struct TrainingProgress: Sendable {
     public var loss: Double
     public var tokensPerSecond: Double
     public var etaSeconds: Double
+    /// What a step is when it is not an optimizer step (LoRAHub's "search" evaluations).
+    public var phase: String = "step"
 
     /// One human-readable line: `meta-lora  step 12/1000  loss 2.3456  1234 tok/s  ETA 5m03s`.
     public var line: String {
         let eta = Int(etaSeconds.rounded())
         let etaText = eta >= 3600 ? "\(eta / 3600)h\(String(format: "%02d", eta % 3600 / 60))m"
             : "\(eta / 60)m\(String(format: "%02d", eta % 60))s"
-        return "\(method.rawValue)  step \(step)/\(totalSteps)  loss \(String(format: "%.4f", loss))  "
+        return "\(method.rawValue)  \(phase) \(step)/\(totalSteps)  loss \(String(format: "%.4f", loss))  "
             + "\(String(format: "%.0f", tokensPerSecond)) tok/s  ETA \(etaText)"
     }
 

@@ -36,7 +36,8 @@ public enum CompositionSearch {
     /// `composed` (optional) is the buffer the candidates are composed into and the result lives in.
     public static func run(decoder: LlamaDecoder, upstream: [LoRAParameters], targets: [TokenizedExample],
                            searchSteps: Int = LoRAHubDefaults.searchSteps, seed: UInt64, plans: ActivationPlans? = nil,
-                           batchSize: Int = 8, into composed: LoRAParameters? = nil) throws -> Outcome {
+                           batchSize: Int = 8, into composed: LoRAParameters? = nil,
+                           progress: ((TrainingProgress) -> Void)? = nil) throws -> Outcome {
         guard !upstream.isEmpty else { throw TrainingError.invalidHyperParameter("LoRAHub needs at least one upstream LoRA") }
         guard searchSteps >= 1 else { throw TrainingError.invalidHyperParameter("search_steps must be at least 1 (got \(searchSteps))") }
         guard targets.contains(where: { $0.responseTokenCount > 0 }) else {
@@ -63,6 +64,12 @@ public enum CompositionSearch {
             losses.append(loss)
             samples += targets.count
             tokens += batches.reduce(0) { $0 + BatchAssembly.realTokens($1) }
+            if let progress {
+                let elapsed = Date().timeIntervalSince(start), done = losses.count
+                progress(TrainingProgress(method: .loraHub, step: done, totalSteps: searchSteps, loss: loss,
+                                          tokensPerSecond: Double(tokens) / max(elapsed, 1e-9),
+                                          etaSeconds: elapsed / Double(done) * Double(searchSteps - done), phase: "search"))
+            }
             return loss
         }
         LoRAHub.compose(upstream: upstream, weights: result.weights, into: buffer)

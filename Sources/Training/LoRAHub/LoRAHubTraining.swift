@@ -49,7 +49,8 @@ enum LoRAHubTraining {
         let searchSteps = hyper.searchSteps ?? LoRAHubDefaults.searchSteps
         let seed = LoRAHubDefaults.searchSeed(run: hyper.seed, target: mixtureTarget)
         let search = try CompositionSearch.run(decoder: decoder, upstream: upstream.map(\.parameters), targets: tasks.tokens(targets),
-                                               searchSteps: searchSteps, seed: seed, plans: plans, batchSize: hyper.evalBatchSize)
+                                               searchSteps: searchSteps, seed: seed, plans: plans, batchSize: hyper.evalBatchSize,
+                                               progress: options.progress)
 
         decoder.adapter = LoRAAdapter(search.composed)
         let final = try HeldOutLoss.measure(decoder, heldOut: tasks.heldOut, batchSize: hyper.evalBatchSize, plans: plans)
