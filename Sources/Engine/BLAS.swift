@@ -16,24 +16,32 @@ public enum BLAS {
                              c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
         _ = configured
-        let workers = threads
-        // Large products are split by columns of C (= outputs) across the engine's own workers,
-        // each running single-threaded OpenBLAS: OpenBLAS's own pool would otherwise spin
-        // (sched_yield) between calls and take the cores from the engine's parallel loops.
-        let split = workers > 1 && m * n * k >= splitMinimumWork && n >= 64 * workers
-        let chunk = split ? ((n + workers - 1) / workers + 31) / 32 * 32 : n
+        // In OpenBLAS mode its own pool parallelises every call; the engine never splits.
+        let workers = engineSplitsProducts ? engineThreads : 1
+        // Large products are split across the engine's own workers, each running single-threaded
+        // OpenBLAS: OpenBLAS's own pool would otherwise spin (sched_yield) between calls and take
+        // the cores from the engine's parallel loops.
         // Column block lo..<hi of op(B): rows of B when transposed, columns otherwise.
         func columns(_ lo: Int) -> UnsafePointer<Float> { transB ? b + lo * ldb : b + lo }
         if m == 1 {
             // One row (token-by-token decoding, single-position logits): sgemm would pack all of B
-            // first, costing as much as the product itself; sgemv streams B once instead.
+            // first, costing as much as the product itself; sgemv streams B once instead, split by
+            // outputs (no packing, so even mid-sized ones pay for the dispatch).
             // y[n] = alpha · op(B) x + beta · y, with x = A's row (a column of A when transA).
             func gemv(_ lo: Int, _ hi: Int) {
                 cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans,
                             Int32(transB ? hi - lo : k), Int32(transB ? k : hi - lo), alpha, columns(lo), Int32(ldb),
                             a, Int32(transA ? lda : 1), beta, c + lo, 1)
             }
-            if split {
+            if workers > 1 && n * k < gemvEngineMinimumWork {
+                // A decoding step's projections take tens of microseconds: OpenBLAS's spinning pool
+                // picks them up faster than waking the engine's workers (and in a decoding step
+                // nothing else runs in parallel for its spinning to get in the way of).
+                openblas_set_num_threads(Int32(workers))
+                gemv(0, n)
+                openblas_set_num_threads(1)
+            } else if workers > 1 && n * k >= gemvSplitMinimumWork && n >= 64 * workers {
+                let chunk = ((n + workers - 1) / workers + 31) / 32 * 32
                 DispatchQueue.concurrentPerform(iterations: workers) { w in
                     let lo = w * chunk, hi = min(n, lo + chunk)
                     if lo < hi { gemv(lo, hi) }
@@ -41,12 +49,24 @@ public enum BLAS {
             } else { gemv(0, n) }
             return
         }
-        if split {
+        if workers > 1 && m * n * k >= splitMinimumWork && max(m, n) >= 64 * workers {
+            // Each worker packs its own copy of the operand it does not split: split the rows of C
+            // when B is the larger operand to pack (k·n > m·k), its columns otherwise.
+            let splitRows = m >= n
+            let extent = splitRows ? m : n
+            let chunk = ((extent + workers - 1) / workers + 31) / 32 * 32
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let lo = w * chunk, hi = min(n, lo + chunk)
+                let lo = w * chunk, hi = min(extent, lo + chunk)
                 guard lo < hi else { return }
-                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                            Int32(m), Int32(hi - lo), Int32(k), alpha, a, Int32(lda), columns(lo), Int32(ldb), beta, c + lo, Int32(ldc))
+                if splitRows {
+                    // Rows lo..<hi of op(A): columns of A when transposed, rows otherwise.
+                    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                                Int32(hi - lo), Int32(n), Int32(k), alpha, transA ? a + lo : a + lo * lda, Int32(lda),
+                                b, Int32(ldb), beta, c + lo * ldc, Int32(ldc))
+                } else {
+                    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                                Int32(m), Int32(hi - lo), Int32(k), alpha, a, Int32(lda), columns(lo), Int32(ldb), beta, c + lo, Int32(ldc))
+                }
             }
             return
         }
@@ -60,6 +80,11 @@ public enum BLAS {
     /// Products smaller than this (m·n·k multiply-adds) run on one thread: splitting them costs
     /// more in dispatch than it saves.
     static let splitMinimumWork = 1 << 21
+    /// The same for matrix-vector products (memory-bound, nothing to pack).
+    static let gemvSplitMinimumWork = 1 << 16
+    /// Matrix-vector products below this (a layer's projections) use OpenBLAS's pool; larger ones
+    /// (the LM head over the vocabulary) are split by the engine.
+    static let gemvEngineMinimumWork = 1 << 22
 
     /// Who parallelises large products: the engine (default; OpenBLAS single-threaded) or
     /// OpenBLAS's own thread pool (`METALORA_BLAS_THREADING=openblas`, for comparison).

@@ -20,7 +20,9 @@ public extension Attention {
         let qs = nh * hs, kvs = nkv * hs, group = nh / nkv
         let scale = Float(1 / Double(hs).squareRoot())
         startPositions.withUnsafeBufferPointer { starts in
-            scratch.run(units: batch * nh) { worker, unit in
+            // Scores and weighted values: 2 · queries · visible keys · head size per head.
+            let work = starts.reduce(0) { $0 + 2 * nh * tq * ($1 + tq) * hs }
+            scratch.run(units: batch * nh, work: work) { worker, unit in
                 let b = unit / nh, h = unit % nh, g = h / group
                 forwardHead(out: out + b * tq * qs + h * hs, lse: nil,
                             q: q + b * tq * qs + h * hs, qStride: qs,

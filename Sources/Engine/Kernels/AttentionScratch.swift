@@ -31,6 +31,9 @@ public final class AttentionScratch: @unchecked Sendable {
 
     deinit { storage.deallocate() }
 
+    /// Multiply-adds below which attention runs on one thread.
+    static let inlineWork = 1 << 20
+
     @inline(__always) func scores(_ worker: Int) -> UnsafeMutablePointer<Float> {
         storage + worker * 2 * blockRows * maxKeys
     }
@@ -41,8 +44,10 @@ public final class AttentionScratch: @unchecked Sendable {
     /// Runs `body(worker, unit)` for every unit in `0..<units` on at most `threads` workers. While
     /// several workers run, OpenBLAS is pinned to one thread so the per-unit sgemm calls do not
     /// oversubscribe the cores (and results do not depend on the BLAS thread split).
-    func run(units: Int, _ body: (Int, Int) -> Void) {
-        let workers = min(threads, units, Parallel.threads)
+    /// `work` (multiply-adds in all units, if known) below `inlineWork` runs on the calling thread:
+    /// a decoding step's attention is smaller than the cost of waking a worker.
+    func run(units: Int, work: Int = .max, _ body: (Int, Int) -> Void) {
+        let workers = work < Self.inlineWork ? 1 : min(threads, units, Parallel.threads)
         if workers <= 1 {
             for u in 0..<units { body(0, u) }
             return

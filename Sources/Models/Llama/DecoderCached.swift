@@ -60,7 +60,12 @@ extension LlamaDecoder {
             Embedding.forward(out: buffers.residual.data, ids: idp.baseAddress!, table: weights.embedding.data,
                               rows: n, vocab: c.vocabularySize, channels: c.hiddenSize)
         }
-        let segments = CachedSegments(active: active, offsets: offsets, counts: counts, starts: starts)
+        // Packed rows leave no masked slots inside a row's visible range unless a caller made some;
+        // attention skips the per-key mask test for rows without any.
+        let masked = active.enumerated().map { r, b in
+            cache.keyMask[(b * cache.capacity)..<(b * cache.capacity + starts[r] + counts[r])].contains(0)
+        }
+        let segments = CachedSegments(active: active, offsets: offsets, counts: counts, starts: starts, masked: masked)
         cache.keyMask.withUnsafeBufferPointer { keyMask in
             for l in 0..<c.layerCount {
                 cachedLayer(l, buffers, rows: n, cache: cache, keyMask: keyMask.baseAddress!, segments: segments, layout: layout)
@@ -96,6 +101,8 @@ extension LlamaDecoder {
     /// Where each active sequence's new tokens sit: cache row, packed offset, count, first position.
     struct CachedSegments {
         let active: [Int], offsets: [Int], counts: [Int], starts: [Int]
+        /// Whether row r's visible keys include masked slots.
+        let masked: [Bool]
     }
 
     func cachedLayer(_ l: Int, _ buf: IncrementalBuffers, rows n: Int, cache: KVCache, keyMask: UnsafePointer<Int32>,
@@ -104,9 +111,14 @@ extension LlamaDecoder {
         let kw = c.keyValueWidth, qw = c.queryWidth, s = cache.capacity
         RMSNorm.forward(out: buf.normed.data, rstd: buf.rstd.data, inp: buf.residual.data, weight: w.attentionNorm.data,
                         rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
-        project(l, .q, x: buf.normed.data, y: buf.q.data, rows: n, layout: layout, training: false)
-        project(l, .k, x: buf.normed.data, y: buf.k.data, rows: n, layout: layout, training: false)
-        project(l, .v, x: buf.normed.data, y: buf.v.data, rows: n, layout: layout, training: false)
+        if n == 1 {
+            projectSingleRow(l, [.q, .k, .v], stacked: w.qkv, x: buf.normed.data, into: [buf.q.data, buf.k.data, buf.v.data],
+                             scratch: buf.stackedRow, layout: layout)
+        } else {
+            project(l, .q, x: buf.normed.data, y: buf.q.data, rows: n, layout: layout, training: false)
+            project(l, .k, x: buf.normed.data, y: buf.k.data, rows: n, layout: layout, training: false)
+            project(l, .v, x: buf.normed.data, y: buf.v.data, rows: n, layout: layout, training: false)
+        }
         for (r, b) in segments.active.enumerated() {
             let o = segments.offsets[r], count = segments.counts[r], p0 = segments.starts[r]
             RoPE.forward(buf.q.data + o * qw, rows: count, seqLen: count, heads: c.headCount,
@@ -124,7 +136,7 @@ extension LlamaDecoder {
                 let o = segments.offsets[r]
                 Attention.forwardCached(out: buf.attention.data + o * qw, q: buf.q.data + o * qw,
                                         keyCache: cache.keys[l].data + b * s * kw, valueCache: cache.values[l].data + b * s * kw,
-                                        cacheCapacity: s, keyMask: keyMask + b * s, startPositions: [segments.starts[r]], batch: 1,
+                                        cacheCapacity: s, keyMask: segments.masked[r] ? keyMask + b * s : nil, startPositions: [segments.starts[r]], batch: 1,
                                         queries: segments.counts[r], heads: c.headCount, kvHeads: c.keyValueHeadCount,
                                         headSize: c.headSize, scratch: buf.attentionScratch)
             }
@@ -132,10 +144,37 @@ extension LlamaDecoder {
         project(l, .o, x: buf.attention.data, y: buf.residual.data, rows: n, beta: 1, layout: layout, training: false)
         RMSNorm.forward(out: buf.normed.data, rstd: buf.rstd.data, inp: buf.residual.data, weight: w.feedForwardNorm.data,
                         rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
-        project(l, .gate, x: buf.normed.data, y: buf.gate.data, rows: n, layout: layout, training: false)
-        project(l, .up, x: buf.normed.data, y: buf.up.data, rows: n, layout: layout, training: false)
+        if n == 1 {
+            projectSingleRow(l, [.gate, .up], stacked: w.gateUp, x: buf.normed.data, into: [buf.gate.data, buf.up.data],
+                             scratch: buf.stackedRow, layout: layout)
+        } else {
+            project(l, .gate, x: buf.normed.data, y: buf.gate.data, rows: n, layout: layout, training: false)
+            project(l, .up, x: buf.normed.data, y: buf.up.data, rows: n, layout: layout, training: false)
+        }
         SwiGLU.forward(out: buf.swiglu.data, gate: buf.gate.data, up: buf.up.data, count: n * c.intermediateSize)
         project(l, .down, x: buf.swiglu.data, y: buf.residual.data, rows: n, beta: 1, layout: layout, training: false)
+    }
+
+    /// One row through a stacked weight (q|k|v or gate|up, stored one after another): a single
+    /// matrix-vector product instead of one per projection, since a decoding step's products are
+    /// so small that waking the workers costs as much as the arithmetic. Adapters add their part
+    /// per projection afterwards, as `project` does.
+    func projectSingleRow(_ l: Int, _ projections: [Projection], stacked: Tensor, x: UnsafePointer<Float>,
+                          into outputs: [UnsafeMutablePointer<Float>], scratch: Tensor, layout: BatchLayout) {
+        let inFeatures = stacked.shape[1], total = stacked.shape[0]
+        StageTimer.measure("linear") {
+            Linear.forward(y: scratch.data, x: x, weight: stacked.data, rows: 1, inFeatures: inFeatures, outFeatures: total)
+        }
+        var offset = 0
+        for (p, y) in zip(projections, outputs) {
+            let width = p.shape(config).out
+            y.update(from: scratch.data + offset, count: width)
+            offset += width
+            if let adapter, adapter.targets(layer: l, projection: p) {
+                adapter.forward(layer: l, projection: p, x: x, ldx: inFeatures, y: y, ldy: width, layout: layout, training: false)
+            }
+        }
+        precondition(offset == total, "projectSingleRow: projections cover \(offset) of \(total) stacked rows")
     }
 
     /// Logits `[rows.count, V]` for rows of an incremental output.

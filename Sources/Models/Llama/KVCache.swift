@@ -70,6 +70,8 @@ final class IncrementalBuffers: @unchecked Sendable {
     let q: Tensor, k: Tensor, v: Tensor, attention: Tensor
     let gate: Tensor, up: Tensor, swiglu: Tensor
     let finalNormed: Tensor
+    /// One row of a stacked projection (q|k|v or gate|up) for single-row steps.
+    let stackedRow: Tensor
     let attentionScratch: AttentionScratch
 
     init(config c: LlamaConfig, rows n: Int, maxKeys: Int) {
@@ -80,6 +82,7 @@ final class IncrementalBuffers: @unchecked Sendable {
         gate = Tensor(shape: [n, c.intermediateSize]); up = Tensor(shape: [n, c.intermediateSize])
         swiglu = Tensor(shape: [n, c.intermediateSize])
         finalNormed = Tensor(shape: [n, c.hiddenSize])
+        stackedRow = Tensor(shape: [max(c.queryWidth + 2 * c.keyValueWidth, 2 * c.intermediateSize)])
         attentionScratch = AttentionScratch(maxKeys: maxKeys)
     }
 }
