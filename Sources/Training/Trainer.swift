@@ -49,7 +49,7 @@ public enum Trainer {
         if method.isEpisodic { record["loop"] = options.loop.rawValue }
         // LoRAHub trains several upstream LoRAs and searches their combination: its own driver.
         if method == .loraHub {
-            return try LoRAHubTraining.train(decoder: decoder, tasks: tasks, hyper: hyper, options: options, record: record)
+            return try LoRAHubTraining.train(decoder: decoder, tasks: tasks, hyper: hyper, options: options, record: record, plans: plans)
         }
 
         let savedAdapter = decoder.adapter

@@ -34,9 +34,7 @@ public final class HydraLoRAParameters: @unchecked Sendable {
     /// Zero tensors for every target of every layer of `model`.
     public init(config: HydraLoRAConfig, model: LlamaConfig) {
         self.config = config
-        var sites: [AdapterSite] = []
-        for l in 0..<model.layerCount { for p in config.targets { sites.append(AdapterSite(layer: l, projection: p)) } }
-        self.sites = sites
+        self.sites = AdapterSite.all(config.targets, model: model)
         let r = config.rank, h = config.heads
         for s in sites {
             let (out, inp) = s.projection.shape(model)

@@ -10,6 +10,11 @@ public struct AdapterSite: Hashable, Comparable, Sendable {
     public static func < (a: AdapterSite, b: AdapterSite) -> Bool {
         (a.layer, Projection.allCases.firstIndex(of: a.projection)!) < (b.layer, Projection.allCases.firstIndex(of: b.projection)!)
     }
+    /// Every `targets` projection of every layer of `model`, layer by layer (the order adapter
+    /// parameters are created, named and saved in).
+    public static func all(_ targets: [Projection], model: LlamaConfig) -> [AdapterSite] {
+        (0..<model.layerCount).flatMap { l in targets.map { AdapterSite(layer: l, projection: $0) } }
+    }
     /// The PEFT module name without the `base_model.model.` prefix: `model.layers.3.self_attn.q_proj`.
     public var moduleName: String { "model.layers.\(layer).\(projection.modulePath)" }
 }
@@ -27,9 +32,7 @@ public final class LoRAParameters: @unchecked Sendable {
     /// Zero-initialised A and B for every target of every layer of `model`.
     public init(config: LoRAConfig, model: LlamaConfig) {
         self.config = config
-        var sites: [AdapterSite] = []
-        for l in 0..<model.layerCount { for p in config.targets { sites.append(AdapterSite(layer: l, projection: p)) } }
-        self.sites = sites
+        self.sites = AdapterSite.all(config.targets, model: model)
         for s in sites {
             let (out, inp) = s.projection.shape(model)
             a[s] = Tensor(shape: [config.rank, inp]); b[s] = Tensor(shape: [out, config.rank])

@@ -43,9 +43,7 @@ public final class LoRAMoEParameters: @unchecked Sendable {
 
     public init(config: LoRAMoEConfig, model: LlamaConfig) {
         self.config = config
-        var sites: [AdapterSite] = []
-        for l in 0..<model.layerCount { for p in config.targets { sites.append(AdapterSite(layer: l, projection: p)) } }
-        self.sites = sites
+        self.sites = AdapterSite.all(config.targets, model: model)
         let re = config.expertRank, ex = config.experts
         for s in sites {
             let (out, inp) = s.projection.shape(model)

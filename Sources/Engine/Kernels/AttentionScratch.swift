@@ -42,8 +42,8 @@ public final class AttentionScratch: @unchecked Sendable {
     }
 
     /// Runs `body(worker, unit)` for every unit in `0..<units` on at most `threads` workers. While
-    /// several workers run, OpenBLAS is pinned to one thread so the per-unit sgemm calls do not
-    /// oversubscribe the cores (and results do not depend on the BLAS thread split).
+    /// several workers run, BLAS products are pinned to one thread each so the per-unit sgemm calls
+    /// do not oversubscribe the cores (and results do not depend on the BLAS thread split).
     /// `work` (multiply-adds in all units, if known) below `inlineWork` runs on the calling thread:
     /// a decoding step's attention is smaller than the cost of waking a worker.
     func run(units: Int, work: Int = .max, _ body: (Int, Int) -> Void) {

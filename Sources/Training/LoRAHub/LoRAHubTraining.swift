@@ -28,9 +28,8 @@ enum LoRAHubTraining {
     static let mixtureTarget = "mixture"
 
     static func train(decoder: LlamaDecoder, tasks: TrainingTasks, hyper: TrainingHyperParameters,
-                      options: TrainingOptions, record base: [String: String]) throws -> TrainingResult {
+                      options: TrainingOptions, record base: [String: String], plans: ActivationPlans) throws -> TrainingResult {
         try requireSeveralTasks(tasks.taskCount)
-        let plans = ActivationPlans(config: decoder.config)
         let output = options.outputDirectory
         var record = base
 
