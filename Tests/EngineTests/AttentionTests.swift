@@ -8,7 +8,8 @@ final class AttentionTests: XCTestCase {
                          1, 1, 1, 1, 1, 0, 0]
 
     /// Naive float64 attention: returns out [B, T, NH*HS] and lse [B, NH, T].
-    func reference(q: [Double], k: [Double], v: [Double], mask: [Int32], seqLen t: Int) -> (out: [Double], lse: [Double]) {
+    func reference(q: [Double], k: [Double], v: [Double], mask: [Int32], seqLen t: Int, batch: Int? = nil) -> (out: [Double], lse: [Double]) {
+        let b = batch ?? self.b
         let qs = nh * hs, kvs = nkv * hs, scale = 1 / Double(hs).squareRoot()
         var out = [Double](repeating: 0, count: b * t * qs), lse = [Double](repeating: 0, count: b * nh * t)
         for bi in 0..<b { for h in 0..<nh {
@@ -160,5 +161,36 @@ final class AttentionTests: XCTestCase {
         for p in 0..<t {
             assertValues(step([p, p], count: 1), fullRows([p, p], count: 1), atol: 1e-6, "cached single token at \(p)")
         }
+    }
+
+    /// Keys split over spans in different buffers (a prefix held by another cache row, then the
+    /// sequence's own) give the same output as one contiguous row.
+    func testSpansOverSeveralBuffersEqualOneContiguousRow() {
+        let t = 9, qs = nh * hs, kvs = nkv * hs, split = 5, queries = 3, first = t - queries
+        var rng = SplitMix64(seed: 71)
+        let k = rng.floats(t * kvs, scale: 1.5), v = rng.floats(t * kvs), q = rng.floats(queries * qs, scale: 1.5)
+        let qt = tensor(q), contiguousK = tensor(k), contiguousV = tensor(v)
+        // Row A holds positions 0..<split; row B holds split..<t at the same absolute slots.
+        let rowA = Tensor(shape: [t, kvs]), rowB = Tensor(shape: [t, kvs]), valuesA = Tensor(shape: [t, kvs]), valuesB = Tensor(shape: [t, kvs])
+        rowA.data.update(from: contiguousK.data, count: split * kvs)
+        valuesA.data.update(from: contiguousV.data, count: split * kvs)
+        (rowB.data + split * kvs).update(from: contiguousK.data + split * kvs, count: (t - split) * kvs)
+        (valuesB.data + split * kvs).update(from: contiguousV.data + split * kvs, count: (t - split) * kvs)
+        let scratch = AttentionScratch(maxKeys: t, threads: 2, blockRows: 2)
+        func run(_ spans: [KeySpan]) -> [Float] {
+            let out = Tensor(shape: [queries, qs])
+            Attention.forwardCached(out: out.data, q: qt.data,
+                                    sequences: [CachedQueries(queryRow: 0, count: queries, firstPosition: first, spans: spans, keyMask: nil)],
+                                    heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch)
+            return out.array
+        }
+        let whole = run([KeySpan(keys: contiguousK.data, values: contiguousV.data, start: 0, end: t)])
+        let split2 = run([KeySpan(keys: rowA.data, values: valuesA.data, start: 0, end: split),
+                          KeySpan(keys: rowB.data, values: valuesB.data, start: split, end: t)])
+        assertValues(split2, whole.map(Double.init), atol: 1e-6, "two spans vs one row")
+        // Against the float64 reference of the full causal attention: the last `queries` rows.
+        let full = reference(q: [Double](repeating: 0, count: (t - queries) * qs) + q.map(Double.init), k: k.map(Double.init),
+                             v: v.map(Double.init), mask: [Int32](repeating: 1, count: t), seqLen: t, batch: 1)
+        assertValues(split2, Array(full.out[(first * qs)...]), atol: 1e-5, "two spans vs reference")
     }
 }

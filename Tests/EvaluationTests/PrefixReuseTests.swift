@@ -32,3 +32,48 @@ final class PrefixReuseTests: XCTestCase {
         print("prefix reuse on/off: worst |loglik diff| \(worst) nats over \(on.n) MMLU items")
     }
 }
+
+/// The windows of the reuse path (a sharing run, loose items packed side by side, multi-token
+/// continuations branched off their item, single items) score exactly what whole sequences score.
+final class PrefixReuseWindowTests: XCTestCase {
+    func testMixedRequestsScoreTheSameWithAndWithoutReuse() throws {
+        let model = try MCScoringFixtureTests.cachedModel ?? LanguageModel(url: Fixtures.smolLM2())
+        MCScoringFixtureTests.cachedModel = model
+        let fewShot = (1...12).map { "Question \($0): what is \($0) plus \($0 + 1)?\nAnswer: \(2 * $0 + 1)\n\n" }.joined()
+        var requests: [LoglikelihoodRequest] = []
+        // A sharing run: five questions behind one long few-shot block, single-token choices.
+        for n in 0..<5 {
+            for letter in [" A", " B", " C"] {
+                requests.append(LoglikelihoodRequest(context: fewShot + "Question: pick the letter for \(n * 7)?\nAnswer:", continuation: letter))
+            }
+        }
+        // Loose zero-shot items with multi-token endings (XStoryCloze-like) and option contexts
+        // sharing one continuation (XWinograd-like).
+        let stories = ["The cat sat by the window all morning.", "She packed her bags and left for the airport.",
+                       "Rain fell on the quiet town.", "He opened the old wooden box carefully."]
+        for story in stories {
+            requests.append(LoglikelihoodRequest(context: story, continuation: " Then it slept for hours in the warm sun."))
+            requests.append(LoglikelihoodRequest(context: story, continuation: " Nothing happened."))
+        }
+        for option in ["the trophy", "the suitcase"] {
+            requests.append(LoglikelihoodRequest(context: "The trophy does not fit into the suitcase because " + option,
+                                                 continuation: " is too large."))
+        }
+        // A lone item after the loose ones.
+        requests.append(LoglikelihoodRequest(context: "Paris is the capital of", continuation: " France"))
+        var scores: [[LoglikelihoodResult]] = []
+        for reuse in [true, false] {
+            let backend = try ModelBackend(model: model, prefixReuse: reuse)
+            backend.itemsPerForward = 3   // several windows per segment
+            scores.append(try backend.loglikelihoods(requests) { _ in })
+        }
+        var worst = 0.0
+        for (a, b) in zip(scores[0], scores[1]) {
+            worst = max(worst, abs(a.loglikelihood - b.loglikelihood))
+            XCTAssertEqual(a.continuationTokenCount, b.continuationTokenCount)
+            XCTAssertEqual(a.isGreedy, b.isGreedy)
+        }
+        XCTAssertLessThan(worst, 1e-3)
+        print("reuse windows on/off: worst |loglik diff| \(worst) nats over \(requests.count) mixed requests")
+    }
+}

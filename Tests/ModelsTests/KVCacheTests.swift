@@ -48,6 +48,48 @@ final class KVCacheTests: XCTestCase {
         assertClose(model.decoder.logits(tail, rows: tailRows).array, Array(fullA[(5 * v)...]), atol: 1e-5, "copied prefix")
     }
 
+    /// Rows that read a prefix from other rows instead of copying it (and rows that read from
+    /// those) reproduce the full forward; copying a borrowing row's prefix resolves its spans.
+    func testSharedPrefixesReadInPlaceEqualTheFullForward() throws {
+        let model = try tinyModel()
+        let v = model.config.vocabularySize
+        var rng = SplitMix64(seed: 19)
+        let prefix = (0..<6).map { _ in Int(rng.next() % UInt64(v)) }
+        let items = (0..<2).map { _ in (0..<4).map { _ in Int(rng.next() % UInt64(v)) } }
+        let branch = (0..<3).map { _ in Int(rng.next() % UInt64(v)) }
+        let cache = KVCache(config: model.config, batch: 5, capacity: 24)
+        _ = try model.decoder.forwardCached([prefix, [], [], [], []], cache: cache)
+        // Rows 1 and 2 read row 0's prefix; row 3 reads row 1's (its prefix, then item 0).
+        cache.sharePrefix(from: 0, to: 1, length: prefix.count)
+        cache.sharePrefix(from: 0, to: 2, length: prefix.count)
+        XCTAssertEqual(cache.borrowed[1], [KVCache.BorrowedSpan(row: 0, start: 0, end: prefix.count)])
+        let out = try model.decoder.forwardCached([[], items[0], items[1], [], []], cache: cache)
+        for (k, item) in items.enumerated() {
+            let full = try model.decoder.logits(for: TokenBatch(inputIds: [prefix + item])).array
+            let rows = item.indices.map { out.row(k + 1, $0) }
+            assertClose(model.decoder.logits(out, rows: rows).array, Array(full[(prefix.count * v)...]), atol: 1e-5, "item \(k) over a shared prefix")
+        }
+        cache.sharePrefix(from: 1, to: 3, length: prefix.count + items[0].count)
+        XCTAssertEqual(cache.borrowed[3], [KVCache.BorrowedSpan(row: 0, start: 0, end: prefix.count),
+                                           KVCache.BorrowedSpan(row: 1, start: prefix.count, end: prefix.count + items[0].count)])
+        let sequence = prefix + items[0] + branch
+        let fullBranch = try model.decoder.logits(for: TokenBatch(inputIds: [sequence])).array
+        let branched = try model.decoder.forwardCached([[], [], [], branch, []], cache: cache)
+        let branchRows = branch.indices.map { branched.row(3, $0) }
+        assertClose(model.decoder.logits(branched, rows: branchRows).array,
+                    Array(fullBranch[((prefix.count + items[0].count) * v)...]), atol: 1e-5, "a branch over two borrowed spans")
+        // A physical copy of row 3's first 8 positions, continued: same logits as the full forward.
+        cache.copyPrefix(from: 3, to: 4, length: 8)
+        XCTAssertEqual(cache.borrowed[4], [])
+        let copied = try model.decoder.forwardCached([[], [], [], [], Array(sequence[8...])], cache: cache)
+        let copiedRows = (0..<(sequence.count - 8)).map { copied.row(4, $0) }
+        assertClose(model.decoder.logits(copied, rows: copiedRows).array, Array(fullBranch[(8 * v)...]), atol: 1e-5, "copy of a borrowing row")
+        // Releasing the borrowers frees the lenders.
+        cache.release(rows: 1..<5)
+        cache.truncate(row: 0, to: 0)
+        XCTAssertEqual(cache.lengths, [0, 0, 0, 0, 0])
+    }
+
     func testGreedyGenerationMatchesArgmaxOfFullForwards() throws {
         let model = try tinyModel()
         let prompt = [3, 17, 42, 9]

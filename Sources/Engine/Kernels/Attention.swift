@@ -103,18 +103,43 @@ public enum Attention {
                             k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvStride kvs: Int,
                             keyMask: UnsafePointer<Int32>?, queries: Int, firstPosition: Int,
                             headSize hs: Int, scale: Float, panel s: UnsafeMutablePointer<Float>, blockRows: Int) {
+        let whole = KeySpan(keys: k, values: v, start: 0, end: firstPosition + queries)
+        withUnsafePointer(to: whole) { span in
+            forwardHead(out: out, lse: lse, q: q, qStride: qs, spans: UnsafeBufferPointer(start: span, count: 1), kvStride: kvs,
+                        keyMask: keyMask, queries: queries, firstPosition: firstPosition, headSize: hs, scale: scale,
+                        panel: s, blockRows: blockRows)
+        }
+    }
+
+    /// The same over keys that live in several spans (a shared prefix held by another cache row,
+    /// then the sequence's own keys): `spans` cover [0, firstPosition + queries) in order. Scores of
+    /// every span land side by side in one panel row, so the softmax is over all visible keys at
+    /// once; the weighted values are summed span by span.
+    static func forwardHead(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
+                            q: UnsafePointer<Float>, qStride qs: Int,
+                            spans: UnsafeBufferPointer<KeySpan>, kvStride kvs: Int,
+                            keyMask: UnsafePointer<Int32>?, queries: Int, firstPosition: Int,
+                            headSize hs: Int, scale: Float, panel s: UnsafeMutablePointer<Float>, blockRows: Int) {
         var i0 = 0
         while i0 < queries {
             let i1 = min(queries, i0 + blockRows), rows = i1 - i0, keys = firstPosition + i1
-            BLAS.sgemm(transA: false, transB: true, m: rows, n: keys, k: hs, alpha: scale,
-                       a: q + i0 * qs, lda: qs, b: k, ldb: kvs, beta: 0, c: s, ldc: keys)
+            for span in spans where span.start < keys {
+                let width = min(span.end, keys) - span.start
+                BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: hs, alpha: scale,
+                           a: q + i0 * qs, lda: qs, b: span.keys + span.start * kvs, ldb: kvs, beta: 0, c: s + span.start, ldc: keys)
+            }
             for r in 0..<rows {
                 let pos = firstPosition + i0 + r
                 let l = softmaxRowInPlace(s + r * keys, keys: keys, lastVisible: pos, keyMask: keyMask)
                 lse?[i0 + r] = l
             }
-            BLAS.sgemm(transA: false, transB: false, m: rows, n: hs, k: keys,
-                       a: s, lda: keys, b: v, ldb: kvs, beta: 0, c: out + i0 * qs, ldc: qs)
+            var beta: Float = 0
+            for span in spans where span.start < keys {
+                let width = min(span.end, keys) - span.start
+                BLAS.sgemm(transA: false, transB: false, m: rows, n: hs, k: width,
+                           a: s + span.start, lda: keys, b: span.values + span.start * kvs, ldb: kvs, beta: beta, c: out + i0 * qs, ldc: qs)
+                beta = 1
+            }
             i0 = i1
         }
     }

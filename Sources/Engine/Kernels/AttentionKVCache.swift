@@ -6,31 +6,82 @@
 // exactly as the full forward would for the same positions. The caller writes the new keys/values into the
 // cache (e.g. with `writeCache`) before calling.
 
+/// Keys and values of positions [start, end) of one sequence, read from `keys`/`values` indexed
+/// by absolute position (stride NKV·HS, already offset to the kv head). A sequence's visible keys
+/// may come in several spans: a prefix shared with other cache rows, then its own.
+public struct KeySpan {
+    public let keys: UnsafePointer<Float>
+    public let values: UnsafePointer<Float>
+    public let start: Int, end: Int
+
+    public init(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, start: Int, end: Int) {
+        self.keys = keys; self.values = values; self.start = start; self.end = end
+    }
+}
+
+/// The new queries of one cached sequence: packed rows `queryRow ..< queryRow + count` of q/out sit
+/// at positions firstPosition + 0..<count and see the keys of `spans` (positions, at kv head 0).
+public struct CachedQueries {
+    public let queryRow: Int, count: Int, firstPosition: Int
+    public let spans: [KeySpan]
+    /// [positions] 1 = real; nil when every visible slot is real (skips the per-key test).
+    public let keyMask: UnsafePointer<Int32>?
+
+    public init(queryRow: Int, count: Int, firstPosition: Int, spans: [KeySpan], keyMask: UnsafePointer<Int32>?) {
+        precondition(spans.first?.start == 0, "CachedQueries: spans must start at position 0")
+        for (a, b) in zip(spans, spans.dropFirst()) {
+            precondition(a.end == b.start, "CachedQueries: spans \(a.start)..<\(a.end) and \(b.start)..<\(b.end) are not contiguous")
+        }
+        precondition(spans.last!.end >= firstPosition + count,
+                     "CachedQueries: spans end at \(spans.last!.end), queries reach \(firstPosition + count)")
+        self.queryRow = queryRow; self.count = count; self.firstPosition = firstPosition
+        self.spans = spans; self.keyMask = keyMask
+    }
+}
+
 public extension Attention {
+    /// Attention of packed new queries `q, out [N, NH*HS]` over cached keys: every (sequence, head)
+    /// pair is one unit of a single parallel region, so a window of short sequences keeps both
+    /// workers busy instead of starting a region per sequence.
+    static func forwardCached(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, sequences: [CachedQueries],
+                              heads nh: Int, kvHeads nkv: Int, headSize hs: Int, scratch: AttentionScratch) {
+        checkShapes(t: 1, nh: nh, nkv: nkv, hs: hs, scratch: scratch)
+        for sequence in sequences {
+            precondition(sequence.firstPosition + sequence.count <= scratch.maxKeys,
+                         "Attention.forwardCached: \(sequence.firstPosition + sequence.count) keys exceed the scratch's maxKeys \(scratch.maxKeys)")
+        }
+        let qs = nh * hs, kvs = nkv * hs, group = nh / nkv
+        let scale = Float(1 / Double(hs).squareRoot())
+        // Scores and weighted values: 2 · queries · visible keys · head size per head.
+        let work = sequences.reduce(0) { $0 + 2 * nh * $1.count * ($1.firstPosition + $1.count) * hs }
+        scratch.run(units: sequences.count * nh, work: work) { worker, unit in
+            let sequence = sequences[unit / nh], h = unit % nh, g = h / group
+            let headSpans = sequence.spans.map {
+                KeySpan(keys: $0.keys + g * hs, values: $0.values + g * hs, start: $0.start, end: $0.end)
+            }
+            headSpans.withUnsafeBufferPointer { spans in
+                forwardHead(out: out + sequence.queryRow * qs + h * hs, lse: nil,
+                            q: q + sequence.queryRow * qs + h * hs, qStride: qs, spans: spans, kvStride: kvs,
+                            keyMask: sequence.keyMask, queries: sequence.count, firstPosition: sequence.firstPosition,
+                            headSize: hs, scale: scale, panel: scratch.scores(worker), blockRows: scratch.blockRows)
+            }
+        }
+    }
+
+    /// B sequences of `tq` new queries each, every one over its own cache row `[S, NKV*HS]`.
     static func forwardCached(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
                               keyCache: UnsafePointer<Float>, valueCache: UnsafePointer<Float>, cacheCapacity s: Int,
                               keyMask: UnsafePointer<Int32>?, startPositions: [Int], batch: Int, queries tq: Int,
                               heads nh: Int, kvHeads nkv: Int, headSize hs: Int, scratch: AttentionScratch) {
         precondition(startPositions.count == batch, "Attention.forwardCached: \(startPositions.count) start positions for batch \(batch)")
-        for (b, p0) in startPositions.enumerated() {
+        let kvs = nkv * hs
+        let sequences = startPositions.enumerated().map { b, p0 in
             precondition(p0 >= 0 && p0 + tq <= s, "Attention.forwardCached: row \(b) positions \(p0)..<\(p0 + tq) exceed the cache capacity \(s)")
-            precondition(p0 + tq <= scratch.maxKeys, "Attention.forwardCached: \(p0 + tq) keys exceed the scratch's maxKeys \(scratch.maxKeys)")
+            return CachedQueries(queryRow: b * tq, count: tq, firstPosition: p0,
+                                 spans: [KeySpan(keys: keyCache + b * s * kvs, values: valueCache + b * s * kvs, start: 0, end: p0 + tq)],
+                                 keyMask: keyMask.map { $0 + b * s })
         }
-        checkShapes(t: 1, nh: nh, nkv: nkv, hs: hs, scratch: scratch)
-        let qs = nh * hs, kvs = nkv * hs, group = nh / nkv
-        let scale = Float(1 / Double(hs).squareRoot())
-        startPositions.withUnsafeBufferPointer { starts in
-            // Scores and weighted values: 2 · queries · visible keys · head size per head.
-            let work = starts.reduce(0) { $0 + 2 * nh * tq * ($1 + tq) * hs }
-            scratch.run(units: batch * nh, work: work) { worker, unit in
-                let b = unit / nh, h = unit % nh, g = h / group
-                forwardHead(out: out + b * tq * qs + h * hs, lse: nil,
-                            q: q + b * tq * qs + h * hs, qStride: qs,
-                            k: keyCache + b * s * kvs + g * hs, v: valueCache + b * s * kvs + g * hs, kvStride: kvs,
-                            keyMask: keyMask.map { $0 + b * s }, queries: tq, firstPosition: starts[b],
-                            headSize: hs, scale: scale, panel: scratch.scores(worker), blockRows: scratch.blockRows)
-            }
-        }
+        forwardCached(out: out, q: q, sequences: sequences, heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch)
     }
 
     /// Copies new rows `src [B, count, width]` into `cache [B, S, width]` at positions

@@ -142,149 +142,26 @@ public final class ModelBackend: EvaluationBackend {
         return a
     }
 
-    // MARK: Prefix reuse: one cached context, continuations branched off it.
+    // MARK: Prefix reuse (windows of items over one KV cache: PrefixReuseScoring.swift).
 
     func forwardCounted(_ rows: [[Int]], cache: KVCache) throws -> IncrementalOutput {
         tokensForwarded += rows.reduce(0) { $0 + $1.count }
         return try model.decoder.forwardCached(rows, cache: cache)
     }
 
-    func scoreWithPrefixReuse(_ requests: [Tokenized], progress: (Int) -> Void) throws -> [LoglikelihoodResult] {
-        var results = [LoglikelihoodResult?](repeating: nil, count: requests.count)
-        // Consecutive requests with the same context form a group (one item's choices).
-        var groups: [[Int]] = []
-        for i in requests.indices {
-            if let last = groups.last?.first, requests[last].context == requests[i].context { groups[groups.count - 1].append(i) }
-            else { groups.append([i]) }
-        }
-        let capacityNeeded = requests.map { $0.context.count + $0.continuation.count }.max() ?? 1
-        // One cache row per item of a window: fewer items when long prompts would make the cache
-        // outgrow its memory budget.
-        let bytesPerRow = 2 * model.config.layerCount * capacityNeeded * model.config.keyValueWidth * 4
-        let window = max(2, min(itemsPerForward, cacheBudgetBytes / max(bytesPerRow, 1) - 1))
-        let widest = max(groups.map(\.count).max() ?? 1, window)
-        var cache = KVCache(config: model.config, batch: 1 + widest, capacity: capacityNeeded)
-        var done = 0
-        var g = 0
-        while g < groups.count {
-            // Several items that share a long prefix (MMLU's few-shot block) and have single-token
-            // choices: one forward for all their remainders.
-            if let scored = try scoreItemWindow(groups, from: g, requests, cache: cache, items: window, into: &results) {
-                g += scored
-                done += groups[(g - scored)..<g].reduce(0) { $0 + $1.count }
-                progress(done)
-                continue
-            }
-            let group = groups[g]
-            g += 1
-            let context = requests[group[0]].context.map(Int32.init)
-            // Keep at least the last context token to re-run: its logits score the first continuation token.
-            let reuse = min(cache.commonPrefix(row: 0, with: context), context.count - 1)
-            cache.truncate(row: 0, to: reuse)
-            for row in 1..<cache.batch { cache.truncate(row: row, to: 0) }
-            var rows = [[Int]](repeating: [], count: cache.batch)
-            rows[0] = context[reuse...].map(Int.init)
-            let out = try forwardCounted(rows, cache: cache)
-            let logits = model.decoder.logits(out, rows: [out.row(0, rows[0].count - 1)])
-            let firstToken = LogSoftmaxRow(logits.data, count: model.config.vocabularySize)
-
-            // Continuations longer than one token run as extra rows that copy the context prefix.
-            let multi = group.filter { requests[$0].continuation.count > 1 }
-            var branched: IncrementalOutput?
-            if !multi.isEmpty {
-                var next = [[Int]](repeating: [], count: cache.batch)
-                for (k, i) in multi.enumerated() {
-                    cache.copyPrefix(from: 0, to: k + 1, length: context.count)
-                    next[k + 1] = Array(requests[i].continuation.dropLast())
-                }
-                branched = try forwardCounted(next, cache: cache)
-            }
-            var branchedScores: ([Double], [Bool])?
-            if let branched {
-                var targets = [Int32](repeating: -100, count: branched.rows)
-                for (k, i) in multi.enumerated() {
-                    for (j, tok) in requests[i].continuation.dropFirst().enumerated() {
-                        targets[branched.row(k + 1, j)] = Int32(tok)
-                    }
-                }
-                branchedScores = model.decoder.score(branched, targets: targets)
-            }
-            for i in group {
-                let cont = requests[i].continuation
-                var sum = firstToken.logProb(cont[0]), allGreedy = firstToken.isArgmax(cont[0])
-                if let k = multi.firstIndex(of: i), let (lp, g) = branchedScores, let branched {
-                    for j in 0..<(cont.count - 1) {
-                        let r = branched.row(k + 1, j)
-                        sum += lp[r]; allGreedy = allGreedy && g[r]
-                    }
-                }
-                results[i] = LoglikelihoodResult(loglikelihood: sum, isGreedy: allGreedy, continuationTokenCount: cont.count)
-            }
-            done += group.count
-            progress(done)
-            if cache.batch < 1 + widest { cache = KVCache(config: model.config, batch: 1 + widest, capacity: capacityNeeded) }
-        }
-        return results.map { $0! }
-    }
-
-    /// Items scored together by `scoreItemWindow` (their remainders are packed into one forward;
-    /// more items make larger, more efficient matrix products but need one KV-cache row each).
+    /// Items scored together in one window (`PrefixReuseScoring`): their remainders are packed into
+    /// one forward; more items make larger, more efficient matrix products but need one KV-cache
+    /// row each.
     public var itemsPerForward = 16
-    /// Memory the prefix-reuse KV cache may take (it holds one row per item of a window).
+    /// Memory the prefix-reuse KV cache may take (it holds one row per item and branch of a window).
     public var cacheBudgetBytes = 2 << 30
-    /// Shortest shared prefix (tokens) worth caching once for several items.
+    /// Shortest common prefix (tokens) for which consecutive items form a sharing run.
     static let minimumSharedPrefix = 32
-
-    /// Scores up to `items` consecutive items at once when they share a prefix of at
-    /// least `minimumSharedPrefix` tokens and every choice is one token: row 0 of the cache keeps
-    /// the shared prefix, rows 1…W receive a copy of it plus their own context remainder, and each
-    /// row's last logits score all of its item's choices. Returns the number of items scored, or
-    /// nil when the window does not apply (the caller falls back to one item at a time).
-    func scoreItemWindow(_ groups: [[Int]], from start: Int, _ requests: [Tokenized], cache: KVCache, items: Int,
-                         into results: inout [LoglikelihoodResult?]) throws -> Int? {
-        func singleToken(_ group: [Int]) -> Bool { group.allSatisfy { requests[$0].continuation.count == 1 } }
-        guard singleToken(groups[start]) else { return nil }
-        let first = requests[groups[start][0]].context
-        var shared = first.count - 1
-        var end = start + 1
-        while end < groups.count, end - start < items, singleToken(groups[end]) {
-            let other = requests[groups[end][0]].context
-            var common = 0
-            while common < min(shared, other.count - 1), first[common] == other[common] { common += 1 }
-            guard common >= Self.minimumSharedPrefix else { break }
-            shared = common
-            end += 1
-        }
-        guard end - start >= 2 else { return nil }
-        let prefix = first[..<shared].map(Int32.init)
-        // Row 0 holds the shared prefix (extended only by what is not cached yet).
-        let reuse = cache.commonPrefix(row: 0, with: prefix)
-        cache.truncate(row: 0, to: reuse)
-        for row in 1..<cache.batch { cache.truncate(row: row, to: 0) }
-        if reuse < prefix.count {
-            var rows = [[Int]](repeating: [], count: cache.batch)
-            rows[0] = prefix[reuse...].map(Int.init)
-            _ = try forwardCounted(rows, cache: cache)
-        }
-        var rows = [[Int]](repeating: [], count: cache.batch)
-        for (k, group) in groups[start..<end].enumerated() {
-            cache.copyPrefix(from: 0, to: k + 1, length: shared)
-            rows[k + 1] = Array(requests[group[0]].context[shared...])
-        }
-        let out = try forwardCounted(rows, cache: cache)
-        let lastRows = (0..<(end - start)).map { out.row($0 + 1, rows[$0 + 1].count - 1) }
-        let logits = model.decoder.logits(out, rows: lastRows)
-        let v = model.config.vocabularySize
-        for (k, group) in groups[start..<end].enumerated() {
-            let row = LogSoftmaxRow(logits.data + k * v, count: v)
-            for i in group {
-                let token = requests[i].continuation[0]
-                results[i] = LoglikelihoodResult(loglikelihood: row.logProb(token), isGreedy: row.isArgmax(token),
-                                                 continuationTokenCount: 1)
-            }
-        }
-        return end - start
-    }
+    /// A sharing run is windowed on its own only when that saves recomputing at least this many tokens.
+    static let maxRecomputedTokens = 256
+    /// Packed positions per forward of a window (bounds the activation buffers, ~31 KB per position
+    /// for SmolLM2).
+    static let maxWindowTokens = 8192
 
     // MARK: Generation
 

@@ -131,15 +131,20 @@ extension LlamaDecoder {
             Attention.writeCache(cache.values[l].data + b * s * kw, cacheCapacity: s, from: buf.v.data + o * kw,
                                  startPositions: [p0], batch: 1, count: count, width: kw)
         }
-        StageTimer.measure("attention (cached)") {
-            for (r, b) in segments.active.enumerated() {
-                let o = segments.offsets[r]
-                Attention.forwardCached(out: buf.attention.data + o * qw, q: buf.q.data + o * qw,
-                                        keyCache: cache.keys[l].data + b * s * kw, valueCache: cache.values[l].data + b * s * kw,
-                                        cacheCapacity: s, keyMask: segments.masked[r] ? keyMask + b * s : nil, startPositions: [segments.starts[r]], batch: 1,
-                                        queries: segments.counts[r], heads: c.headCount, kvHeads: c.keyValueHeadCount,
-                                        headSize: c.headSize, scratch: buf.attentionScratch)
+        // Each sequence sees the prefix it borrows from other cache rows, then its own positions.
+        let keyRows = cache.keys[l].data, valueRows = cache.values[l].data
+        let sequences = segments.active.enumerated().map { r, b in
+            var spans = cache.borrowed[b].map {
+                KeySpan(keys: keyRows + $0.row * s * kw, values: valueRows + $0.row * s * kw, start: $0.start, end: $0.end)
             }
+            spans.append(KeySpan(keys: keyRows + b * s * kw, values: valueRows + b * s * kw,
+                                 start: cache.ownStart(row: b), end: segments.starts[r] + segments.counts[r]))
+            return CachedQueries(queryRow: segments.offsets[r], count: segments.counts[r], firstPosition: segments.starts[r],
+                                 spans: spans, keyMask: segments.masked[r] ? keyMask + b * s : nil)
+        }
+        StageTimer.measure("attention (cached)") {
+            Attention.forwardCached(out: buf.attention.data, q: buf.q.data, sequences: sequences, heads: c.headCount,
+                                    kvHeads: c.keyValueHeadCount, headSize: c.headSize, scratch: buf.attentionScratch)
         }
         project(l, .o, x: buf.attention.data, y: buf.residual.data, rows: n, beta: 1, layout: layout, training: false)
         RMSNorm.forward(out: buf.normed.data, rstd: buf.rstd.data, inp: buf.residual.data, weight: w.feedForwardNorm.data,
