@@ -29,7 +29,8 @@ public struct GreedyGenerator {
         var generated = [[Int]](repeating: [], count: prompts.count)
         var finished = [String?](repeating: nil, count: prompts.count)
         var texts = [String](repeating: "", count: prompts.count)
-        var output = try decoder.forwardCached(prompts, cache: cache)
+        // Only each prompt's last position feeds the first generated token.
+        var output = try decoder.forwardCached(prompts, cache: cache, outputs: .last)
         var lastRows = prompts.enumerated().map { b, p in p.isEmpty ? 0 : output.row(b, p.count - 1) }
         for step in 0..<maxNewTokens {
             let active = (0..<prompts.count).filter { finished[$0] == nil }

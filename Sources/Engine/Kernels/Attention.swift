@@ -128,38 +128,43 @@ public enum Attention {
                 BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: hs, alpha: scale,
                            a: q + i0 * qs, lda: qs, b: span.keys + span.start * kvs, ldb: kvs, beta: 0, c: s + span.start, ldc: keys)
             }
-            for r in 0..<rows {
-                let pos = firstPosition + i0 + r
-                let l = softmaxRowInPlace(s + r * keys, keys: keys, lastVisible: pos, keyMask: keyMask)
-                lse?[i0 + r] = l
-            }
-            var beta: Float = 0
-            for span in spans where span.start < keys {
-                let width = min(span.end, keys) - span.start
-                BLAS.sgemm(transA: false, transB: false, m: rows, n: hs, k: width,
-                           a: s + span.start, lda: keys, b: span.values + span.start * kvs, ldb: kvs, beta: beta, c: out + i0 * qs, ldc: qs)
-                beta = 1
+            // Unnormalised weights exp(S - max) go into the products; each output row is divided by
+            // its sum afterwards (head-size values instead of a pass over all its keys).
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: rows) { inverseSums in
+                for r in 0..<rows {
+                    let pos = firstPosition + i0 + r
+                    let (l, sum) = expRowInPlace(s + r * keys, keys: keys, lastVisible: pos, keyMask: keyMask)
+                    lse?[i0 + r] = l
+                    inverseSums[r] = sum > 0 ? 1 / sum : 0
+                }
+                var beta: Float = 0
+                for span in spans where span.start < keys {
+                    let width = min(span.end, keys) - span.start
+                    BLAS.sgemm(transA: false, transB: false, m: rows, n: hs, k: width,
+                               a: s + span.start, lda: keys, b: span.values + span.start * kvs, ldb: kvs, beta: beta, c: out + i0 * qs, ldc: qs)
+                    beta = 1
+                }
+                for r in 0..<rows { scaleInPlace(out + (i0 + r) * qs, hs, inverseSums[r]) }
             }
             i0 = i1
         }
     }
 
-    /// Turns scores into probabilities over visible keys (j <= lastVisible, mask[j] != 0), zero elsewhere.
-    /// Returns the log-sum-exp, or -inf (row all zero) when no key is visible.
+    /// Replaces the visible scores (j <= lastVisible, mask[j] != 0) by exp(score - max) and the
+    /// rest by 0. Returns the log-sum-exp and the sum, or (-inf, 0) when no key is visible.
     @inline(__always)
-    static func softmaxRowInPlace(_ row: UnsafeMutablePointer<Float>, keys: Int, lastVisible: Int,
-                                  keyMask: UnsafePointer<Int32>?) -> Float {
+    static func expRowInPlace(_ row: UnsafeMutablePointer<Float>, keys: Int, lastVisible: Int,
+                              keyMask: UnsafePointer<Int32>?) -> (logSumExp: Float, sum: Float) {
         let visible = lastVisible + 1
         if let m = keyMask { for j in 0..<visible where m[j] == 0 { row[j] = -.infinity } }
         let maxv = rowMax(row, visible)
         if maxv == -Float.infinity {
             row.update(repeating: 0, count: keys)
-            return -Float.infinity
+            return (-Float.infinity, 0)
         }
         let sum = Float(expShiftedInPlaceSum(row, visible, shift: maxv))
-        scaleInPlace(row, visible, 1 / sum)
         if visible < keys { (row + visible).update(repeating: 0, count: keys - visible) }
-        return maxv + logf(sum)
+        return (maxv + logf(sum), sum)
     }
 
     static func checkShapes(t: Int, nh: Int, nkv: Int, hs: Int, scratch: AttentionScratch) {

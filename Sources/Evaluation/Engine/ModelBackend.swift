@@ -144,9 +144,9 @@ public final class ModelBackend: EvaluationBackend {
 
     // MARK: Prefix reuse (windows of items over one KV cache: PrefixReuseScoring.swift).
 
-    func forwardCounted(_ rows: [[Int]], cache: KVCache) throws -> IncrementalOutput {
+    func forwardCounted(_ rows: [[Int]], cache: KVCache, outputs: CachedOutputs) throws -> IncrementalOutput {
         tokensForwarded += rows.reduce(0) { $0 + $1.count }
-        return try model.decoder.forwardCached(rows, cache: cache)
+        return try model.decoder.forwardCached(rows, cache: cache, outputs: outputs)
     }
 
     /// Items scored together in one window (`PrefixReuseScoring`): their remainders are packed into

@@ -112,7 +112,7 @@ extension ModelBackend {
         if reuse < prefix.count {
             var rows = [[Int]](repeating: [], count: cache.batch)
             rows[0] = prefix[reuse...].map(Int.init)
-            _ = try forwardCounted(rows, cache: cache)
+            _ = try forwardCounted(rows, cache: cache, outputs: .none)
         }
 
         // Stage 1: every item's context remainder, packed into one forward.
@@ -121,7 +121,7 @@ extension ModelBackend {
             if window.shared > 0 { cache.sharePrefix(from: 0, to: k + 1, length: window.shared) }
             rows[k + 1] = Array(context[window.shared...])
         }
-        let out = try forwardCounted(rows, cache: cache)
+        let out = try forwardCounted(rows, cache: cache, outputs: .last)
         let lastRows = contexts.indices.map { out.row($0 + 1, rows[$0 + 1].count - 1) }
         let logits = model.decoder.logits(out, rows: lastRows)
         let v = model.config.vocabularySize
@@ -140,7 +140,7 @@ extension ModelBackend {
         }
         var branchScores: (output: IncrementalOutput, logProbs: [Double], greedy: [Bool])?
         if !branchRow.isEmpty {
-            let branched = try forwardCounted(next, cache: cache)
+            let branched = try forwardCounted(next, cache: cache, outputs: .all)
             var targets = [Int32](repeating: -100, count: branched.rows)
             for (i, row) in branchRow {
                 for (j, token) in requests[i].continuation.dropFirst().enumerated() { targets[branched.row(row, j)] = Int32(token) }

@@ -1,23 +1,44 @@
 import Engine
 
+/// Which new positions of an incremental forward need final hidden states. The last layer only
+/// feeds the output, so its attention and MLP run only for these rows (keys and values of every
+/// row still go into the cache).
+public enum CachedOutputs: Sendable {
+    /// Every new token (scoring continuations).
+    case all
+    /// Each sequence's last new token (the next-token distribution: generation, a choice's context).
+    case last
+    /// None: the forward only fills the cache (a shared prefix).
+    case none
+}
+
 /// The final hidden states of an incremental forward. Only sequences that received tokens are
 /// computed, and their new tokens are packed back to back without padding (a window of items of
 /// different lengths costs the sum of their lengths, not count × longest): `activeRows[r]` is the
 /// cache row of segment r, which starts at `offsets[r]`, and `row(b, t)` finds sequence b's new
 /// token t in `hidden`.
 public struct IncrementalOutput {
-    public let hidden: Tensor          // [N, C] after the final norm (N = Σ new tokens of the active rows)
+    public let hidden: Tensor          // [N, C] after the final norm (N = rows kept by `outputs`)
     public let activeRows: [Int]
     /// First packed row of each active sequence's new tokens.
     public let offsets: [Int]
+    /// New tokens of each active sequence.
+    public let counts: [Int]
     /// Rows of `hidden` in use (N); the buffer may be larger.
     public let rows: Int
+    public let outputs: CachedOutputs
     let buffers: IncrementalBuffers
 
     /// Index into `hidden` (and into `logits`/`score` rows) of sequence `b`'s new token `t`.
     public func row(_ b: Int, _ t: Int) -> Int {
         guard let r = activeRows.firstIndex(of: b) else { preconditionFailure("sequence \(b) received no tokens in this forward") }
-        return offsets[r] + t
+        switch outputs {
+        case .all: return offsets[r] + t
+        case .last:
+            precondition(t == counts[r] - 1, "sequence \(b): only its last new token (\(counts[r] - 1)) has an output, asked for \(t)")
+            return r
+        case .none: preconditionFailure("this forward kept no outputs")
+        }
     }
 }
 
@@ -25,7 +46,7 @@ extension LlamaDecoder {
     /// Appends `newTokens[b]` to row b of the cache (rows with no new tokens are padded and left
     /// unchanged) and returns the final-norm hidden states of the new positions. Used for prefill,
     /// greedy decoding (one token per row) and prefix-reusing scoring.
-    public func forwardCached(_ newTokens: [[Int]], cache: KVCache) throws -> IncrementalOutput {
+    public func forwardCached(_ newTokens: [[Int]], cache: KVCache, outputs: CachedOutputs = .all) throws -> IncrementalOutput {
         let c = config
         precondition(newTokens.count == cache.batch, "forwardCached: \(newTokens.count) rows for a cache of \(cache.batch)")
         // Rows without new tokens are skipped entirely (a prefix-reuse cache keeps idle rows).
@@ -48,7 +69,9 @@ extension LlamaDecoder {
             }
         }
         let buffers = incrementalBuffers(rows: max(n, 1), maxKeys: cache.capacity)
-        guard n > 0 else { return IncrementalOutput(hidden: buffers.finalNormed, activeRows: [], offsets: [], rows: 0, buffers: buffers) }
+        guard n > 0 else {
+            return IncrementalOutput(hidden: buffers.finalNormed, activeRows: [], offsets: [], counts: [], rows: 0, outputs: outputs, buffers: buffers)
+        }
         for (r, b) in active.enumerated() {
             for t in 0..<counts[r] { cache.keyMask[b * cache.capacity + starts[r] + t] = 1 }
         }
@@ -66,18 +89,32 @@ extension LlamaDecoder {
             cache.keyMask[(b * cache.capacity)..<(b * cache.capacity + starts[r] + counts[r])].contains(0)
         }
         let segments = CachedSegments(active: active, offsets: offsets, counts: counts, starts: starts, masked: masked)
+        // Packed rows that reach the output: the last layer computes the rest only for them.
+        var kept: [Int]?
+        switch outputs {
+        case .all: kept = nil
+        case .last: kept = active.indices.map { offsets[$0] + counts[$0] - 1 }
+        case .none: kept = []
+        }
+        if kept == Array(0..<n) { kept = nil }   // one token per sequence: every row is an output
+        var outputRows = n
         cache.keyMask.withUnsafeBufferPointer { keyMask in
             for l in 0..<c.layerCount {
-                cachedLayer(l, buffers, rows: n, cache: cache, keyMask: keyMask.baseAddress!, segments: segments, layout: layout)
+                let keep = l == c.layerCount - 1 ? kept : nil
+                outputRows = cachedLayer(l, buffers, rows: n, cache: cache, keyMask: keyMask.baseAddress!, segments: segments,
+                                         layout: layout, keep: keep)
             }
         }
-        RMSNorm.forward(out: buffers.finalNormed.data, rstd: buffers.rstd.data, inp: buffers.residual.data,
-                        weight: weights.finalNorm.data, rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
+        if outputRows > 0 {
+            RMSNorm.forward(out: buffers.finalNormed.data, rstd: buffers.rstd.data, inp: buffers.residual.data,
+                            weight: weights.finalNorm.data, rows: outputRows, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
+        }
         for b in active {
             cache.lengths[b] += newTokens[b].count
             cache.tokens[b] += newTokens[b].map(Int32.init)
         }
-        return IncrementalOutput(hidden: buffers.finalNormed, activeRows: active, offsets: offsets, rows: n, buffers: buffers)
+        return IncrementalOutput(hidden: buffers.finalNormed, activeRows: active, offsets: offsets, counts: counts,
+                                 rows: outputRows, outputs: kept == nil ? .all : outputs, buffers: buffers)
     }
 
     /// LM-head scratch for incremental outputs (few rows: 32 MB chunks), allocated once.
@@ -105,24 +142,29 @@ extension LlamaDecoder {
         let masked: [Bool]
     }
 
+    /// One decoder layer over the packed new rows. With `keep` (sorted packed rows), only those
+    /// rows continue past the keys and values: they are moved to the front of the buffers and the
+    /// rest of the layer runs on them alone. Returns the rows left in the buffers.
     func cachedLayer(_ l: Int, _ buf: IncrementalBuffers, rows n: Int, cache: KVCache, keyMask: UnsafePointer<Int32>,
-                     segments: CachedSegments, layout: BatchLayout) {
+                     segments: CachedSegments, layout: BatchLayout, keep: [Int]? = nil) -> Int {
         let c = config, w = weights.layers[l]
         let kw = c.keyValueWidth, qw = c.queryWidth, s = cache.capacity
         RMSNorm.forward(out: buf.normed.data, rstd: buf.rstd.data, inp: buf.residual.data, weight: w.attentionNorm.data,
                         rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
-        if n == 1 {
+        if n == 1 && keep == nil {
             projectSingleRow(l, [.q, .k, .v], stacked: w.qkv, x: buf.normed.data, into: [buf.q.data, buf.k.data, buf.v.data],
                              scratch: buf.stackedRow, layout: layout)
         } else {
-            project(l, .q, x: buf.normed.data, y: buf.q.data, rows: n, layout: layout, training: false)
+            if keep == nil { project(l, .q, x: buf.normed.data, y: buf.q.data, rows: n, layout: layout, training: false) }
             project(l, .k, x: buf.normed.data, y: buf.k.data, rows: n, layout: layout, training: false)
             project(l, .v, x: buf.normed.data, y: buf.v.data, rows: n, layout: layout, training: false)
         }
         for (r, b) in segments.active.enumerated() {
             let o = segments.offsets[r], count = segments.counts[r], p0 = segments.starts[r]
-            RoPE.forward(buf.q.data + o * qw, rows: count, seqLen: count, heads: c.headCount,
-                         headSize: c.headSize, table: rope, layout: .rotateHalf, startPosition: p0)
+            if keep == nil {
+                RoPE.forward(buf.q.data + o * qw, rows: count, seqLen: count, heads: c.headCount,
+                             headSize: c.headSize, table: rope, layout: .rotateHalf, startPosition: p0)
+            }
             RoPE.forward(buf.k.data + o * kw, rows: count, seqLen: count, heads: c.keyValueHeadCount,
                          headSize: c.headSize, table: rope, layout: .rotateHalf, startPosition: p0)
             // Each active sequence addresses its own cache row (idle rows are not touched).
@@ -133,31 +175,59 @@ extension LlamaDecoder {
         }
         // Each sequence sees the prefix it borrows from other cache rows, then its own positions.
         let keyRows = cache.keys[l].data, valueRows = cache.values[l].data
-        let sequences = segments.active.enumerated().map { r, b in
-            var spans = cache.borrowed[b].map {
+        func spans(_ r: Int, through end: Int) -> [KeySpan] {
+            let b = segments.active[r]
+            return cache.borrowed[b].map {
                 KeySpan(keys: keyRows + $0.row * s * kw, values: valueRows + $0.row * s * kw, start: $0.start, end: $0.end)
+            } + [KeySpan(keys: keyRows + b * s * kw, values: valueRows + b * s * kw, start: cache.ownStart(row: b), end: end)]
+        }
+        var sequences: [CachedQueries]
+        var rows = n, rowLayout = layout
+        if let keep {
+            guard !keep.isEmpty else { return 0 }
+            // Kept rows move to the front (keep[j] >= j, so no source is overwritten before it is read).
+            let hidden = c.hiddenSize
+            for (j, packed) in keep.enumerated() where packed != j {
+                (buf.normed.data + j * hidden).update(from: buf.normed.data + packed * hidden, count: hidden)
+                (buf.residual.data + j * hidden).update(from: buf.residual.data + packed * hidden, count: hidden)
             }
-            spans.append(KeySpan(keys: keyRows + b * s * kw, values: valueRows + b * s * kw,
-                                 start: cache.ownStart(row: b), end: segments.starts[r] + segments.counts[r]))
-            return CachedQueries(queryRow: segments.offsets[r], count: segments.counts[r], firstPosition: segments.starts[r],
-                                 spans: spans, keyMask: segments.masked[r] ? keyMask + b * s : nil)
+            rows = keep.count
+            rowLayout = BatchLayout(batch: 1, seqLen: rows, sequenceGroups: layout.sequenceGroups)
+            adapter?.prepare(layout: rowLayout, training: false)
+            project(l, .q, x: buf.normed.data, y: buf.q.data, rows: rows, layout: rowLayout, training: false)
+            sequences = keep.enumerated().map { j, packed in
+                let r = segments.offsets.lastIndex { $0 <= packed }!
+                let position = segments.starts[r] + packed - segments.offsets[r]
+                RoPE.forward(buf.q.data + j * qw, rows: 1, seqLen: 1, heads: c.headCount,
+                             headSize: c.headSize, table: rope, layout: .rotateHalf, startPosition: position)
+                return CachedQueries(queryRow: j, count: 1, firstPosition: position,
+                                     spans: spans(r, through: segments.starts[r] + segments.counts[r]),
+                                     keyMask: segments.masked[r] ? keyMask + segments.active[r] * s : nil)
+            }
+        } else {
+            sequences = segments.active.indices.map { r in
+                CachedQueries(queryRow: segments.offsets[r], count: segments.counts[r], firstPosition: segments.starts[r],
+                              spans: spans(r, through: segments.starts[r] + segments.counts[r]),
+                              keyMask: segments.masked[r] ? keyMask + segments.active[r] * s : nil)
+            }
         }
         StageTimer.measure("attention (cached)") {
             Attention.forwardCached(out: buf.attention.data, q: buf.q.data, sequences: sequences, heads: c.headCount,
                                     kvHeads: c.keyValueHeadCount, headSize: c.headSize, scratch: buf.attentionScratch)
         }
-        project(l, .o, x: buf.attention.data, y: buf.residual.data, rows: n, beta: 1, layout: layout, training: false)
+        project(l, .o, x: buf.attention.data, y: buf.residual.data, rows: rows, beta: 1, layout: rowLayout, training: false)
         RMSNorm.forward(out: buf.normed.data, rstd: buf.rstd.data, inp: buf.residual.data, weight: w.feedForwardNorm.data,
-                        rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
-        if n == 1 {
+                        rows: rows, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
+        if rows == 1 {
             projectSingleRow(l, [.gate, .up], stacked: w.gateUp, x: buf.normed.data, into: [buf.gate.data, buf.up.data],
-                             scratch: buf.stackedRow, layout: layout)
+                             scratch: buf.stackedRow, layout: rowLayout)
         } else {
-            project(l, .gate, x: buf.normed.data, y: buf.gate.data, rows: n, layout: layout, training: false)
-            project(l, .up, x: buf.normed.data, y: buf.up.data, rows: n, layout: layout, training: false)
+            project(l, .gate, x: buf.normed.data, y: buf.gate.data, rows: rows, layout: rowLayout, training: false)
+            project(l, .up, x: buf.normed.data, y: buf.up.data, rows: rows, layout: rowLayout, training: false)
         }
-        SwiGLU.forward(out: buf.swiglu.data, gate: buf.gate.data, up: buf.up.data, count: n * c.intermediateSize)
-        project(l, .down, x: buf.swiglu.data, y: buf.residual.data, rows: n, beta: 1, layout: layout, training: false)
+        SwiGLU.forward(out: buf.swiglu.data, gate: buf.gate.data, up: buf.up.data, count: rows * c.intermediateSize)
+        project(l, .down, x: buf.swiglu.data, y: buf.residual.data, rows: rows, beta: 1, layout: rowLayout, training: false)
+        return rows
     }
 
     /// One row through a stacked weight (q|k|v or gate|up, stored one after another): a single

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Engine
 import Models
 import Evaluation
 
@@ -28,6 +29,7 @@ struct EvalCommand: ParsableCommand {
         let backend = try ModelBackend(model: m, prefixReuse: !noPrefixCache)
         backend.adapterDescription = options.adapter
         let report = try Evaluator.run(definition, backend: backend, options: evalOptions)
+        if StageTimer.enabled { note(StageTimer.report()) }
         if backend.truncatedRequests > 0 {
             note("note: \(backend.truncatedRequests) requests were left-truncated to the model's \(backend.maxLength)-token context (lm-eval convention)")
         }

@@ -11,17 +11,17 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
     @Flag(help: "Print one JSON object.") var json = false
-    @Option(help: "Comma-separated parts: sgemm,score,generate,tokenize,mmlu,train-8x256,train-8x512,train-8x512-recompute-mlp,meta-lora (default: all).")
+    @Option(help: "Comma-separated parts: sgemm,score,generate,tokenize,mmlu,zero-shot,train-8x256,train-8x512,train-8x512-recompute-mlp,meta-lora (default: all).")
     var only: String?
     @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 3
-    @Option(name: .customLong("data-dir"), help: "Data mirror for tokenize/mmlu (default ./data).") var dataDir = "data"
+    @Option(name: .customLong("data-dir"), help: "Data mirror for tokenize/mmlu/zero-shot (default ./data).") var dataDir = "data"
 
     @Flag(name: .customLong("in-process"), help: .hidden) var inProcess = false
 
     func run() throws {
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
         Parallel.setThreads(threads)
-        let all = ["sgemm", "score", "generate", "tokenize", "mmlu", "train-8x256", "train-8x512", "train-8x512-recompute-mlp", "meta-lora"]
+        let all = ["sgemm", "score", "generate", "tokenize", "mmlu", "zero-shot", "train-8x256", "train-8x512", "train-8x512-recompute-mlp", "meta-lora"]
         let parts = only.map { $0.split(separator: ",").map(String.init) } ?? all
         for p in parts where !all.contains(p) { throw ValidationError("unknown bench part '\(p)'; valid: \(all.joined(separator: ", "))") }
         var out: [String: Any] = [

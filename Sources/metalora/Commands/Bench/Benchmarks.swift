@@ -21,6 +21,7 @@ struct Benchmarks {
         case "generate": return try generate(prompt: 256, newTokens: 128)
         case "tokenize": return try tokenize()
         case "mmlu": return try mmlu()
+        case "zero-shot": return try zeroShot()
         case "train-8x256": return try train(batch: 8, length: 256)
         case "train-8x512": return try train(batch: 8, length: 512)
         case "train-8x512-recompute-mlp": return try train(batch: 8, length: 512, recomputeMLP: true)
@@ -124,6 +125,27 @@ struct Benchmarks {
         var out: [String: Any] = rates
         out["mmlu_reuse_speedup"] = rates["mmlu_questions_per_s"]! / rates["mmlu_questions_per_s_no_reuse"]!
         out["mmlu_picks_identical"] = identical
+        return out
+    }
+
+    /// The zero-shot log-likelihood tasks at the sizes lm-evaluation-harness was timed on (the
+    /// first 300 XStoryCloze-en items, the first 383 XWinograd-en items), prefix reuse on.
+    func zeroShot() throws -> [String: Any] {
+        var out: [String: Any] = [:]
+        for (benchmark, limit) in [("xstorycloze", 300), ("xwinograd", 383)] {
+            let definition = try BenchmarkRegistry.definition(name: benchmark)
+            let backend = try ModelBackend(model: model)
+            let options = EvaluationOptions(dataDirectory: DataDirectory(url: URL(fileURLWithPath: dataDir)),
+                                            subsets: ["en"], limit: limit)
+            let start = Date()
+            let report = try Evaluator.run(definition, backend: backend, options: options)
+            let seconds = Date().timeIntervalSince(start)
+            log(String(format: "%@: %d items in %.1f s (%.2f items/s, %.0f tokens/s)", benchmark, report.n, seconds,
+                       Double(report.n) / seconds, Double(backend.tokensForwarded) / seconds))
+            out["\(benchmark)_items"] = report.n
+            out["\(benchmark)_seconds"] = seconds
+            out["\(benchmark)_items_per_s"] = Double(report.n) / seconds
+        }
         return out
     }
 
