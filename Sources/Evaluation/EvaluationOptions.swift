@@ -7,7 +7,9 @@ public struct EvaluationOptions {
     public var shots: Int?
     /// First N items of each subset in file order (lm-eval `--limit`); nil = all.
     public var limit: Int?
-    /// Items per backend call; each call carries all requests of its items so the backend can share prefixes.
+    /// Items per backend call; each call carries all requests of its items so the backend can share
+    /// prefixes (a call holds a whole subset up to this size: its few-shot prefix is computed once
+    /// and its KV cache allocated once). A subset never shares a call with another.
     public var itemsPerBatch: Int
     public var progress: EvaluationProgress?
     /// Called with each subset's name before its items are scored: a caller that adapts the model
@@ -15,7 +17,7 @@ public struct EvaluationOptions {
     public var beforeSubset: ((String) throws -> Void)?
 
     public init(dataDirectory: DataDirectory, subsets: [String]? = nil, shots: Int? = nil, limit: Int? = nil,
-                itemsPerBatch: Int = 64, progress: EvaluationProgress? = nil) {
+                itemsPerBatch: Int = 1024, progress: EvaluationProgress? = nil) {
         self.dataDirectory = dataDirectory; self.subsets = subsets; self.shots = shots; self.limit = limit
         self.itemsPerBatch = itemsPerBatch; self.progress = progress
     }

@@ -22,11 +22,12 @@ public enum Evaluator {
             while offset < items.count {
                 let batch = Array(items[offset..<min(items.count, offset + max(1, options.itemsPerBatch))])
                 samples += try score(batch, def: def, backend: backend) { fraction in
-                    options.progress?.update(subset: subset, itemsDone: done + Int(Double(batch.count) * fraction), itemsTotal: total)
+                    options.progress?.update(subset: subset, itemsDone: done + Int(Double(batch.count) * fraction), itemsTotal: total,
+                                             tokensDone: backend.tokensForwarded)
                 }
                 offset += batch.count
                 done += batch.count
-                options.progress?.update(subset: subset, itemsDone: done, itemsTotal: total)
+                options.progress?.update(subset: subset, itemsDone: done, itemsTotal: total, tokensDone: backend.tokensForwarded)
             }
         }
         options.progress?.finish(itemsTotal: total)

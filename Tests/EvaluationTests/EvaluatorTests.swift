@@ -220,5 +220,7 @@ final class EvaluatorTests: XCTestCase {
     func testProgressLineShowsRateAndETA() {
         let line = StderrProgressPrinter.line(label: "mmlu", subset: "anatomy", done: 50, total: 150, elapsed: 25)
         XCTAssertEqual(line, "mmlu anatomy 50/150 items, 2.00 items/s, ETA 0m50s")
+        let withTokens = StderrProgressPrinter.line(label: "mmlu", subset: "anatomy", done: 50, total: 150, elapsed: 25, tokens: 15_000)
+        XCTAssertEqual(withTokens, "mmlu anatomy 50/150 items, 2.00 items/s, 600 tokens/s, ETA 0m50s")
     }
 }

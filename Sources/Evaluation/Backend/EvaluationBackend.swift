@@ -46,4 +46,10 @@ public protocol EvaluationBackend: AnyObject {
     func generate(_ requests: [GenerationRequest], progress: (Int) -> Void) throws -> [String]
     /// Model + adapter identity (paths, hashes, dtype) stored with every report.
     var description: String { get }
+    /// Token positions run through the model so far, for throughput in progress lines.
+    var tokensForwarded: Int { get }
+}
+
+public extension EvaluationBackend {
+    var tokensForwarded: Int { 0 }
 }
