@@ -1,10 +1,12 @@
 // Incremental (KV-cache) attention forward for generation and prefix reuse. Forward only.
-// Shapes: B batch, Tq new queries per sequence, S cache capacity (positions per sequence),
-//   q, out [B, Tq, NH*HS]; keyCache, valueCache [B, S, NKV*HS] (keys already rotated by RoPE);
-//   keyMask [B, S] (1 = real, nil = all real); startPositions [B]: the position of row b's first query.
-// Query t of row b sits at position p = startPositions[b] + t and sees cached keys j <= p with keyMask[b, j] != 0,
-// exactly as the full forward would for the same positions. The caller writes the new keys/values into the
-// cache (e.g. with `writeCache`) before calling.
+// Shapes: N packed new queries, S cache capacity (positions per sequence), q, out [N, NH*HS]; each
+//   sequence (`CachedQueries`) owns rows queryRow ..< queryRow + count of q/out and reads its keys and
+//   values [positions, NKV*HS] (already rotated by RoPE) from one or more `KeySpan`s; keyMask
+//   [positions] (1 = real, nil = all real). The batched form: keyCache, valueCache [B, S, NKV*HS],
+//   keyMask [B, S], startPositions [B], q/out [B, Tq, NH*HS].
+// Query t of a sequence sits at position p = firstPosition + t and sees cached keys j <= p with
+// keyMask[j] != 0, exactly as the full forward would for the same positions. The caller writes the
+// new keys/values into the cache (e.g. with `writeCache`) before calling.
 
 /// Keys and values of positions [start, end) of one sequence, read from `keys`/`values` indexed
 /// by absolute position (stride NKV·HS, already offset to the kv head). A sequence's visible keys

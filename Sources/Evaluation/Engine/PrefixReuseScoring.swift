@@ -71,11 +71,11 @@ extension ModelBackend {
             if j > i && run * (j - i) >= Self.maxRecomputedTokens {
                 if let l = loose { segments.append(l..<i); loose = nil }
                 segments.append(i..<(j + 1))
-            } else if loose == nil {
-                loose = i
-                j = i
-            } else { j = i }
-            i = j + 1
+                i = j + 1
+            } else {
+                if loose == nil { loose = i }
+                i += 1
+            }
         }
         if let l = loose { segments.append(l..<groups.count) }
 
@@ -84,13 +84,15 @@ extension ModelBackend {
             var start = segment.lowerBound
             while start < segment.upperBound {
                 var shared = contexts[start].count - 1, end = start + 1, branchRows = branches[start]
-                var stage2 = branchTokens[start]
+                var contextTokens = contexts[start].count, stage2 = branchTokens[start]
                 while end < segment.upperBound, end - start < itemsPerForward {
                     let common = min(shared, lcp[end - 1])
                     let rows = 1 + (end + 1 - start) + branchRows + branches[end]
-                    let packed = (start...end).reduce(0) { $0 + contexts[$1].count - common }
+                    // Stage 1 packs every context minus the shared prefix.
+                    let packed = contextTokens + contexts[end].count - (end + 1 - start) * common
                     guard rows <= maxRows, packed <= Self.maxWindowTokens, stage2 + branchTokens[end] <= Self.maxWindowTokens else { break }
-                    shared = common; branchRows += branches[end]; stage2 += branchTokens[end]
+                    shared = common; branchRows += branches[end]
+                    contextTokens += contexts[end].count; stage2 += branchTokens[end]
                     end += 1
                 }
                 windows.append(ScoringWindow(groups: start..<end, shared: shared, branches: branchRows))

@@ -26,7 +26,8 @@ enum LoRAHubCell {
                                                log: log, progress: progress)
         let upstream = try TrainingSession.loraHubUpstream(request, model: model)
         let upstreamFolder = checkpointDir.appendingPathComponent(UpstreamLoRAs.folderName)
-        let steps = upstream.reduce(0) { $0 + $1.counters.optimizerSteps }
+        let upstreamWork = UpstreamLoRAs.totalCounters(upstream)
+        let steps = upstreamWork.optimizerSteps
         log("  upstream LoRAs: \(upstream.count) (\(upstream.filter(\.reused).count) reused from an earlier run), \(steps) steps: "
             + upstream.map(\.taskID).joined(separator: ", "))
 
@@ -42,15 +43,10 @@ enum LoRAHubCell {
             dataDirectory: compositions.data, log: log, progress: progress, compositions: compositions)
         log("  lorahub: \(compositions.evaluations) search evaluations (\(compositions.cachedSubsets.count) subsets from the cache)")
 
-        var curve: [LossPoint] = []
-        var offset = 0
-        for u in upstream {
-            curve += u.lossCurve.map { LossPoint(step: offset + $0.step, loss: $0.loss, split: $0.split) }
-            offset += u.counters.optimizerSteps
-        }
+        let curve = UpstreamLoRAs.lossCurve(upstream).map { LossPoint(step: $0.step, loss: $0.loss, split: $0.split) }
         return CellOutcome(metrics: evaluation.metrics, samples: evaluation.samples, lossCurve: curve, optimizerSteps: steps,
-                           samplesProcessed: upstream.reduce(0) { $0 + $1.counters.samplesProcessed } + compositions.samples,
-                           tokensProcessed: upstream.reduce(0) { $0 + $1.counters.tokensProcessed } + compositions.tokens,
+                           samplesProcessed: upstreamWork.samplesProcessed + compositions.samples,
+                           tokensProcessed: upstreamWork.tokensProcessed + compositions.tokens,
                            wallSeconds: Date().timeIntervalSince(started), adapterPath: upstreamFolder.path,
                            artifacts: [("checkpoint", checkpointDir.path), ("lorahub-compositions", compositions.folder.path)])
     }

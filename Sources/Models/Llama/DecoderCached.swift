@@ -175,13 +175,17 @@ extension LlamaDecoder {
         }
         // Each sequence sees the prefix it borrows from other cache rows, then its own positions.
         let keyRows = cache.keys[l].data, valueRows = cache.values[l].data
-        func spans(_ r: Int, through end: Int) -> [KeySpan] {
+        /// Queries of segment r at packed rows `row..<row + count` of q, from position `position` on.
+        func queries(_ r: Int, row: Int, count: Int, position: Int) -> CachedQueries {
             let b = segments.active[r]
-            return cache.borrowed[b].map {
+            let spans = cache.borrowed[b].map {
                 KeySpan(keys: keyRows + $0.row * s * kw, values: valueRows + $0.row * s * kw, start: $0.start, end: $0.end)
-            } + [KeySpan(keys: keyRows + b * s * kw, values: valueRows + b * s * kw, start: cache.ownStart(row: b), end: end)]
+            } + [KeySpan(keys: keyRows + b * s * kw, values: valueRows + b * s * kw, start: cache.ownStart(row: b),
+                         end: segments.starts[r] + segments.counts[r])]
+            return CachedQueries(queryRow: row, count: count, firstPosition: position, spans: spans,
+                                 keyMask: segments.masked[r] ? keyMask + b * s : nil)
         }
-        var sequences: [CachedQueries]
+        let sequences: [CachedQueries]
         var rows = n, rowLayout = layout
         if let keep {
             guard !keep.isEmpty else { return 0 }
@@ -200,15 +204,11 @@ extension LlamaDecoder {
                 let position = segments.starts[r] + packed - segments.offsets[r]
                 RoPE.forward(buf.q.data + j * qw, rows: 1, seqLen: 1, heads: c.headCount,
                              headSize: c.headSize, table: rope, layout: .rotateHalf, startPosition: position)
-                return CachedQueries(queryRow: j, count: 1, firstPosition: position,
-                                     spans: spans(r, through: segments.starts[r] + segments.counts[r]),
-                                     keyMask: segments.masked[r] ? keyMask + segments.active[r] * s : nil)
+                return queries(r, row: j, count: 1, position: position)
             }
         } else {
             sequences = segments.active.indices.map { r in
-                CachedQueries(queryRow: segments.offsets[r], count: segments.counts[r], firstPosition: segments.starts[r],
-                              spans: spans(r, through: segments.starts[r] + segments.counts[r]),
-                              keyMask: segments.masked[r] ? keyMask + segments.active[r] * s : nil)
+                queries(r, row: segments.offsets[r], count: segments.counts[r], position: segments.starts[r])
             }
         }
         StageTimer.measure("attention (cached)") {

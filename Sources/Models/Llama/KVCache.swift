@@ -60,10 +60,7 @@ public final class KVCache: @unchecked Sendable {
         for b in rows { truncate(row: b, to: 0) }
     }
 
-    public func reset() {
-        borrowed = [[BorrowedSpan]](repeating: [], count: batch)
-        for b in 0..<batch { truncate(row: b, to: 0) }
-    }
+    public func reset() { release(rows: 0..<batch) }
 
     /// Row `destination` becomes the first `length` positions of row `source`, read from where
     /// they live (source's own slots or the rows it borrows from) rather than copied; it stores
@@ -72,9 +69,7 @@ public final class KVCache: @unchecked Sendable {
         precondition(length <= lengths[source], "sharePrefix: row \(source) has only \(lengths[source]) positions")
         precondition(source != destination, "sharePrefix: row \(source) cannot share with itself")
         precondition(!isLender(destination), "sharePrefix: other rows read from row \(destination)")
-        var spans = Self.clip(borrowed[source], to: length)
-        let own = ownStart(row: source)
-        if length > own { spans.append(BorrowedSpan(row: source, start: own, end: length)) }
+        let spans = locations(ofPrefix: length, row: source)
         copyMetadata(from: source, to: destination, length: length)
         borrowed[destination] = spans
     }
@@ -86,8 +81,7 @@ public final class KVCache: @unchecked Sendable {
         guard source != destination else { truncate(row: destination, to: length); return }
         precondition(!isLender(destination), "copyPrefix: other rows read from row \(destination)")
         let kw = config.keyValueWidth
-        let own = ownStart(row: source)
-        let pieces = Self.clip(borrowed[source], to: length) + (length > own ? [BorrowedSpan(row: source, start: own, end: length)] : [])
+        let pieces = locations(ofPrefix: length, row: source)
         for l in 0..<config.layerCount {
             for piece in pieces {
                 let from = (piece.row * capacity + piece.start) * kw, to = (destination * capacity + piece.start) * kw
@@ -103,6 +97,12 @@ public final class KVCache: @unchecked Sendable {
         for j in 0..<capacity { keyMask[destination * capacity + j] = j < length ? keyMask[source * capacity + j] : 0 }
         lengths[destination] = length
         tokens[destination] = Array(tokens[source].prefix(length))
+    }
+
+    /// Where row `source`'s first `length` positions are stored: its borrowed spans, then its own slots.
+    func locations(ofPrefix length: Int, row source: Int) -> [BorrowedSpan] {
+        let own = ownStart(row: source)
+        return Self.clip(borrowed[source], to: length) + (length > own ? [BorrowedSpan(row: source, start: own, end: length)] : [])
     }
 
     func isLender(_ b: Int) -> Bool { borrowed.contains { $0.contains { $0.row == b } } }

@@ -62,13 +62,7 @@ enum LoRAHubTraining {
         try composition.write(to: weightsURL)
 
         // Counters: upstream training, then the search's forward passes.
-        var counters = TrainingCounters()
-        for u in upstream {
-            counters.optimizerSteps += u.counters.optimizerSteps
-            counters.samplesProcessed += u.counters.samplesProcessed
-            counters.tokensProcessed += u.counters.tokensProcessed
-            counters.wallSeconds += u.counters.wallSeconds
-        }
+        var counters = UpstreamLoRAs.totalCounters(upstream)
         record["lorahub_upstream_tasks"] = upstreamIDs.joined(separator: ",")
         record["lorahub_upstream_reused"] = upstream.filter(\.reused).map(\.taskID).joined(separator: ",")
         record["lorahub_upstream_steps"] = String(counters.optimizerSteps)
@@ -115,13 +109,7 @@ enum LoRAHubTraining {
     /// The upstream LoRAs' training losses one after another (steps numbered across them, split
     /// "train"), then the search's objective per evaluation (split "search", step = evaluation).
     static func lossCurve(_ upstream: [UpstreamLoRA], _ search: CompositionSearch.Outcome) -> [LossCurvePoint] {
-        var curve: [LossCurvePoint] = []
-        var offset = 0
-        for u in upstream {
-            curve += u.lossCurve.map { LossCurvePoint(step: offset + $0.step, split: $0.split, loss: $0.loss) }
-            offset += u.counters.optimizerSteps
-        }
-        curve += search.history.enumerated().map { LossCurvePoint(step: $0.offset + 1, split: "search", loss: $0.element.value) }
-        return curve
+        UpstreamLoRAs.lossCurve(upstream)
+            + search.history.enumerated().map { LossCurvePoint(step: $0.offset + 1, split: "search", loss: $0.element.value) }
     }
 }

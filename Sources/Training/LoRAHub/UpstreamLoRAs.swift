@@ -94,6 +94,29 @@ public enum UpstreamLoRAs {
         return out
     }
 
+    /// The upstream LoRAs' training work summed (steps, samples, tokens, wall time).
+    public static func totalCounters(_ upstream: [UpstreamLoRA]) -> TrainingCounters {
+        var total = TrainingCounters()
+        for u in upstream {
+            total.optimizerSteps += u.counters.optimizerSteps
+            total.samplesProcessed += u.counters.samplesProcessed
+            total.tokensProcessed += u.counters.tokensProcessed
+            total.wallSeconds += u.counters.wallSeconds
+        }
+        return total
+    }
+
+    /// The upstream LoRAs' training losses one after another, steps numbered across them.
+    public static func lossCurve(_ upstream: [UpstreamLoRA]) -> [LossCurvePoint] {
+        var curve: [LossCurvePoint] = []
+        var offset = 0
+        for u in upstream {
+            curve += u.lossCurve.map { LossCurvePoint(step: offset + $0.step, split: $0.split, loss: $0.loss) }
+            offset += u.counters.optimizerSteps
+        }
+        return curve
+    }
+
     /// Optimizer steps the LoRA loop takes on one task (epochs × batches per epoch, capped by `maxSteps`).
     static func plannedSteps(_ task: TrainingTasks, _ hyper: TrainingHyperParameters) throws -> Int {
         let batches = try MixedTaskBatches(examples: task.budgets.flatMap(\.examples), batchSize: hyper.batchSize,

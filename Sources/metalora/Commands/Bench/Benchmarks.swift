@@ -14,6 +14,9 @@ struct Benchmarks {
     let dataDir: String
     let log: (String) -> Void
 
+    /// The data mirror as the evaluator reads it.
+    var evaluationData: DataDirectory { DataDirectory(url: URL(fileURLWithPath: dataDir)) }
+
     func run(_ part: String) throws -> [String: Any] {
         switch part {
         case "sgemm": return sgemm()
@@ -108,7 +111,7 @@ struct Benchmarks {
         var picks: [Bool: [String]] = [:]
         for reuse in [true, false] {
             let backend = try ModelBackend(model: model, prefixReuse: reuse)
-            let options = EvaluationOptions(dataDirectory: DataDirectory(url: URL(fileURLWithPath: dataDir)),
+            let options = EvaluationOptions(dataDirectory: evaluationData,
                                             subsets: subjects, limit: 20)
             let start = Date()
             let report = try Evaluator.run(definition, backend: backend, options: options)
@@ -135,7 +138,7 @@ struct Benchmarks {
         for (benchmark, limit) in [("xstorycloze", 300), ("xwinograd", 383)] {
             let definition = try BenchmarkRegistry.definition(name: benchmark)
             let backend = try ModelBackend(model: model)
-            let options = EvaluationOptions(dataDirectory: DataDirectory(url: URL(fileURLWithPath: dataDir)),
+            let options = EvaluationOptions(dataDirectory: evaluationData,
                                             subsets: ["en"], limit: limit)
             let start = Date()
             let report = try Evaluator.run(definition, backend: backend, options: options)
