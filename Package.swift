@@ -12,6 +12,13 @@ let fast: [SwiftSetting] = [
     .swiftLanguageMode(.v5),
 ]
 let plain: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+// The row kernels' second build targets AVX2+FMA CPUs (Haswell and later, Zen and later); Engine
+// calls it only when the CPU reports those features (RowKernelDispatch), never by assumption.
+#if arch(x86_64)
+let avx2: [SwiftSetting] = fast + [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let avx2: [SwiftSetting] = fast
+#endif
 
 let package = Package(
     name: "metalora",
@@ -27,7 +34,10 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: fast),
+        // One source (Sources/VectorKernels), two builds: baseline x86-64 and AVX2+FMA.
+        .target(name: "VectorKernels", swiftSettings: fast),
+        .target(name: "VectorKernelsAVX2", swiftSettings: avx2),
+        .target(name: "Engine", dependencies: ["CBLAS", "VectorKernels", "VectorKernelsAVX2"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
         .target(name: "Adapters", dependencies: ["Engine", "Models"], swiftSettings: fast),
         .target(name: "Data", dependencies: ["Models"], swiftSettings: plain),

@@ -10,6 +10,11 @@ public struct CPUFeatures: Sendable, Codable {
     public var hasAVX2: Bool { flags.contains("avx2") }
     public var hasFMA: Bool { flags.contains("fma") }
     public var hasAVX512F: Bool { flags.contains("avx512f") }
+    /// Every instruction set the `haswell` code-generation target may use (AVX2, FMA, BMI1/2,
+    /// F16C, MOVBE, LZCNT, POPCNT): the condition for running the AVX2 build of the row kernels.
+    public var runsHaswellCode: Bool {
+        ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm", "popcnt"].allSatisfy(flags.contains)
+    }
 
     public static let current: CPUFeatures = {
         var model = "unknown"

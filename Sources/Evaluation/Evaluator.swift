@@ -1,4 +1,5 @@
 import Foundation
+import Models
 
 /// Runs a benchmark definition against a backend and scores it.
 public enum Evaluator {
@@ -33,6 +34,27 @@ public enum Evaluator {
         options.progress?.finish(itemsTotal: total)
         return report(def, prepared: prepared, samples: samples, backend: backend.description, options: options,
                       elapsed: Date().timeIntervalSince(start))
+    }
+
+    /// The work `run` would hand the backend (same items, same per-subset chunks), counted without
+    /// running the model. Log-likelihood benchmarks only: generation lengths depend on the outputs.
+    public static func plannedCost(_ def: BenchmarkDefinition, backend: EvaluationBackend,
+                                   options: EvaluationOptions) throws -> (items: Int, cost: ForwardCost) {
+        if case .generateUntil = def.scoring {
+            throw EvaluationError.invalidOption("\(def.name) is scored by generation, whose length depends on the model's outputs: no estimate")
+        }
+        let prepared = try ItemPreparation.prepare(def, options: options)
+        var cost = ForwardCost()
+        for subset in prepared.subsets {
+            let items = prepared.items[subset] ?? []
+            var offset = 0
+            while offset < items.count {
+                let batch = items[offset..<min(items.count, offset + max(1, options.itemsPerBatch))]
+                cost += try backend.plannedCost(batch.flatMap(\.loglikelihoodRequests))
+                offset += batch.count
+            }
+        }
+        return (prepared.totalItems, cost)
     }
 
     /// Scores one batch of items (all of the same definition). `progress` gets the finished fraction.

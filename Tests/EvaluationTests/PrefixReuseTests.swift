@@ -65,7 +65,11 @@ final class PrefixReuseWindowTests: XCTestCase {
         for reuse in [true, false] {
             let backend = try ModelBackend(model: model, prefixReuse: reuse)
             backend.itemsPerForward = 3   // several windows per segment
+            let planned = try backend.plannedCost(requests)
             scores.append(try backend.loglikelihoods(requests) { _ in })
+            // `--estimate` counts, without running, exactly the work the run then does.
+            XCTAssertEqual(planned, backend.cost, "planned vs counted work, reuse \(reuse)")
+            XCTAssertGreaterThan(planned.attentionPairs, 0)
         }
         var worst = 0.0
         for (a, b) in zip(scores[0], scores[1]) {

@@ -105,46 +105,73 @@ public enum Attention {
                             headSize hs: Int, scale: Float, panel s: UnsafeMutablePointer<Float>, blockRows: Int) {
         let whole = KeySpan(keys: k, values: v, start: 0, end: firstPosition + queries)
         withUnsafePointer(to: whole) { span in
-            forwardHead(out: out, lse: lse, q: q, qStride: qs, spans: UnsafeBufferPointer(start: span, count: 1), kvStride: kvs,
-                        keyMask: keyMask, queries: queries, firstPosition: firstPosition, headSize: hs, scale: scale,
-                        panel: s, blockRows: blockRows)
+            forwardGroup(out: out, lse: lse, lseHeadStride: 0, q: q, qStride: qs, heads: 1,
+                         spans: UnsafeBufferPointer(start: span, count: 1), kvStride: kvs,
+                         keyMask: keyMask, queries: queries, firstPosition: firstPosition, headSize: hs, scale: scale,
+                         panel: s, panelRows: blockRows, stacked: nil)
         }
     }
 
-    /// The same over keys that live in several spans (a shared prefix held by another cache row,
-    /// then the sequence's own keys): `spans` cover [0, firstPosition + queries) in order. Scores of
-    /// every span land side by side in one panel row, so the softmax is over all visible keys at
-    /// once; the weighted values are summed span by span.
-    static func forwardHead(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
-                            q: UnsafePointer<Float>, qStride qs: Int,
-                            spans: UnsafeBufferPointer<KeySpan>, kvStride kvs: Int,
-                            keyMask: UnsafePointer<Int32>?, queries: Int, firstPosition: Int,
-                            headSize hs: Int, scale: Float, panel s: UnsafeMutablePointer<Float>, blockRows: Int) {
+    /// The query heads `heads` that read one kv head (grouped-query attention), over keys that may
+    /// live in several spans (a shared prefix held by another cache row, then the sequence's own):
+    /// `spans` cover [0, firstPosition + queries) in order. Head j's queries and outputs sit at
+    /// q + j·HS and out + j·HS of each row; its lse, if given, at lse + j·lseHeadStride.
+    ///
+    /// A block of query positions is stacked for all the heads ([heads·rows, HS], copied into
+    /// `stacked`, which holds 2·panelRows·HS floats; not needed for one head), so each key and
+    /// value span is multiplied once per block for every head: the products are `heads` times
+    /// taller and BLAS packs K and V once instead of once per head. Scores of every span land side
+    /// by side in one panel row ([panelRows, keys]), so the softmax is over all visible keys at once.
+    static func forwardGroup(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?, lseHeadStride: Int,
+                             q: UnsafePointer<Float>, qStride qs: Int, heads: Int,
+                             spans: UnsafeBufferPointer<KeySpan>, kvStride kvs: Int,
+                             keyMask: UnsafePointer<Int32>?, queries: Int, firstPosition: Int,
+                             headSize hs: Int, scale: Float, panel s: UnsafeMutablePointer<Float>, panelRows: Int,
+                             stacked: UnsafeMutablePointer<Float>?) {
+        precondition(heads == 1 || stacked != nil, "Attention.forwardGroup: \(heads) heads need a stacking buffer")
+        let positionsPerBlock = max(1, panelRows / heads)
         var i0 = 0
         while i0 < queries {
-            let i1 = min(queries, i0 + blockRows), rows = i1 - i0, keys = firstPosition + i1
+            let i1 = min(queries, i0 + positionsPerBlock), rows = i1 - i0, keys = firstPosition + i1
+            let stackedRows = heads * rows
+            // The block's queries as one matrix: rows j·rows + r = head j, position i0 + r.
+            let a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+            if heads == 1 {
+                a = q + i0 * qs; lda = qs; c = out + i0 * qs; ldc = qs
+            } else {
+                let qBlock = stacked!, outBlock = stacked! + stackedRows * hs
+                for j in 0..<heads {
+                    for r in 0..<rows { (qBlock + (j * rows + r) * hs).update(from: q + (i0 + r) * qs + j * hs, count: hs) }
+                }
+                a = UnsafePointer(qBlock); lda = hs; c = outBlock; ldc = hs
+            }
             for span in spans where span.start < keys {
                 let width = min(span.end, keys) - span.start
-                BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: hs, alpha: scale,
-                           a: q + i0 * qs, lda: qs, b: span.keys + span.start * kvs, ldb: kvs, beta: 0, c: s + span.start, ldc: keys)
+                BLAS.sgemm(transA: false, transB: true, m: stackedRows, n: width, k: hs, alpha: scale,
+                           a: a, lda: lda, b: span.keys + span.start * kvs, ldb: kvs, beta: 0, c: s + span.start, ldc: keys)
             }
             // Unnormalised weights exp(S - max) go into the products; each output row is divided by
             // its sum afterwards (head-size values instead of a pass over all its keys).
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: rows) { inverseSums in
-                for r in 0..<rows {
-                    let pos = firstPosition + i0 + r
-                    let (l, sum) = expRowInPlace(s + r * keys, keys: keys, lastVisible: pos, keyMask: keyMask)
-                    lse?[i0 + r] = l
-                    inverseSums[r] = sum > 0 ? 1 / sum : 0
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: stackedRows) { inverseSums in
+                for row in 0..<stackedRows {
+                    let j = row / rows, r = row % rows, pos = firstPosition + i0 + r
+                    let (l, sum) = expRowInPlace(s + row * keys, keys: keys, lastVisible: pos, keyMask: keyMask)
+                    lse?[j * lseHeadStride + i0 + r] = l
+                    inverseSums[row] = sum > 0 ? 1 / sum : 0
                 }
                 var beta: Float = 0
                 for span in spans where span.start < keys {
                     let width = min(span.end, keys) - span.start
-                    BLAS.sgemm(transA: false, transB: false, m: rows, n: hs, k: width,
-                               a: s + span.start, lda: keys, b: span.values + span.start * kvs, ldb: kvs, beta: beta, c: out + i0 * qs, ldc: qs)
+                    BLAS.sgemm(transA: false, transB: false, m: stackedRows, n: hs, k: width,
+                               a: s + span.start, lda: keys, b: span.values + span.start * kvs, ldb: kvs, beta: beta, c: c, ldc: ldc)
                     beta = 1
                 }
-                for r in 0..<rows { scaleInPlace(out + (i0 + r) * qs, hs, inverseSums[r]) }
+                for row in 0..<stackedRows { scaleInPlace(c + row * ldc, hs, inverseSums[row]) }
+            }
+            if heads > 1 {
+                for j in 0..<heads {
+                    for r in 0..<rows { (out + (i0 + r) * qs + j * hs).update(from: c + (j * rows + r) * hs, count: hs) }
+                }
             }
             i0 = i1
         }

@@ -56,16 +56,22 @@ public extension Attention {
         let scale = Float(1 / Double(hs).squareRoot())
         // Scores and weighted values: 2 · queries · visible keys · head size per head.
         let work = sequences.reduce(0) { $0 + 2 * nh * $1.count * ($1.firstPosition + $1.count) * hs }
-        scratch.run(units: sequences.count * nh, work: work) { worker, unit in
-            let sequence = sequences[unit / nh], h = unit % nh, g = h / group
+        // One unit per (sequence, kv head): its `group` query heads are stacked into one product
+        // per block. Inference uses both of a worker's panels as one, twice as tall.
+        let panelRows = 2 * scratch.blockRows
+        scratch.run(units: sequences.count * nkv, work: work) { worker, unit in
+            let sequence = sequences[unit / nkv], g = unit % nkv
             let headSpans = sequence.spans.map {
                 KeySpan(keys: $0.keys + g * hs, values: $0.values + g * hs, start: $0.start, end: $0.end)
             }
             headSpans.withUnsafeBufferPointer { spans in
-                forwardHead(out: out + sequence.queryRow * qs + h * hs, lse: nil,
-                            q: q + sequence.queryRow * qs + h * hs, qStride: qs, spans: spans, kvStride: kvs,
-                            keyMask: sequence.keyMask, queries: sequence.count, firstPosition: sequence.firstPosition,
-                            headSize: hs, scale: scale, panel: scratch.scores(worker), blockRows: scratch.blockRows)
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * panelRows * hs) { stacked in
+                    forwardGroup(out: out + sequence.queryRow * qs + g * group * hs, lse: nil, lseHeadStride: 0,
+                                 q: q + sequence.queryRow * qs + g * group * hs, qStride: qs, heads: group,
+                                 spans: spans, kvStride: kvs, keyMask: sequence.keyMask, queries: sequence.count,
+                                 firstPosition: sequence.firstPosition, headSize: hs, scale: scale,
+                                 panel: scratch.scores(worker), panelRows: panelRows, stacked: stacked.baseAddress!)
+                }
             }
         }
     }

@@ -1,5 +1,5 @@
 // Scratch for attention: per worker, two [blockRows, maxKeys] float panels (scores/probabilities and
-// their gradients). Sizing: threads * 2 * blockRows * maxKeys floats, e.g. 2 workers, 64 rows, 2048 keys = 2 MB.
+// their gradients; the cached inference forward uses the pair as one panel of 2·blockRows rows). Sizing: threads * 2 * blockRows * maxKeys floats, e.g. 2 workers, 64 rows, 2048 keys = 2 MB.
 
 import Foundation
 

@@ -1,5 +1,5 @@
 // SwiGLU gate of the LLaMA MLP: out = silu(gate) * up, silu(g) = g * sigmoid(g).
-// exp is the engine's vectorised fastExp (~1 ulp); exp(-g) saturates for g < -88, giving silu = -0.
+// exp is the engine's vectorised exp (VectorKernels, ~2 ulp); exp(-g) saturates for g < -88, giving silu = -0.
 // Shapes: gate, up, out, dout, dgate, dup [N, H] (N = B*T rows, H ffn hidden), passed as flat counts N*H.
 
 import Foundation
@@ -8,14 +8,7 @@ public enum SwiGLU {
     /// `out = silu(gate) * up` (`=`).
     public static func forward(out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
         forEachTile(count) { lo, hi, e in
-            // e[j] = exp(-gate) for the tile; then the tile is combined 16 lanes at a time.
-            for j in 0..<(hi - lo) { e[j] = fastExp(-gate[lo + j]) }
-            var i = lo
-            while i + 16 <= hi {
-                storeVector(loadVector(gate + i) / (1 + loadVector(e + i - lo)) * loadVector(up + i), out + i)
-                i += 16
-            }
-            while i < hi { out[i] = gate[i] / (1 + e[i - lo]) * up[i]; i += 1 }
+            swiGLUTile(out: out + lo, gate: gate + lo, up: up + lo, hi - lo, scratch: e)
         }
     }
 
@@ -25,7 +18,7 @@ public enum SwiGLU {
     public static func backward(dgate: UnsafeMutablePointer<Float>, dup: UnsafeMutablePointer<Float>,
                                 dout: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
         forEachTile(count) { lo, hi, e in
-            for j in 0..<(hi - lo) { e[j] = fastExp(-gate[lo + j]) }
+            expNegated(e, gate + lo, hi - lo)
             var i = lo
             while i + 16 <= hi {
                 let g = loadVector(gate + i), u = loadVector(up + i), dy = loadVector(dout + i)

@@ -1,3 +1,5 @@
+import Models
+
 /// One log-likelihood query: the raw strings *before* lm-eval's `_encode_pair` (the backend
 /// applies `EncodePair` itself, so trailing context whitespace moves to the continuation).
 public struct LoglikelihoodRequest: Hashable, Sendable {
@@ -48,8 +50,13 @@ public protocol EvaluationBackend: AnyObject {
     var description: String { get }
     /// Token positions run through the model so far, for throughput in progress lines.
     var tokensForwarded: Int { get }
+    /// The work `loglikelihoods(requests)` would do, counted without running the model.
+    func plannedCost(_ requests: [LoglikelihoodRequest]) throws -> ForwardCost
 }
 
 public extension EvaluationBackend {
     var tokensForwarded: Int { 0 }
+    func plannedCost(_ requests: [LoglikelihoodRequest]) throws -> ForwardCost {
+        throw EvaluationError.invalidOption("backend \(description) cannot estimate its work")
+    }
 }

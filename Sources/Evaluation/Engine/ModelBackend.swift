@@ -23,8 +23,9 @@ public final class ModelBackend: EvaluationBackend {
     public var maxLength: Int
     /// Requests whose context was left-truncated so far (reported, never silent).
     public private(set) var truncatedRequests = 0
-    /// Token positions run through the decoder so far (padding included), for throughput reports.
-    public private(set) var tokensForwarded = 0
+    /// Work done by the decoder so far (padding included), for throughput reports.
+    public internal(set) var cost = ForwardCost()
+    public var tokensForwarded: Int { cost.tokens }
 
     public init(model: LanguageModel, prefixReuse: Bool = true, maxBatchTokens: Int = 4096) throws {
         self.model = model
@@ -87,22 +88,45 @@ public final class ModelBackend: EvaluationBackend {
                            : try scoreBatched(tokenized, progress: progress)
     }
 
+    /// The work `loglikelihoods(requests)` would do, counted from the same tokenization and plan
+    /// (reuse windows, or no-reuse batches) without running the model.
+    public func plannedCost(_ requests: [LoglikelihoodRequest]) throws -> ForwardCost {
+        let tokenized = try requests.map { try fitted($0).tokenized }
+        if prefixReuse { return plannedCostWithPrefixReuse(tokenized) }
+        var cost = ForwardCost()
+        for (chunk, seqLen) in batchesWithoutReuse(tokenized) {
+            cost += .full(batch: chunk.count, seqLen: seqLen, layers: model.config.layerCount)
+            cost.logitRows += chunk.reduce(0) { $0 + tokenized[$1].continuation.count }
+        }
+        return cost
+    }
+
     // MARK: No reuse: right-padded batches of whole sequences.
+
+    /// The no-reuse batches: request indices, longest first (as lm-eval does, so padding stays
+    /// small within a batch), with B·longest ≤ maxBatchTokens; and the padded length each is fed at
+    /// (a multiple of 64, so activation buffers are reused across batches).
+    func batchesWithoutReuse(_ requests: [Tokenized]) -> [(requests: [Int], seqLen: Int)] {
+        let fedLength = { (i: Int) in requests[i].context.count + requests[i].continuation.count - 1 }
+        let order = requests.indices.sorted { fedLength($0) > fedLength($1) }
+        var batches: [(requests: [Int], seqLen: Int)] = []
+        var start = 0
+        while start < order.count {
+            let longest = fedLength(order[start])
+            let rowsPerBatch = max(1, maxBatchTokens / max(longest, 1))
+            let chunk = Array(order[start..<min(order.count, start + rowsPerBatch)])
+            batches.append((chunk, (longest + 63) / 64 * 64))
+            start += chunk.count
+        }
+        return batches
+    }
 
     func scoreBatched(_ requests: [Tokenized], progress: (Int) -> Void) throws -> [LoglikelihoodResult] {
         var results = [LoglikelihoodResult?](repeating: nil, count: requests.count)
-        // Longest first, as lm-eval does, so padding stays small within a batch.
-        let order = requests.indices.sorted { requests[$0].context.count + requests[$0].continuation.count > requests[$1].context.count + requests[$1].continuation.count }
         var done = 0
-        var start = 0
-        while start < order.count {
-            let longest = requests[order[start]].context.count + requests[order[start]].continuation.count - 1
-            let rowsPerBatch = max(1, maxBatchTokens / max(longest, 1))
-            let chunk = Array(order[start..<min(order.count, start + rowsPerBatch)])
+        for (chunk, seqLen) in batchesWithoutReuse(requests) {
             // Fed: context + continuation minus its last token; row position ctx-1+j predicts continuation[j].
-            // Lengths are padded up to a multiple of 64 so activation buffers are reused across batches.
             let fed = chunk.map { Array((requests[$0].context + requests[$0].continuation).dropLast()) }
-            let seqLen = (fed.map(\.count).max()! + 63) / 64 * 64
             var batch = TokenBatch(inputIds: fed.map { $0 + [Int](repeating: 0, count: seqLen - $0.count) },
                                    attentionMask: fed.map { [Int](repeating: 1, count: $0.count) + [Int](repeating: 0, count: seqLen - $0.count) })
             for (row, i) in chunk.enumerated() {
@@ -113,7 +137,8 @@ public final class ModelBackend: EvaluationBackend {
             }
             let acts = activations(batch: batch.batch, seqLen: batch.seqLen)
             try model.decoder.forward(batch, acts)
-            tokensForwarded += batch.batch * batch.seqLen
+            cost += .full(batch: batch.batch, seqLen: batch.seqLen, layers: model.config.layerCount)
+            cost.logitRows += chunk.reduce(0) { $0 + requests[$1].continuation.count }
             let (logProbs, greedy) = model.decoder.scoreTargets(batch, acts)
             for (row, i) in chunk.enumerated() {
                 let r = requests[i]
@@ -126,7 +151,6 @@ public final class ModelBackend: EvaluationBackend {
             }
             done += chunk.count
             progress(done)
-            start += chunk.count
         }
         return results.map { $0! }
     }
@@ -145,8 +169,10 @@ public final class ModelBackend: EvaluationBackend {
     // MARK: Prefix reuse (windows of items over one KV cache: PrefixReuseScoring.swift).
 
     func forwardCounted(_ rows: [[Int]], cache: KVCache, outputs: CachedOutputs) throws -> IncrementalOutput {
-        tokensForwarded += rows.reduce(0) { $0 + $1.count }
-        return try model.decoder.forwardCached(rows, cache: cache, outputs: outputs)
+        let output = try model.decoder.forwardCached(rows, cache: cache, outputs: outputs)
+        cost += .cached(starts: rows.indices.map { cache.lengths[$0] - rows[$0].count }, counts: rows.map(\.count),
+                        outputs: outputs, layers: model.config.layerCount)
+        return output
     }
 
     /// Items scored together in one window (`PrefixReuseScoring`): their remainders are packed into

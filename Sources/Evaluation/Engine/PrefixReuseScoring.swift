@@ -21,7 +21,27 @@ extension ModelBackend {
     }
 
     func scoreWithPrefixReuse(_ requests: [Tokenized], progress: (Int) -> Void) throws -> [LoglikelihoodResult] {
-        // Consecutive requests with the same context form a group (one item's choices).
+        let layout = windowLayout(requests)
+        let cache = KVCache(config: model.config, batch: layout.cacheRows, capacity: layout.capacity)
+        var results = [LoglikelihoodResult?](repeating: nil, count: requests.count)
+        var done = 0
+        for window in layout.windows {
+            try score(window, layout.groups, requests, cache: cache, into: &results)
+            done += layout.groups[window.groups].reduce(0) { $0 + $1.count }
+            progress(done)
+        }
+        return results.map { $0! }
+    }
+
+    /// Items (consecutive requests with the same context: one item's choices), their windows and
+    /// the KV cache they need.
+    struct WindowLayout {
+        let groups: [[Int]]
+        let windows: [ScoringWindow]
+        let cacheRows: Int, capacity: Int
+    }
+
+    func windowLayout(_ requests: [Tokenized]) -> WindowLayout {
         var groups: [[Int]] = []
         for i in requests.indices {
             if let last = groups.last?.first, requests[last].context == requests[i].context { groups[groups.count - 1].append(i) }
@@ -33,15 +53,31 @@ extension ModelBackend {
         let maxRows = max(3, cacheBudgetBytes / max(bytesPerRow, 1))
         let windows = planWindows(groups, requests, maxRows: maxRows)
         let rows = windows.map { 1 + $0.groups.count + $0.branches }.max() ?? 1
-        let cache = KVCache(config: model.config, batch: rows, capacity: capacity)
-        var results = [LoglikelihoodResult?](repeating: nil, count: requests.count)
-        var done = 0
-        for window in windows {
-            try score(window, groups, requests, cache: cache, into: &results)
-            done += groups[window.groups].reduce(0) { $0 + $1.count }
-            progress(done)
+        return WindowLayout(groups: groups, windows: windows, cacheRows: rows, capacity: capacity)
+    }
+
+    /// The work `scoreWithPrefixReuse` does on these requests, counted from the same windows
+    /// without running the model (row 0 starts empty, as a fresh cache does).
+    func plannedCostWithPrefixReuse(_ requests: [Tokenized]) -> ForwardCost {
+        let layout = windowLayout(requests), layers = model.config.layerCount
+        var cost = ForwardCost()
+        var prefixRow: [Int] = []
+        for window in layout.windows {
+            let forwards = self.forwards(of: window, layout.groups, requests)
+            var reuse = 0
+            while reuse < min(prefixRow.count, forwards.prefix.count), prefixRow[reuse] == forwards.prefix[reuse] { reuse += 1 }
+            if reuse < forwards.prefix.count {
+                cost += .cached(starts: [reuse], counts: [forwards.prefix.count - reuse], outputs: .none, layers: layers)
+            }
+            prefixRow = forwards.prefix
+            cost += .cached(starts: forwards.items.map { _ in window.shared }, counts: forwards.items.map(\.count),
+                            outputs: .last, layers: layers)
+            cost.logitRows += forwards.items.count
+            cost += .cached(starts: forwards.branches.map { forwards.contexts[$0.item].count }, counts: forwards.branches.map(\.tokens.count),
+                            outputs: .all, layers: layers)
+            cost.logitRows += forwards.branches.reduce(0) { $0 + $1.tokens.count }
         }
-        return results.map { $0! }
+        return cost
     }
 
     /// Splits the items into windows. A run of consecutive items that share a context prefix of at
@@ -102,43 +138,66 @@ extension ModelBackend {
         return windows
     }
 
+    /// What a window feeds the model: row 0's shared prefix, each item's context remainder
+    /// (stage 1, read after the prefix) and each multi-token continuation minus its last token
+    /// (stage 2, read after its item's whole context).
+    struct WindowForwards {
+        let contexts: [[Int]]
+        let prefix: [Int]
+        let items: [[Int]]
+        let branches: [(request: Int, item: Int, tokens: [Int])]
+    }
+
+    func forwards(of window: ScoringWindow, _ groups: [[Int]], _ requests: [Tokenized]) -> WindowForwards {
+        let items = Array(groups[window.groups])
+        let contexts = items.map { requests[$0[0]].context }
+        var branches: [(request: Int, item: Int, tokens: [Int])] = []
+        for (k, group) in items.enumerated() {
+            for i in group where requests[i].continuation.count > 1 {
+                branches.append((i, k, Array(requests[i].continuation.dropLast())))
+            }
+        }
+        return WindowForwards(contexts: contexts, prefix: Array(contexts[0][..<window.shared]),
+                              items: contexts.map { Array($0[window.shared...]) }, branches: branches)
+    }
+
     func score(_ window: ScoringWindow, _ groups: [[Int]], _ requests: [Tokenized], cache: KVCache,
                into results: inout [LoglikelihoodResult?]) throws {
         let items = Array(groups[window.groups])
-        let contexts = items.map { requests[$0[0]].context }
+        let plan = forwards(of: window, groups, requests)
+        let contexts = plan.contexts
         // Row 0: the shared prefix, extended only past what it already holds.
         cache.release(rows: 1..<cache.batch)
-        let prefix = contexts[0][..<window.shared].map(Int32.init)
+        let prefix = plan.prefix.map(Int32.init)
         let reuse = cache.commonPrefix(row: 0, with: prefix)
         cache.truncate(row: 0, to: reuse)
         if reuse < prefix.count {
             var rows = [[Int]](repeating: [], count: cache.batch)
-            rows[0] = prefix[reuse...].map(Int.init)
+            rows[0] = plan.prefix[reuse...].map { $0 }
             _ = try forwardCounted(rows, cache: cache, outputs: .none)
         }
 
         // Stage 1: every item's context remainder, packed into one forward.
         var rows = [[Int]](repeating: [], count: cache.batch)
-        for (k, context) in contexts.enumerated() {
+        for (k, remainder) in plan.items.enumerated() {
             if window.shared > 0 { cache.sharePrefix(from: 0, to: k + 1, length: window.shared) }
-            rows[k + 1] = Array(context[window.shared...])
+            rows[k + 1] = remainder
         }
         let out = try forwardCounted(rows, cache: cache, outputs: .last)
         let lastRows = contexts.indices.map { out.row($0 + 1, rows[$0 + 1].count - 1) }
         let logits = model.decoder.logits(out, rows: lastRows)
+        cost.logitRows += lastRows.count
         let v = model.config.vocabularySize
         let firstToken = contexts.indices.map { LogSoftmaxRow(logits.data + $0 * v, count: v) }
 
         // Stage 2: continuations longer than one token, each reading its item's context in place.
         var branchRow: [Int: Int] = [:]
         var next = [[Int]](repeating: [], count: cache.batch)
-        for (k, group) in items.enumerated() {
-            for i in group where requests[i].continuation.count > 1 {
-                let row = 1 + items.count + branchRow.count
-                cache.sharePrefix(from: k + 1, to: row, length: contexts[k].count)
-                next[row] = Array(requests[i].continuation.dropLast())
-                branchRow[i] = row
-            }
+        for branch in plan.branches {
+            let row = 1 + items.count + branchRow.count
+            cache.sharePrefix(from: branch.item + 1, to: row, length: contexts[branch.item].count)
+            next[row] = branch.tokens
+            branchRow[branch.request] = row
         }
         var branchScores: (output: IncrementalOutput, logProbs: [Double], greedy: [Bool])?
         if !branchRow.isEmpty {
@@ -148,6 +207,7 @@ extension ModelBackend {
                 for (j, token) in requests[i].continuation.dropFirst().enumerated() { targets[branched.row(row, j)] = Int32(token) }
             }
             let (logProbs, greedy) = model.decoder.score(branched, targets: targets)
+            cost.logitRows += branched.rows
             branchScores = (branched, logProbs, greedy)
         }
 

@@ -35,7 +35,7 @@ public final class StderrProgressPrinter: EvaluationProgress {
         return "\(label) \(subset) \(done)/\(total) items, " + String(format: "%.2f", rate) + " items/s\(tokenRate), ETA \(format(eta))"
     }
 
-    static func format(_ seconds: Double) -> String {
+    public static func format(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "?" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) : String(format: "%dm%02ds", s / 60, s % 60)

@@ -23,6 +23,12 @@ public struct LlamaConfig: Sendable, Codable, Equatable {
 
     public var queryWidth: Int { headCount * headSize }
     public var keyValueWidth: Int { keyValueHeadCount * headSize }
+    /// (in, out) features of the stacked projections a layer multiplies by (QKV, up, down,
+    /// gate+up): the shapes sgemm is timed at.
+    public var projectionShapes: [(inFeatures: Int, outFeatures: Int)] {
+        [(hiddenSize, queryWidth + 2 * keyValueWidth), (hiddenSize, intermediateSize),
+         (intermediateSize, hiddenSize), (hiddenSize, 2 * intermediateSize)]
+    }
 
     /// Checks internal consistency; `file` names the source in errors.
     func validated(file: String) throws -> LlamaConfig {

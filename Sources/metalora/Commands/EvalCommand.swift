@@ -18,6 +18,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Per-sample records (JSONL); default results/samples/<benchmark>-<time>.jsonl.") var samples: String?
     @Flag(name: .customLong("no-prefix-cache"), help: "Disable KV-cache reuse of shared prefixes.") var noPrefixCache = false
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Count the work (tokens, attention pairs, FLOPs) without running the model, and bound the run's time from below by this machine's sgemm rate.")
+    var estimate = false
 
     func run() throws {
         let definition = try BenchmarkRegistry.definition(name: benchmark, variant: variant)
@@ -28,8 +30,10 @@ struct EvalCommand: ParsableCommand {
         let m = try options.load()
         let backend = try ModelBackend(model: m, prefixReuse: !noPrefixCache)
         backend.adapterDescription = options.adapter
+        if estimate { return try printEstimate(definition, backend: backend, options: evalOptions) }
         let report = try Evaluator.run(definition, backend: backend, options: evalOptions)
         if StageTimer.enabled { note(StageTimer.report()) }
+        note("work: " + WorkSummary.describe(backend.cost, config: m.config, seconds: report.elapsedSeconds))
         if backend.truncatedRequests > 0 {
             note("note: \(backend.truncatedRequests) requests were left-truncated to the model's \(backend.maxLength)-token context (lm-eval convention)")
         }
@@ -38,5 +42,39 @@ struct EvalCommand: ParsableCommand {
         try SampleRecordWriter.write(report.samples, to: samplesURL)
         note("per-sample records: \(samplesURL.path)")
         if json { print(String(decoding: try report.jsonData(), as: UTF8.self)) } else { print(ReportTable.render(report)) }
+    }
+
+    func printEstimate(_ definition: BenchmarkDefinition, backend: ModelBackend, options: EvaluationOptions) throws {
+        let start = Date()
+        let (items, cost) = try Evaluator.plannedCost(definition, backend: backend, options: options)
+        let planning = Date().timeIntervalSince(start)
+        let rate = SgemmRate.measure(shapes: backend.model.config.projectionShapes).median
+        let flops = cost.flops(for: backend.model.config)
+        let bound = flops.total / (rate * 1e9)
+        if json {
+            let object: [String: Any] = [
+                "benchmark": definition.name, "items": items, "prefix_reuse": backend.prefixReuse,
+                "tokens": cost.tokens, "attention_pairs": cost.attentionPairs, "logit_rows": cost.logitRows,
+                "tflop": flops.total / 1e12, "tflop_linear": flops.linear / 1e12, "tflop_attention": flops.attention / 1e12,
+                "tflop_lm_head": flops.head / 1e12, "sgemm_gflops": rate, "lower_bound_seconds": bound,
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        print("estimate: \(definition.name), \(items) items, prefix reuse \(backend.prefixReuse ? "on" : "off") (planned in \(String(format: "%.1f", planning)) s, nothing run)")
+        print("  " + WorkSummary.describe(cost, config: backend.model.config, seconds: nil))
+        print(String(format: "  sgemm now: %.0f GFLOP/s at the model's projection shapes", rate))
+        print("  lower bound: \(StderrProgressPrinter.format(bound)) (float32 work at the sgemm rate; real runs add attention's softmax and memory traffic)")
+    }
+}
+
+/// One line on the work a run did: tokens, attention pairs and FLOPs by kind, and the rate.
+enum WorkSummary {
+    static func describe(_ cost: ForwardCost, config: LlamaConfig, seconds: Double?) -> String {
+        let f = cost.flops(for: config)
+        var s = String(format: "%d tokens, %.2e attention pairs, %.2f TFLOP (linear %.2f, attention %.2f, LM head %.2f)",
+                       cost.tokens, Double(cost.attentionPairs), f.total / 1e12, f.linear / 1e12, f.attention / 1e12, f.head / 1e12)
+        if let seconds, seconds > 0 { s += String(format: " in %.1f s = %.0f GFLOP/s", seconds, f.total / seconds / 1e9) }
+        return s
     }
 }

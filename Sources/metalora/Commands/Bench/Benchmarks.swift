@@ -52,18 +52,9 @@ struct Benchmarks {
         return TokenBatch(inputIds: ids, labels: labels ? ids : nil)
     }
 
-    /// sgemm at the model's projection shapes (8 × 512 rows), the reference rate for fractions.
+    /// sgemm at the model's projection shapes (4096 rows), the reference rate for fractions.
     func sgemm() -> [String: Any] {
-        let c = model.config, n = 4096
-        let shapes = [(c.hiddenSize, c.queryWidth + 2 * c.keyValueWidth), (c.hiddenSize, c.intermediateSize),
-                      (c.intermediateSize, c.hiddenSize), (c.hiddenSize, 2 * c.intermediateSize)]
-        var rates: [Double] = []
-        for (k, m) in shapes {
-            let a = Tensor(shape: [n, k], repeating: 0.01), w = Tensor(shape: [m, k], repeating: 0.02), y = Tensor(shape: [n, m])
-            let seconds = time { Linear.forward(y: y.data, x: a.data, weight: w.data, rows: n, inFeatures: k, outFeatures: m) }
-            rates.append(2 * Double(n * k * m) / seconds / 1e9)
-        }
-        let rate = rates.sorted()[rates.count / 2]
+        let (rate, rates) = SgemmRate.measure(shapes: model.config.projectionShapes, repeats: repeats)
         log(String(format: "sgemm at model shapes: %.1f GFLOP/s (per shape %@)", rate, rates.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
         return ["sgemm_gflops": rate, "sgemm_gflops_by_shape": rates]
     }

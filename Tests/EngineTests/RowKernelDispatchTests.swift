@@ -1,0 +1,64 @@
+import XCTest
+import Foundation
+import Engine
+
+/// The row kernels' two builds (baseline x86-64, AVX2+FMA) must give bit-identical results, and
+/// both must be right: max exact, exp sums within float rounding of a float64 reference.
+final class RowKernelDispatchTests: XCTestCase {
+    /// Rows of awkward lengths (not multiples of 8 or 16, longer than a 256-element chunk).
+    let lengths = [1, 7, 15, 16, 17, 255, 256, 257, 1000, 4099]
+
+    func row(_ n: Int, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<n).map { _ in Float(rng.nextUniform() * 40 - 30) }
+    }
+
+    func builds() throws -> [RowKernelDispatch] {
+        guard CPUFeatures.current.runsHaswellCode else { throw XCTSkip("this CPU cannot run the AVX2 build") }
+        return [.baseline, .avx2]
+    }
+
+    func testBothBuildsAgreeBitForBit() throws {
+        let (base, wide) = try { let b = try builds(); return (b[0], b[1]) }()
+        for (i, n) in lengths.enumerated() {
+            let x = row(n, seed: UInt64(i + 1)), up = row(n, seed: UInt64(i + 100))
+            func apply(_ k: RowKernelDispatch) -> (max: Float, sum: Double, exp: [Float], scaled: [Float], swiglu: [Float], neg: [Float]) {
+                var p = x, e = [Float](repeating: 0, count: n), out = [Float](repeating: 0, count: n)
+                var neg = [Float](repeating: 0, count: n), scaled = x
+                let m = x.withUnsafeBufferPointer { k.max($0.baseAddress!, n) }
+                let sum = p.withUnsafeMutableBufferPointer { k.expShiftedSum($0.baseAddress!, n, m) }
+                scaled.withUnsafeMutableBufferPointer { k.scale($0.baseAddress!, n, 0.37) }
+                x.withUnsafeBufferPointer { xp in up.withUnsafeBufferPointer { upp in
+                    out.withUnsafeMutableBufferPointer { o in e.withUnsafeMutableBufferPointer { ep in
+                        k.swiGLU(o.baseAddress!, xp.baseAddress!, upp.baseAddress!, n, ep.baseAddress!)
+                    }}
+                    neg.withUnsafeMutableBufferPointer { k.expNegated($0.baseAddress!, xp.baseAddress!, n) }
+                }}
+                return (m, sum, p, scaled, out, neg)
+            }
+            let a = apply(base), b = apply(wide)
+            XCTAssertEqual(a.max.bitPattern, b.max.bitPattern, "max, n=\(n)")
+            XCTAssertEqual(a.sum.bitPattern, b.sum.bitPattern, "exp sum, n=\(n)")
+            XCTAssertEqual(a.exp.map(\.bitPattern), b.exp.map(\.bitPattern), "exp, n=\(n)")
+            XCTAssertEqual(a.scaled.map(\.bitPattern), b.scaled.map(\.bitPattern), "scale, n=\(n)")
+            XCTAssertEqual(a.swiglu.map(\.bitPattern), b.swiglu.map(\.bitPattern), "swiGLU, n=\(n)")
+            XCTAssertEqual(a.neg.map(\.bitPattern), b.neg.map(\.bitPattern), "exp(-x), n=\(n)")
+        }
+    }
+
+    func testEachBuildMatchesADoubleReference() {
+        var candidates: [RowKernelDispatch] = [.baseline]
+        if CPUFeatures.current.runsHaswellCode { candidates.append(.avx2) }
+        for k in candidates {
+            for (i, n) in lengths.enumerated() {
+                var x = row(n, seed: UInt64(i + 7))
+                let maxRef = x.max()!
+                let sumRef = x.reduce(0.0) { $0 + Foundation.exp(Double($1) - Double(maxRef)) }
+                let m = x.withUnsafeBufferPointer { k.max($0.baseAddress!, n) }
+                XCTAssertEqual(m, maxRef, "\(k.name) max, n=\(n)")
+                let sum = x.withUnsafeMutableBufferPointer { k.expShiftedSum($0.baseAddress!, n, m) }
+                XCTAssertEqual(sum, sumRef, accuracy: 1e-6 * sumRef, "\(k.name) exp sum, n=\(n)")
+            }
+        }
+    }
+}
