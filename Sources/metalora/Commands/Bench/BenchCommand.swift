@@ -51,6 +51,7 @@ struct BenchCommand: ParsableCommand {
         if let sgemm = out["sgemm_gflops"] as? Double {
             if let train = out["train_gflops"] as? Double { out["train_fraction_of_sgemm"] = train / sgemm }
             if let score = out["score_gflops"] as? Double { out["score_fraction_of_sgemm"] = score / sgemm }
+            if let mmlu = out["mmlu_gflops"] as? Double { out["mmlu_fraction_of_sgemm"] = mmlu / sgemm }
         }
         if StageTimer.enabled { note(StageTimer.report()) }
         if json { try printJSON(out) } else {

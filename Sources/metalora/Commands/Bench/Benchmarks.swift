@@ -111,6 +111,8 @@ struct Benchmarks {
             // Positions actually run through the decoder (padding included): the work reuse saves.
             rates[reuse ? "mmlu_tokens_per_s" : "mmlu_tokens_per_s_no_reuse"] = Double(backend.tokensForwarded) / seconds
             rates[reuse ? "mmlu_tokens_per_question" : "mmlu_tokens_per_question_no_reuse"] = Double(backend.tokensForwarded) / Double(report.n)
+            // Achieved rate over the exactly counted work (ForwardCost), comparable with sgemm_gflops.
+            rates[reuse ? "mmlu_gflops" : "mmlu_gflops_no_reuse"] = backend.cost.flops(for: model.config).total / seconds / 1e9
             picks[reuse] = report.samples.map { "\($0.promptId):\($0.pred ?? -1)" }
         }
         let identical = picks[true] == picks[false]
@@ -139,6 +141,7 @@ struct Benchmarks {
             out["\(benchmark)_items"] = report.n
             out["\(benchmark)_seconds"] = seconds
             out["\(benchmark)_items_per_s"] = Double(report.n) / seconds
+            out["\(benchmark)_gflops"] = backend.cost.flops(for: model.config).total / seconds / 1e9
         }
         return out
     }
