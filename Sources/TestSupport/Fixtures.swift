@@ -68,3 +68,22 @@ public func assertClose(_ actual: [Float], _ expected: [Float], atol: Float, rto
 public func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
 }
+
+/// Checks computed arrays against a fixture file's tensors of the same names (`assertClose`) and
+/// keeps each name's worst |diff| for the test's printed report.
+public final class FixtureComparison {
+    public let file: SafeTensorsFile
+    public let atol: Float
+    public private(set) var worst: [String: Float] = [:]
+
+    public init(_ file: SafeTensorsFile, atol: Float) { self.file = file; self.atol = atol }
+
+    public func check(_ actual: [Float], _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let expected = try self.file.floats(name)
+        assertClose(actual, expected, atol: atol, name, file: file, line: line)
+        worst[name] = maxAbsDiff(actual, expected)
+    }
+
+    /// "name diff, …" in name order.
+    public var summary: String { worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
+}

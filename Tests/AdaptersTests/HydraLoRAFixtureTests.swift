@@ -26,14 +26,9 @@ final class HydraLoRAFixtureTests: XCTestCase {
         BLAS.sgemm(transA: false, transB: true, m: n, n: out, k: inp, a: x.data, lda: inp, b: w.data, ldb: inp, beta: 0, c: y.data, ldc: out)
         HydraLoRALayer.forward(s, x: x.data, ldx: inp, a: a.data, heads: heads.map { UnsafePointer($0.data) }, router: router.data,
                                scale: scale, headMasks: nil, y: y.data, ldy: out, probs: probs.data, xa: xa.data, scratch: scratch)
-        var report: [String: Float] = [:]
-        func check(_ got: Tensor, _ key: String) throws {
-            let ref = try f.floats(key)
-            assertClose(got.array, ref, atol: 1e-5, key)
-            report[key] = maxAbsDiff(got.array, ref)
-        }
-        try check(y, "y")
-        try check(probs, "router_probs")
+        let fixture = FixtureComparison(f, atol: 1e-5)
+        try fixture.check(y.array, "y")
+        try fixture.check(probs.array, "router_probs")
         // dx = dy W (frozen linear) + the adapter's part.
         let dx = Tensor(shape: [n, inp]), dA = Tensor(shape: [r, inp]), dRouter = Tensor(shape: [h, inp])
         let dHeads = (0..<h).map { _ in Tensor(shape: [out, r]) }
@@ -42,11 +37,11 @@ final class HydraLoRAFixtureTests: XCTestCase {
         HydraLoRALayer.backward(s, x: x.data, ldx: inp, dy: dy.data, ldy: out, a: a.data, heads: heads.map { UnsafePointer($0.data) },
                                 router: router.data, scale: scale, headMasks: nil, probs: probs.data, xa: xa.data,
                                 dx: dx.data, lddx: inp, dA: dA.data, dHeads: dHeads.map(\.data), dRouter: dRouter.data, scratch: scratch)
-        try check(dx, "grad.x")
-        try check(dA, "grad.A")
-        for i in 0..<h { try check(dHeads[i], "grad.B.\(i)") }
-        try check(dRouter, "grad.W_r")
-        print("hydralora fixture max |diff|:", report.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        try fixture.check(dx.array, "grad.x")
+        try fixture.check(dA.array, "grad.A")
+        for i in 0..<h { try fixture.check(dHeads[i].array, "grad.B.\(i)") }
+        try fixture.check(dRouter.array, "grad.W_r")
+        print("hydralora fixture max |diff|:", fixture.summary)
     }
 
     func testLayerBackwardMatchesFiniteDifferences() {

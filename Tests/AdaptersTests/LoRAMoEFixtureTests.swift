@@ -24,13 +24,8 @@ final class LoRAMoEFixtureTests: XCTestCase {
         let e = Tensor(shape: [sequences, d])
         defer { withExtendedLifetime(e) {} }
         LoRAMoELayer.gatherTaskEmbeddings(table: table.data, tasks: tasks, embeddingDim: d, into: e.data)
-        var report: [String: Float] = [:]
-        func check(_ got: Tensor, _ key: String) throws {
-            let ref = try f.floats(key)
-            assertClose(got.array, ref, atol: 1e-5, key)
-            report[key] = maxAbsDiff(got.array, ref)
-        }
-        try check(e, "e_task")
+        let fixture = FixtureComparison(f, atol: 1e-5)
+        try fixture.check(e.array, "e_task")
         let y = Tensor(shape: [n, out]), gate = Tensor(shape: [sequences, ex]), xa = Tensor(shape: [ex, n, re])
         let scratch = LoRAMoELayer.Scratch(rows: n, expertRank: re, sequences: sequences, experts: ex)
         defer { withExtendedLifetime([y, gate, xa]) {} }
@@ -38,8 +33,8 @@ final class LoRAMoEFixtureTests: XCTestCase {
         LoRAMoELayer.forward(s, x: x.data, ldx: inp, a: a.map { UnsafePointer($0.data) }, b: b.map { UnsafePointer($0.data) },
                              gateWeight: wg.data, taskEmbedding: e.data, scale: scale, y: y.data, ldy: out,
                              gate: gate.data, xa: xa.data, scratch: scratch)
-        try check(y, "y")
-        try check(gate, "gate")
+        try fixture.check(y.array, "y")
+        try fixture.check(gate.array, "gate")
         let dx = Tensor(shape: [n, inp]), dWg = Tensor(shape: wg.shape), de = Tensor(shape: [sequences, d]), dTable = Tensor(shape: table.shape)
         let dA = a.map { Tensor(shape: $0.shape) }, dB = b.map { Tensor(shape: $0.shape) }
         defer { withExtendedLifetime([dx, dWg, de, dTable] + dA + dB) {} }
@@ -49,12 +44,12 @@ final class LoRAMoEFixtureTests: XCTestCase {
                               gate: gate.data, xa: xa.data, dx: dx.data, lddx: inp, dA: dA.map(\.data), dB: dB.map(\.data),
                               dGateWeight: dWg.data, dTaskEmbedding: de.data, scratch: scratch)
         LoRAMoELayer.scatterTaskGradient(de.data, tasks: tasks, embeddingDim: d, into: dTable.data)
-        try check(dx, "grad.x")
-        for i in 0..<ex { try check(dA[i], "grad.A.\(i)"); try check(dB[i], "grad.B.\(i)") }
-        try check(dWg, "grad.W_g")
-        try check(de, "grad.e_task")
-        try check(dTable, "grad.task_embedding")
-        print("lora_moe fixture max |diff|:", report.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        try fixture.check(dx.array, "grad.x")
+        for i in 0..<ex { try fixture.check(dA[i].array, "grad.A.\(i)"); try fixture.check(dB[i].array, "grad.B.\(i)") }
+        try fixture.check(dWg.array, "grad.W_g")
+        try fixture.check(de.array, "grad.e_task")
+        try fixture.check(dTable.array, "grad.task_embedding")
+        print("lora_moe fixture max |diff|:", fixture.summary)
     }
 
     /// Central differences of L = Σ y·g for x, every A_i and B_i, W_g and the task embeddings.
