@@ -19,14 +19,11 @@ public enum Evaluator {
         for subset in prepared.subsets {
             let items = prepared.items[subset] ?? []
             try options.beforeSubset?(subset)
-            var offset = 0
-            while offset < items.count {
-                let batch = Array(items[offset..<min(items.count, offset + max(1, options.itemsPerBatch))])
-                samples += try score(batch, def: def, backend: backend) { fraction in
+            for batch in batches(items, options: options) {
+                samples += try score(Array(batch), def: def, backend: backend) { fraction in
                     options.progress?.update(subset: subset, itemsDone: done + Int(Double(batch.count) * fraction), itemsTotal: total,
                                              tokensDone: backend.tokensForwarded)
                 }
-                offset += batch.count
                 done += batch.count
                 options.progress?.update(subset: subset, itemsDone: done, itemsTotal: total, tokensDone: backend.tokensForwarded)
             }
@@ -46,15 +43,18 @@ public enum Evaluator {
         let prepared = try ItemPreparation.prepare(def, options: options)
         var cost = ForwardCost()
         for subset in prepared.subsets {
-            let items = prepared.items[subset] ?? []
-            var offset = 0
-            while offset < items.count {
-                let batch = items[offset..<min(items.count, offset + max(1, options.itemsPerBatch))]
+            for batch in batches(prepared.items[subset] ?? [], options: options) {
                 cost += try backend.plannedCost(batch.flatMap(\.loglikelihoodRequests))
-                offset += batch.count
             }
         }
         return (prepared.totalItems, cost)
+    }
+
+    /// One subset's items as `run` hands them to the backend: in order, at most `itemsPerBatch` per call.
+    static func batches(_ items: [PreparedItem], options: EvaluationOptions) -> [ArraySlice<PreparedItem>] {
+        stride(from: 0, to: items.count, by: max(1, options.itemsPerBatch)).map {
+            items[$0..<min(items.count, $0 + max(1, options.itemsPerBatch))]
+        }
     }
 
     /// Scores one batch of items (all of the same definition). `progress` gets the finished fraction.

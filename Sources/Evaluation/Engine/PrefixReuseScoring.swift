@@ -64,8 +64,7 @@ extension ModelBackend {
         var prefixRow: [Int] = []
         for window in layout.windows {
             let forwards = self.forwards(of: window, layout.groups, requests)
-            var reuse = 0
-            while reuse < min(prefixRow.count, forwards.prefix.count), prefixRow[reuse] == forwards.prefix[reuse] { reuse += 1 }
+            let reuse = commonPrefixLength(prefixRow, forwards.prefix, limit: forwards.prefix.count)
             if reuse < forwards.prefix.count {
                 cost += .cached(starts: [reuse], counts: [forwards.prefix.count - reuse], outputs: .none, layers: layers)
             }
@@ -91,11 +90,8 @@ extension ModelBackend {
         let branchTokens = groups.map { $0.reduce(0) { $0 + requests[$1].continuation.count - 1 } }
         // lcp[i]: common prefix of items i and i+1, leaving each item at least its last context
         // token (its logits score the first continuation token).
-        let lcp = contexts.indices.dropLast().map { i -> Int in
-            let a = contexts[i], b = contexts[i + 1], limit = min(a.count, b.count) - 1
-            var n = 0
-            while n < limit, a[n] == b[n] { n += 1 }
-            return n
+        let lcp = contexts.indices.dropLast().map { i in
+            commonPrefixLength(contexts[i], contexts[i + 1], limit: min(contexts[i].count, contexts[i + 1].count) - 1)
         }
         // Segments: sharing runs, and the loose items between them.
         var segments: [Range<Int>] = []
@@ -225,4 +221,11 @@ extension ModelBackend {
             }
         }
     }
+}
+
+/// Length of the common prefix of `a` and `b`, at most `limit`.
+func commonPrefixLength(_ a: [Int], _ b: [Int], limit: Int) -> Int {
+    var n = 0
+    while n < min(limit, a.count, b.count), a[n] == b[n] { n += 1 }
+    return n
 }

@@ -10,6 +10,21 @@ public enum CachedOutputs: Sendable {
     case last
     /// None: the forward only fills the cache (a shared prefix).
     case none
+
+    /// The packed rows (in order) that run the last layer past its keys and values, for sequences
+    /// of `counts` new tokens (each > 0) packed back to back; nil when every row does, which
+    /// includes `.last` with one new token per sequence.
+    public func keptRows(counts: [Int]) -> [Int]? {
+        let kept: [Int]
+        switch self {
+        case .all: return nil
+        case .none: kept = []
+        case .last:
+            var end = 0
+            kept = counts.map { end += $0; return end - 1 }
+        }
+        return kept == Array(0..<counts.reduce(0, +)) ? nil : kept
+    }
 }
 
 /// The final hidden states of an incremental forward. Only sequences that received tokens are
@@ -90,13 +105,7 @@ extension LlamaDecoder {
         }
         let segments = CachedSegments(active: active, offsets: offsets, counts: counts, starts: starts, masked: masked)
         // Packed rows that reach the output: the last layer computes the rest only for them.
-        var kept: [Int]?
-        switch outputs {
-        case .all: kept = nil
-        case .last: kept = active.indices.map { offsets[$0] + counts[$0] - 1 }
-        case .none: kept = []
-        }
-        if kept == Array(0..<n) { kept = nil }   // one token per sequence: every row is an output
+        let kept = outputs.keptRows(counts: counts)
         var outputRows = n
         cache.keyMask.withUnsafeBufferPointer { keyMask in
             for l in 0..<c.layerCount {

@@ -39,14 +39,17 @@ public struct ForwardCost: Sendable, Equatable {
         guard !active.isEmpty else { return cost }
         let tokens = active.reduce(0) { $0 + $1.1 }
         let pairs = active.reduce(0) { $0 + visiblePairs(start: $1.0, count: $1.1) }
-        // Rows that go through the whole last layer, and their attention pairs there
-        // (`forwardCached` keeps every row when each sequence has a single new token).
+        // Rows that go through the whole last layer (the rule `forwardCached` applies), and their
+        // attention pairs there: packed row p of sequence r, new token t, sees start + t + 1 keys.
         var keptRows = tokens, keptPairs = pairs
-        if outputs == .none {
-            keptRows = 0; keptPairs = 0
-        } else if outputs == .last && active.contains(where: { $0.1 > 1 }) {
-            keptRows = active.count
-            keptPairs = active.reduce(0) { $0 + $1.0 + $1.1 }
+        if let kept = outputs.keptRows(counts: active.map(\.1)) {
+            keptRows = kept.count
+            keptPairs = 0
+            var r = 0, offset = 0
+            for p in kept {
+                while p >= offset + active[r].1 { offset += active[r].1; r += 1 }
+                keptPairs += active[r].0 + (p - offset) + 1
+            }
         }
         cost.tokens = tokens
         cost.layerTokens = (layers - 1) * tokens + keptRows
@@ -77,5 +80,3 @@ public struct ForwardCost: Sendable, Equatable {
         return (linear, attention, head, linear + attention + head)
     }
 }
-
-extension CachedOutputs: Equatable {}

@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @Option(help: "Comma-separated parts: sgemm,score,generate,tokenize,mmlu,zero-shot,train-8x256,train-8x512,train-8x512-recompute-mlp,meta-lora (default: all).")
     var only: String?
-    @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 3
+    @Option(help: "Timed repetitions per measurement (the median is reported; sgemm reports the best).") var repeats = 3
     @Option(name: .customLong("data-dir"), help: "Data mirror for tokenize/mmlu/zero-shot (default ./data).") var dataDir = "data"
 
     @Flag(name: .customLong("in-process"), help: .hidden) var inProcess = false
