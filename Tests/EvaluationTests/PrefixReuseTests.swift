@@ -80,4 +80,42 @@ final class PrefixReuseWindowTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-3)
         print("reuse windows on/off: worst |loglik diff| \(worst) nats over \(requests.count) mixed requests")
     }
+
+    /// Questions on two passages, interleaved as MMLU's history subjects interleave them: scored in
+    /// token order, each passage is computed once, and the scores equal whole-sequence scores.
+    func testInterleavedPassagesAreComputedOnce() throws {
+        let model = try MCScoringFixtureTests.cachedModel ?? LanguageModel(url: Fixtures.smolLM2())
+        MCScoringFixtureTests.cachedModel = model
+        let header = "The following are multiple choice questions (with answers) about history.\n\n"
+        let passages = [String(repeating: "The treaty was signed in the spring after a long winter of talks. ", count: 6),
+                        String(repeating: "Railways reached the valley and the old river trade declined. ", count: 6)]
+        let questions = ["Which event came first?", "Who gained the most?", "What changed afterwards?"]
+        var requests: [LoglikelihoodRequest] = []
+        for question in questions {
+            for passage in passages {
+                for letter in [" A", " B"] {
+                    requests.append(LoglikelihoodRequest(context: header + passage + "\n" + question + "\nAnswer:", continuation: letter))
+                }
+            }
+        }
+        var scores: [[LoglikelihoodResult]] = []
+        var work: [ForwardCost] = []
+        for reuse in [true, false] {
+            let backend = try ModelBackend(model: model, prefixReuse: reuse)
+            let planned = try backend.plannedCost(requests)
+            scores.append(try backend.loglikelihoods(requests) { _ in })
+            XCTAssertEqual(planned, backend.cost, "planned vs counted work, reuse \(reuse)")
+            work.append(planned)
+        }
+        // With each passage computed once, the fed tokens are the header, the two passages and the
+        // six question tails; sharing only the header would feed every passage three times.
+        let tokenizer = try model.requireTokenizer()
+        let count = { (text: String) in tokenizer.encode(text).count }
+        let passageTokens = passages.map { count(header + $0) - count(header) }
+        XCTAssertLessThan(work[0].tokens, count(header) + 2 * passageTokens.reduce(0, +),
+                          "a passage was fed more than twice")
+        XCTAssertLessThan(work[0].tokens, work[1].tokens / 2)
+        for (a, b) in zip(scores[0], scores[1]) { XCTAssertEqual(a.loglikelihood, b.loglikelihood, accuracy: 1e-3) }
+        XCTAssertEqual(scores[0].map(\.loglikelihood).count, requests.count)
+    }
 }

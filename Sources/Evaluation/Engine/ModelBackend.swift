@@ -181,10 +181,6 @@ public final class ModelBackend: EvaluationBackend {
     public var itemsPerForward = 16
     /// Memory the prefix-reuse KV cache may take (it holds one row per item and branch of a window).
     public var cacheBudgetBytes = 2 << 30
-    /// Shortest common prefix (tokens) for which consecutive items form a sharing run.
-    static let minimumSharedPrefix = 32
-    /// A sharing run is windowed on its own only when that saves recomputing at least this many tokens.
-    static let maxRecomputedTokens = 256
     /// Packed positions per forward of a window (bounds the activation buffers, ~31 KB per position
     /// for SmolLM2).
     static let maxWindowTokens = 8192

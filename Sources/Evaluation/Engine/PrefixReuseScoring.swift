@@ -1,25 +1,18 @@
 import Models
 
-/// Log-likelihood scoring with prefix reuse: consecutive items are scored in windows that share
-/// one KV cache.
+/// Log-likelihood scoring with prefix reuse: items, taken in token order, are scored in windows
+/// that share one KV cache (`ScoringWindowPlanner` chooses the windows).
 ///
 /// Cache rows of a window:
-///   row 0                the window's common context prefix (MMLU's few-shot block), kept across
-///                        windows and extended only by what is not cached yet;
+///   row 0                the window's common context prefix (MMLU's few-shot block, plus a
+///                        passage its questions share), kept across windows and extended only by
+///                        what is not cached yet;
 ///   rows 1 … W           item k's context remainder, reading row 0's prefix in place;
 ///   rows W+1 …           one per continuation longer than one token, reading its item's context.
 /// Stage 1 runs every item's remainder in one packed forward; the last context position of each
 /// item gives the first continuation token's log-probability for all its choices (one forward
 /// scores MMLU's " A"…" D"). Stage 2 runs the rest of the multi-token continuations, packed.
 extension ModelBackend {
-    /// Consecutive groups (items) scored together, with the length of their common prefix.
-    struct ScoringWindow {
-        let groups: Range<Int>
-        let shared: Int
-        /// Continuations longer than one token (stage-2 rows).
-        let branches: Int
-    }
-
     func scoreWithPrefixReuse(_ requests: [Tokenized], progress: (Int) -> Void) throws -> [LoglikelihoodResult] {
         let layout = windowLayout(requests)
         let cache = KVCache(config: model.config, batch: layout.cacheRows, capacity: layout.capacity)
@@ -33,8 +26,8 @@ extension ModelBackend {
         return results.map { $0! }
     }
 
-    /// Items (consecutive requests with the same context: one item's choices), their windows and
-    /// the KV cache they need.
+    /// Items (consecutive requests with the same context: one item's choices) in token order,
+    /// their windows and the KV cache they need.
     struct WindowLayout {
         let groups: [[Int]]
         let windows: [ScoringWindow]
@@ -46,6 +39,14 @@ extension ModelBackend {
         for i in requests.indices {
             if let last = groups.last?.first, requests[last].context == requests[i].context { groups[groups.count - 1].append(i) }
             else { groups.append([i]) }
+        }
+        // Items in token order (a trie's depth-first order): items that share a prefix become
+        // neighbours, so a window can compute it once. MMLU's history questions share passages
+        // with questions 1–20 places away in the file; sorted, their windows compute each passage
+        // once instead of once per question. Scores are returned in request order.
+        groups.sort { a, b in
+            let (x, y) = (requests[a[0]].context, requests[b[0]].context)
+            return x == y ? a[0] < b[0] : x.lexicographicallyPrecedes(y)
         }
         let capacity = requests.map { $0.context.count + $0.continuation.count }.max() ?? 1
         // Rows the cache may hold within its memory budget (each row reserves every position).
@@ -79,59 +80,21 @@ extension ModelBackend {
         return cost
     }
 
-    /// Splits the items into windows. A run of consecutive items that share a context prefix of at
-    /// least `minimumSharedPrefix` tokens (MMLU's few-shot block within a subject) is windowed on
-    /// its own, so that prefix is computed once; other items (zero-shot tasks, or runs too short
-    /// to save `maxRecomputedTokens`) are packed side by side. A window holds at most
-    /// `itemsPerForward` items, `maxWindowTokens` packed positions per stage and `maxRows` cache rows.
+    /// Splits the items into windows of least work (`ScoringWindowPlanner`).
     func planWindows(_ groups: [[Int]], _ requests: [Tokenized], maxRows: Int) -> [ScoringWindow] {
         let contexts = groups.map { requests[$0[0]].context }
-        let branches = groups.map { $0.filter { requests[$0].continuation.count > 1 }.count }
-        let branchTokens = groups.map { $0.reduce(0) { $0 + requests[$1].continuation.count - 1 } }
-        // lcp[i]: common prefix of items i and i+1, leaving each item at least its last context
-        // token (its logits score the first continuation token).
-        let lcp = contexts.indices.dropLast().map { i in
+        let items = groups.map { group in
+            ScoringWindowPlanner.Item(contextLength: requests[group[0]].context.count,
+                                      branches: group.filter { requests[$0].continuation.count > 1 }.count,
+                                      branchTokens: group.reduce(0) { $0 + requests[$1].continuation.count - 1 })
+        }
+        // Each item keeps at least its last context token (its logits score the first continuation token).
+        let commonPrefix = contexts.indices.dropLast().map { i in
             commonPrefixLength(contexts[i], contexts[i + 1], limit: min(contexts[i].count, contexts[i + 1].count) - 1)
         }
-        // Segments: sharing runs, and the loose items between them.
-        var segments: [Range<Int>] = []
-        var loose: Int?
-        var i = 0
-        while i < groups.count {
-            var j = i, run = Int.max
-            while j < lcp.count, lcp[j] >= Self.minimumSharedPrefix { run = min(run, lcp[j]); j += 1 }
-            if j > i && run * (j - i) >= Self.maxRecomputedTokens {
-                if let l = loose { segments.append(l..<i); loose = nil }
-                segments.append(i..<(j + 1))
-                i = j + 1
-            } else {
-                if loose == nil { loose = i }
-                i += 1
-            }
-        }
-        if let l = loose { segments.append(l..<groups.count) }
-
-        var windows: [ScoringWindow] = []
-        for segment in segments {
-            var start = segment.lowerBound
-            while start < segment.upperBound {
-                var shared = contexts[start].count - 1, end = start + 1, branchRows = branches[start]
-                var contextTokens = contexts[start].count, stage2 = branchTokens[start]
-                while end < segment.upperBound, end - start < itemsPerForward {
-                    let common = min(shared, lcp[end - 1])
-                    let rows = 1 + (end + 1 - start) + branchRows + branches[end]
-                    // Stage 1 packs every context minus the shared prefix.
-                    let packed = contextTokens + contexts[end].count - (end + 1 - start) * common
-                    guard rows <= maxRows, packed <= Self.maxWindowTokens, stage2 + branchTokens[end] <= Self.maxWindowTokens else { break }
-                    shared = common; branchRows += branches[end]
-                    contextTokens += contexts[end].count; stage2 += branchTokens[end]
-                    end += 1
-                }
-                windows.append(ScoringWindow(groups: start..<end, shared: shared, branches: branchRows))
-                start = end
-            }
-        }
-        return windows
+        let planner = ScoringWindowPlanner(config: model.config, itemsPerForward: itemsPerForward, maxRows: maxRows,
+                                           maxWindowTokens: Self.maxWindowTokens)
+        return planner.plan(items, commonPrefix: commonPrefix)
     }
 
     /// What a window feeds the model: row 0's shared prefix, each item's context remainder
@@ -221,11 +184,4 @@ extension ModelBackend {
             }
         }
     }
-}
-
-/// Length of the common prefix of `a` and `b`, at most `limit`.
-func commonPrefixLength(_ a: [Int], _ b: [Int], limit: Int) -> Int {
-    var n = 0
-    while n < min(limit, a.count, b.count), a[n] == b[n] { n += 1 }
-    return n
 }

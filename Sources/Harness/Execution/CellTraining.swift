@@ -97,7 +97,7 @@ enum CellTraining {
         options.record["spec"] = cell.spec
         options.record["config_hash"] = cell.configHash
         return TrainingRequest(method: method, setting: cell.setting, tasks: cell.tasks, modelPath: cell.model,
-                               dataDirectory: try DataDirectory.resolve(explicit: dataDirectory),
+                               dataDirectory: DataDirectory.resolve(explicit: dataDirectory),
                                hyper: try hyperParameters(for: cell, method: method), options: options,
                                selection: selection)
     }
