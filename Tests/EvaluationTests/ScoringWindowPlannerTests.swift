@@ -13,8 +13,9 @@ final class ScoringWindowPlannerTests: XCTestCase {
                              tokenWork: 6.4e9 / 30, pairWork: 69_120)
     }
 
-    /// Items behind one few-shot block of `fewShot` tokens; `passages[i]` tokens shared with the
-    /// neighbours of the same group (nil: none), and `own` tokens of each item's own.
+    /// Items behind one few-shot block of `fewShot` tokens, in groups of `count` items that also
+    /// share a passage of `passage` tokens (0: none); each item has `own` tokens of its own, plus
+    /// its group's index so groups differ in length.
     func items(fewShot: Int, groups: [(count: Int, passage: Int)], own: Int) -> ([Item], [Int]) {
         var items: [Item] = [], commonPrefix: [Int] = []
         for (g, group) in groups.enumerated() {

@@ -83,8 +83,8 @@ extension ModelBackend {
     /// Splits the items into windows of least work (`ScoringWindowPlanner`).
     func planWindows(_ groups: [[Int]], _ requests: [Tokenized], maxRows: Int) -> [ScoringWindow] {
         let contexts = groups.map { requests[$0[0]].context }
-        let items = groups.map { group in
-            ScoringWindowPlanner.Item(contextLength: requests[group[0]].context.count,
+        let items = zip(groups, contexts).map { group, context in
+            ScoringWindowPlanner.Item(contextLength: context.count,
                                       branches: group.filter { requests[$0].continuation.count > 1 }.count,
                                       branchTokens: group.reduce(0) { $0 + requests[$1].continuation.count - 1 })
         }

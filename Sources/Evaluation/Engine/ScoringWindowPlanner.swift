@@ -68,10 +68,10 @@ public struct ScoringWindowPlanner {
         precondition(commonPrefix.count == n - 1, "plan: \(n) items need \(n - 1) common prefixes")
         let width = max(1, itemsPerForward)
         // Prefix sums over items: context lengths and their squares (for attention pairs).
-        var lengthSum = [0.0], squareSum = [0.0], branchSum = [0], branchTokenSum = [0]
+        var lengthSum = [0], squareSum = [0.0], branchSum = [0], branchTokenSum = [0]
         for item in items {
             let length = Double(item.contextLength)
-            lengthSum.append(lengthSum.last! + length); squareSum.append(squareSum.last! + length * length)
+            lengthSum.append(lengthSum.last! + item.contextLength); squareSum.append(squareSum.last! + length * length)
             branchSum.append(branchSum.last! + item.branches); branchTokenSum.append(branchTokenSum.last! + item.branchTokens)
         }
         // best[end][k]: least work covering items 0..<end whose last window starts at end-1-k;
@@ -86,14 +86,12 @@ public struct ScoringWindowPlanner {
                 prefix = min(prefix, items[start].contextLength - 1)
                 if k > 0 { prefix = min(prefix, commonPrefix[start]) }
                 let count = end - start
-                let packed = lengthSum[end] - lengthSum[start] - Double(count * prefix)
-                if count > 1 {
-                    guard 1 + count + branchSum[end] - branchSum[start] <= maxRows, packed <= Double(maxWindowTokens),
-                          branchTokenSum[end] - branchTokenSum[start] <= maxWindowTokens else { break }
-                }
+                let packed = lengthSum[end] - lengthSum[start] - count * prefix
+                guard fits(count: count, branches: branchSum[end] - branchSum[start], packed: packed,
+                           branchTokens: branchTokenSum[end] - branchTokenSum[start]) else { break }
                 // Stage 1: each item's m = length - prefix tokens after `prefix` cached positions.
-                let m = packed
-                let m2 = squareSum[end] - squareSum[start] - 2 * Double(prefix) * (lengthSum[end] - lengthSum[start])
+                let m = Double(packed)
+                let m2 = squareSum[end] - squareSum[start] - 2 * Double(prefix) * Double(lengthSum[end] - lengthSum[start])
                     + Double(count * prefix * prefix)
                 let stageOne = tokenWork * m + pairWork * (Double(prefix) * m + (m2 + m) / 2)
                     + tokenWork * forwardOverheadTokens
@@ -128,27 +126,32 @@ public struct ScoringWindowPlanner {
         for window in split {
             let members = window.map { items[$0] }
             let prefix = ([members[0].contextLength - 1] + commonPrefix[window.dropLast()]).min()!
-            if window.count > 1 {
-                let packed = members.reduce(0) { $0 + $1.contextLength - prefix }
-                guard window.count <= itemsPerForward, 1 + window.count + members.reduce(0, { $0 + $1.branches }) <= maxRows,
-                      packed <= maxWindowTokens, members.reduce(0, { $0 + $1.branchTokens }) <= maxWindowTokens else { return nil }
-            }
+            guard fits(count: window.count, branches: members.reduce(0) { $0 + $1.branches },
+                       packed: members.reduce(0) { $0 + $1.contextLength - prefix },
+                       branchTokens: members.reduce(0) { $0 + $1.branchTokens }) else { return nil }
             let kept = window.lowerBound == 0 ? 0 : min(prefix, previousPrefix, commonPrefix[window.lowerBound - 1])
             total += extensionWork(from: kept, to: prefix) + tokenWork * forwardOverheadTokens
             for item in members {
-                let count = Double(item.contextLength - prefix)
-                total += tokenWork * count + pairWork * (count * Double(prefix) + count * (count + 1) / 2)
+                let count = item.contextLength - prefix
+                total += tokenWork * Double(count) + pairWork * Double(ForwardCost.visiblePairs(start: prefix, count: count))
             }
             previousPrefix = prefix
         }
         return total
     }
 
+    /// Whether `count` items with these totals fit one window's cache rows and packed forwards
+    /// (a lone item always does).
+    private func fits(count: Int, branches: Int, packed: Int, branchTokens: Int) -> Bool {
+        count == 1 || (count <= itemsPerForward && 1 + count + branches <= maxRows
+                       && packed <= maxWindowTokens && branchTokens <= maxWindowTokens)
+    }
+
     /// Work of extending row 0 from `kept` cached positions to `prefix` (nothing when it holds them).
     private func extensionWork(from kept: Int, to prefix: Int) -> Double {
         guard prefix > kept else { return 0 }
-        let count = Double(prefix - kept)
-        return tokenWork * (count + forwardOverheadTokens) + pairWork * (count * Double(kept) + count * (count + 1) / 2)
+        let count = prefix - kept
+        return tokenWork * (Double(count) + forwardOverheadTokens) + pairWork * Double(ForwardCost.visiblePairs(start: kept, count: count))
     }
 }
 

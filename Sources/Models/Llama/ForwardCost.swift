@@ -29,7 +29,7 @@ public struct ForwardCost: Sendable, Equatable {
 
     /// Keys visible to `count` new queries of one sequence that starts at position `start`
     /// (query t sees positions 0 … start + t).
-    static func visiblePairs(start: Int, count: Int) -> Int { count * start + count * (count + 1) / 2 }
+    public static func visiblePairs(start: Int, count: Int) -> Int { count * start + count * (count + 1) / 2 }
 
     /// One `LlamaDecoder.forwardCached`: sequence r appends `counts[r]` tokens after `starts[r]`
     /// cached positions; `outputs` says which rows run the last layer past its keys and values.
