@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Training
 
 /// `metalora`: the MeTA-LoRA reproduction harness. Model commands (inspect, tokenize, score,
@@ -16,6 +17,9 @@ struct Metalora: ParsableCommand {
         ])
 
     static func main() {
+        // Past a file-size limit (ulimit -f) a write then fails with EFBIG, which the writers
+        // report and clean up after, instead of SIGXFSZ killing the process mid-file.
+        signal(SIGXFSZ, SIG_IGN)
         MethodRegistry.registerMultiHeadAdapters()
         do {
             var command = try parseAsRoot()
