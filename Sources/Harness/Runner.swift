@@ -87,10 +87,11 @@ public final class Runner {
                         if p.done == p.total { guard finished != p.phase else { return }; finished = p.phase }
                         guard Date().timeIntervalSince(lastLine) >= 10 || p.done == p.total else { return }
                         lastLine = Date()
-                        let rate = ProgressRate.perSecond(Double(p.done), elapsed: Date().timeIntervalSince(phaseStart))
+                        let elapsed = Date().timeIntervalSince(phaseStart)
+                        let rate = ProgressRate.perSecond(Double(p.done), elapsed: elapsed)
                         let eta = ProgressRate.eta(remaining: Double(p.total - p.done), rate: rate)
                         log("    \(p.phase) \(p.done)/\(p.total)" + (rate.map { String(format: "  %.2f/s", $0) } ?? "")
-                            + "  ETA " + (eta.map { Runner.formatDuration($0) } ?? "?"))
+                            + (p.done == p.total ? "  in " + Runner.formatDuration(elapsed) : "  ETA " + (eta.map { Runner.formatDuration($0) } ?? "?")))
                     }
                     let wall = Date().timeIntervalSince(start)
                     try store.finish(runID: runID, outcome: outcome, wallSeconds: wall)

@@ -154,6 +154,9 @@ public struct GGUFFile {
 
     public var architecture: String? { metadata["general.architecture"]?.string }
 
+    /// Where a tensor's bytes start in the file (the data section's start plus its offset).
+    public func fileOffset(of name: String) -> Int? { tensors[name].map { dataStart + $0.offset } }
+
     /// A metadata value that must be present.
     public func require(_ key: String) throws -> GGUFValue {
         guard let v = metadata[key] else { throw CheckpointError.missingMetadata(file: url.path, key: key) }
