@@ -25,6 +25,12 @@ struct Metalora: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
+            // Usage mistakes (a bad flag or value) exit 2, as shells and getopt tools do; runtime
+            // failures exit 1. ArgumentParser's own code for the former is 64 (EX_USAGE).
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
             exit(withError: error)
         }
     }

@@ -89,7 +89,7 @@ public final class ModelBackend: EvaluationBackend {
         // NaN or inf weights (or an adapter that holds them) give NaN scores, which would rank
         // choices arbitrarily and print "nan" as a metric.
         if let bad = results.firstIndex(where: { !$0.loglikelihood.isFinite }) {
-            throw EvaluationError.nonFiniteLoglikelihood(model: description, value: results[bad].loglikelihood,
+            throw EvaluationError.nonFiniteLoglikelihood(model: model.url.path, value: results[bad].loglikelihood,
                                                          continuation: requests[bad].continuation)
         }
         return results
