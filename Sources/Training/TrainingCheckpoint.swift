@@ -77,11 +77,20 @@ public enum TrainingCheckpoint {
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             try? FileManager.default.removeItem(at: stateTemporary)
-            throw error
+            throw TrainingError.checkpointUnwritable(folder: folder.path, reason: writeFailure(error))
         }
         if let previous, previous != state.tensorsFile {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent(previous))
         }
+    }
+
+    /// The operating system's reason for a failed write ("File too large", "No space left on
+    /// device"), which Foundation wraps in a Cocoa error with no message of its own.
+    static func writeFailure(_ error: Error) -> String {
+        var e = error as NSError
+        while let underlying = e.userInfo[NSUnderlyingErrorKey] as? Error { e = underlying as NSError }
+        if e.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(e.code))) }
+        return "\(error)"
     }
 
     /// The state's JSON with `stateSHA256` set to the hash of the same JSON without it.

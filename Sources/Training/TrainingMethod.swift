@@ -41,6 +41,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteLoss(step: Int, phase: String, loss: Double)
     case checkpointMismatch(String)
     case checkpointUnreadable(String)
+    /// Writing a checkpoint failed (disk full, a file-size limit); the previous one is kept.
+    case checkpointUnwritable(folder: String, reason: String)
     case stoppedEarly(step: Int)
     /// Every answer token of a run's examples (or of one task's, or of its held-out set) is cut
     /// by the maximum length: training would log loss 0 and the held-out loss would be NaN.
@@ -66,6 +68,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "checkpoint does not match this run: \(message) (start again with --no-resume, or remove the checkpoint folder)"
         case let .checkpointUnreadable(message):
             return "checkpoint unreadable: \(message) (start again with --no-resume, or remove the checkpoint folder)"
+        case let .checkpointUnwritable(folder, reason):
+            return "cannot write a checkpoint in \(folder): \(reason); the previous checkpoint, if any, is kept and no temporary file is left"
         case let .stoppedEarly(step):
             return "training stopped on request after step \(step) (resume from the checkpoint)"
         case let .answersCut(message):

@@ -131,4 +131,22 @@ final class TrainingReliabilityTests: XCTestCase {
         let (same, sameHyper) = try checkpointedRun("same-model")
         XCTAssertEqual(try resume(same, sameHyper).record["resumed_from_step"], "1")
     }
+
+    /// A checkpoint write that fails leaves no temporary file and the previous checkpoint intact.
+    func testFailedCheckpointWriteCleansUpAndKeepsThePreviousOne() throws {
+        let (dir, _) = try checkpointedRun("failed-write")
+        let folder = dir.appendingPathComponent("checkpoint")
+        var state = try XCTUnwrap(try TrainingCheckpoint.load(from: folder)).state
+        state.step = 2
+        // Something in the way of the new tensor file's temporary: its write fails.
+        let blocker = folder.appendingPathComponent("checkpoint-step0000002.safetensors.tmp")
+        try FileManager.default.createDirectory(at: blocker.appendingPathComponent("inside"), withIntermediateDirectories: true)
+        XCTAssertThrowsError(try TrainingCheckpoint.save(state, parameters: [], optimizer: AdamW(groups: []), to: folder)) { error in
+            guard case .checkpointUnwritable? = error as? TrainingError else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains(folder.path), "\(error)")
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        XCTAssertFalse(left.contains { $0.hasSuffix(".tmp") }, "\(left)")
+        XCTAssertEqual(try TrainingCheckpoint.load(from: folder)?.state.step, 1)
+    }
 }
