@@ -47,6 +47,8 @@ let package = Package(
             "Engine", "Models", "Adapters", "Data", "Training", "Evaluation",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
+            // run-cell's flags are parsed here, so sweeps, Slurm scripts and tests share one parser.
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: plain),
         .executableTarget(name: "metalora", dependencies: [
             "Engine", "Models", "Adapters", "Data", "Training", "Evaluation", "Harness",

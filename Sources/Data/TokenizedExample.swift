@@ -92,6 +92,9 @@ public struct TruncationReport: Sendable, Equatable, CustomStringConvertible {
         self.maxLength = maxLength
     }
 
+    /// The setting that sets `maxLength`, as errors name it.
+    public static let settingName = "--max-length (max_seq_len in a spec or profile)"
+
     public var description: String {
         "\(truncated) of \(total) examples truncated to \(maxLength) tokens" + (withoutResponseTokens > 0 ? " (\(withoutResponseTokens) left without response tokens)" : "")
     }

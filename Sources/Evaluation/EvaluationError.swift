@@ -16,6 +16,7 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case invalidOption(String)
     case backendResultCount(expected: Int, got: Int)
     case emptyContextWithoutPrefixToken(continuation: String)
+    case nonFiniteLoglikelihood(model: String, value: Double, continuation: String)
 
     public var description: String {
         switch self {
@@ -44,6 +45,9 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
             return "backend returned \(g) results for \(e) requests"
         case .emptyContextWithoutPrefixToken(let c):
             return "empty context for continuation \(c.debugDescription) needs a prefix (BOS/EOT) token id"
+        case .nonFiniteLoglikelihood(let model, let value, let c):
+            return "non-finite log-likelihood \(value) for continuation \(c.debugDescription) from \(model): "
+                + "the model's weights (or the adapter's) hold NaN or inf values"
         }
     }
 }

@@ -77,12 +77,16 @@ public struct ExperimentSpec: Sendable {
             let valid = Registry.setting(setting)!.tasks
             tasks = try t.sequence().map { f in valid.isEmpty ? try f.string() : try f.oneOf(valid, what: "task") }
             if tasks!.isEmpty { throw t.error("an empty task list; leave the key out to use all of the setting's tasks") }
+            try requireDistinct(tasks!, in: t, what: "task")
         }
         let table = try top["table"]!.oneOf(tables, what: "table")
         let benchmarks = try top["benchmarks"]!.sequence().map(parseBenchmark)
         if benchmarks.isEmpty { throw top["benchmarks"]!.error("at least one benchmark is required") }
+        try requireDistinct(benchmarks.map { $0.name + ($0.variant.map { " (\($0))" } ?? "") + " at \($0.shots) shots" },
+                            in: top["benchmarks"]!, what: "benchmark")
         let seeds = try top["seeds"]!.sequence().map { try $0.int() }
         if seeds.isEmpty { throw top["seeds"]!.error("at least one seed is required") }
+        try requireDistinct(seeds.map(String.init), in: top["seeds"]!, what: "seed")
         let methods = try top["methods"]!.sequence().map(parseMethod)
         if methods.isEmpty { throw top["methods"]!.error("at least one method is required") }
         var seen = Set<String>()
@@ -92,6 +96,14 @@ public struct ExperimentSpec: Sendable {
         return ExperimentSpec(file: doc.file, name: try top["name"]!.string(), table: table, setting: setting,
                               description: try top["description"]?.string() ?? "",
                               methods: methods, benchmarks: benchmarks, seeds: seeds, tasks: tasks)
+    }
+
+    /// A list that names a value twice would plan the same cell twice (or score a benchmark twice).
+    static func requireDistinct(_ values: [String], in field: YAMLField, what: String) throws {
+        var seen = Set<String>()
+        for v in values where !seen.insert(v).inserted {
+            throw field.error("\(what) \(v) is listed twice: each \(what) would plan the same runs again")
+        }
     }
 
     static func parseBenchmark(_ f: YAMLField) throws -> BenchmarkSpec {
@@ -120,6 +132,7 @@ public struct ExperimentSpec: Sendable {
             guard let b = m["budgets"] else { throw SpecError(file: f.file, line: f.line, field: "\(f.path).budgets", message: "missing required field (list of 'full' or examples per task)") }
             budgets = try b.sequence().map(parseBudget)
             if budgets.isEmpty { throw b.error("at least one budget is required") }
+            try requireDistinct(budgets.map(\.description), in: b, what: "budget")
         }
         let selection = try m["selection"]?.oneOf(Registry.dataSelections, what: "data selection") ?? "random"
         let selectionTarget = try parseSelectionTarget(m["selection_target"], selection: selection, method: name, budgets: budgets,

@@ -19,7 +19,7 @@ public enum HarnessCommands {
     /// this process. A scratch --db with its own --checkpoints leaves results/ untouched (e.g. smoke checks).
     public static func run(spec: String, profile: String, model: String? = nil, profiles: String? = nil, db: String? = nil, threads: Int? = nil,
                            checkpoints: String? = nil, executor: CellExecutor, paths: HarnessPaths = .current,
-                           log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
+                           handleSignals: Bool = false, log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
         let (s, p) = try load(spec, profile, profiles: profiles, paths: paths)
         let cells = try Planner.plan(s, profile: p, model: model)
         let store = try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path)
@@ -27,6 +27,7 @@ public enum HarnessCommands {
         let runner = Runner(store: store, executor: executor, checkpointRoot: checkpoints.map(paths.resolve) ?? paths.checkpoints,
                             codeVersion: Runner.codeVersion(packageRoot: paths.root),
                             threads: threads ?? env ?? p.threads ?? ProcessInfo.processInfo.activeProcessorCount, log: log)
+        if handleSignals { runner.interruption = RunInterruption(log: log) }
         return try runner.run(cells)
     }
 
@@ -35,7 +36,7 @@ public enum HarnessCommands {
     /// and returns how to submit and merge it.
     public static func sweep(spec: String, profile: String, model: String? = nil, profiles: String? = nil, jobs: Int = 1,
                              backend: String = "local", executable: URL, db: String? = nil, paths: HarnessPaths = .current,
-                             log: @escaping (String) -> Void = { print($0) }) throws -> String {
+                             log: @escaping (String) -> Void = { print($0) }) throws -> (report: String, ok: Bool) {
         let (s, p) = try load(spec, profile, profiles: profiles, paths: paths)
         let cells = try Planner.plan(s, profile: p, model: model)
         switch backend {
@@ -43,13 +44,13 @@ public enum HarnessCommands {
             let store = try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path)
             let r = try LocalSweep.run(cells: cells, specPath: spec, profile: profile, profilesPath: profiles, model: model, store: store,
                                        paths: paths, jobs: jobs, executable: executable, log: log)
-            return "sweep: \(r.succeeded) succeeded, \(r.alreadyDone) already done, \(r.failed.count) failed"
-                + (r.failed.isEmpty ? "" : "\n" + r.failed.joined(separator: "\n"))
+            return ("sweep: \(r.succeeded) succeeded, \(r.alreadyDone) already done, \(r.failed.count) failed"
+                + (r.failed.isEmpty ? "" : "\n" + r.failed.joined(separator: "\n")), r.failed.isEmpty)
         case "slurm":
             let url = try SlurmBackend.writeScript(to: paths.results.appendingPathComponent("\(s.name)-\(p.name).sbatch"), cells: cells,
                                                    specPath: spec, profile: profile, profilesPath: profiles, model: model, paths: paths,
                                                    executable: executable.path)
-            return "wrote \(url.path) (\(cells.count) array tasks)\nsubmit: sbatch \(url.path)\nthen:   metalora results merge --shards \(paths.shards.path)"
+            return ("wrote \(url.path) (\(cells.count) array tasks)\nsubmit: sbatch \(url.path)\nthen:   metalora results merge --shards \(paths.shards.path)", true)
         default:
             throw SpecError(file: spec, line: 0, field: "backend", message: "unknown backend '\(backend)'; valid backends: local, slurm")
         }
@@ -60,13 +61,14 @@ public enum HarnessCommands {
                              diff: Bool = false, db: String? = nil, paths: HarnessPaths = .current) throws -> Tables.Rendered {
         let p = try Profile.named(profile, in: profiles.map(paths.resolve) ?? paths.profiles)
         let table = HarnessPaths.tableName(name)
-        let store = table == "table3" ? nil : try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path)
+        let store = table == "table3" ? nil : try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path, mustExist: true)
         return try Tables.render(table, paths: paths, store: store, profile: p, model: model, formats: formats, diff: diff)
     }
 
     /// `metalora results ls|show ID|export --csv|--json|merge [--shards DIR]`.
     public static func results(_ action: String, argument: String? = nil, db: String? = nil, paths: HarnessPaths = .current) throws -> String {
-        let store = try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path)
+        // Only merge writes a store that may not exist yet; reading a mistyped --db must not create one.
+        let store = try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path, mustExist: action != "merge")
         switch action {
         case "ls": return try ResultsCommands.ls(store: store, status: argument)
         case "show":

@@ -135,7 +135,25 @@ public enum Planner {
                 }
             }
         }
+        try requireDistinctConfigurations(cells, spec: spec)
         return cells
+    }
+
+    /// Two cells with one configuration (say, two entries differing only in label, or grid points
+    /// that set the same values) would run once and fill two rows of a table with one result.
+    static func requireDistinctConfigurations(_ cells: [ResolvedCell], spec: ExperimentSpec) throws {
+        var first: [String: ResolvedCell] = [:]
+        for c in cells {
+            if let earlier = first[c.configHash] {
+                func name(_ c: ResolvedCell) -> String {
+                    "'\(c.methodLabel)' budget \(c.budget)\(c.gridLabel.map { " grid \($0)" } ?? "") seed \(c.seed)"
+                }
+                throw SpecError(file: spec.file, line: 0, field: "methods",
+                                message: "cells \(earlier.index) (\(name(earlier))) and \(c.index) (\(name(c))) have the same configuration "
+                                    + "(hash \(c.configHash.prefix(12))): they would share one run; make them differ or remove one")
+            }
+            first[c.configHash] = c
+        }
     }
 
     /// The entry's `selection_target`, else the spec's benchmarks (each name once); none for random draws.

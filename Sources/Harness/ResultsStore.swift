@@ -16,6 +16,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case notADatabase(path: String, detail: String)
     case sqlite(path: String, detail: String)
     case unknownRun(Int64)
+    /// A read command was pointed at a store that does not exist (nothing is created).
+    case missing(path: String)
+    /// SQLite could not open or create the file: `reason` says why (a folder, an unwritable folder, …).
+    case cannotOpen(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -27,6 +31,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .notADatabase(let p, let d): return "\(p) is not a metalora results database: \(d)"
         case .sqlite(let p, let d): return "\(p): \(d)"
         case .unknownRun(let id): return "no run with id \(id)"
+        case .missing(let p): return "no results store at \(p): check --db, or run a spec first (metalora run SPEC) to create it"
+        case .cannotOpen(let p, let reason): return "cannot open the results store \(p): \(reason)"
         }
     }
 }
@@ -99,10 +105,15 @@ public final class ResultsStore {
     public static var hostName: String { ProcessInfo.processInfo.hostName }
 
     /// Opens (creating if needed) and migrates the store. Fails clearly on a newer schema, a file
-    /// that is not SQLite, or a database locked beyond `busyTimeout` seconds.
-    public init(path: String, busyTimeout: Double = 10) throws {
+    /// that is not SQLite, or a database locked beyond `busyTimeout` seconds. `mustExist` (read
+    /// commands): a missing file is an error, and neither the file nor its folders are created.
+    public init(path: String, busyTimeout: Double = 10, mustExist: Bool = false) throws {
         self.path = path
         self.busyTimeout = busyTimeout
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+        if isFolder.boolValue { throw StoreError.cannotOpen(path: path, reason: ResultsStore.whyUnopenable(path)) }
+        if mustExist && !exists { throw StoreError.missing(path: path) }
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var config = Configuration()
@@ -136,10 +147,34 @@ public final class ResultsStore {
             case .SQLITE_BUSY, .SQLITE_LOCKED: return StoreError.locked(path: path, timeout: timeout)
             case .SQLITE_FULL: return StoreError.diskFull(path: path)
             case .SQLITE_NOTADB, .SQLITE_CORRUPT: return StoreError.notADatabase(path: path, detail: e.message ?? "\(e)")
+            case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_IOERR:
+                return StoreError.cannotOpen(path: path, reason: whyUnopenable(path, detail: e.message ?? "\(e)"))
             default: return StoreError.sqlite(path: path, detail: "\(e)")
             }
         }
         return error
+    }
+
+    /// Why SQLite cannot open or write `path`, in terms of the file system: a folder where the file
+    /// should be, a missing or unwritable folder (the store and its -wal/-shm files live there), or
+    /// an unreadable or read-only file; else SQLite's own message.
+    static func whyUnopenable(_ path: String, detail: String = "") -> String {
+        let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            return "it is a folder; --db takes a database file, e.g. \(URL(fileURLWithPath: path).appendingPathComponent("metalora.sqlite").path)"
+        }
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if !fm.fileExists(atPath: dir) { return "its folder \(dir) does not exist and could not be created" }
+        if access(dir, W_OK) != 0 {
+            return "its folder \(dir) is not writable (SQLite keeps the store and its -wal and -shm files there): "
+                + String(cString: strerror(errno))
+        }
+        if fm.fileExists(atPath: path) {
+            if access(path, R_OK) != 0 { return "the file is not readable: " + String(cString: strerror(errno)) }
+            if access(path, W_OK) != 0 { return "the file is read-only: " + String(cString: strerror(errno)) }
+        }
+        return detail.isEmpty ? "SQLite could not open it" : detail
     }
 
     func guarded<T>(_ body: () throws -> T) throws -> T {
@@ -246,6 +281,35 @@ public final class ResultsStore {
             try pool.write { db in
                 try db.execute(sql: "UPDATE runs SET status = 'failed', finished_at = ?, wall_s = ?, error = ? WHERE id = ?",
                                arguments: [ResultsStore.now(), wallSeconds, error, runID])
+            }
+        }
+    }
+
+    /// A signal stopped the run: it is marked `interrupted` (not failed), and its checkpoint folder
+    /// lets the next run of the cell resume.
+    public func markInterrupted(runID: Int64, reason: String, wallSeconds: Double?) throws {
+        try guarded {
+            try pool.write { db in
+                try db.execute(sql: "UPDATE runs SET status = 'interrupted', finished_at = ?, wall_s = ?, error = ? WHERE id = ? AND status = 'running'",
+                               arguments: [ResultsStore.now(), wallSeconds, reason, runID])
+            }
+        }
+    }
+
+    /// The cell's done run, unless it was made with a model file whose sha256 differs from
+    /// `modelSHA256` (the file at the same path changed): that run is marked `stale`, its results
+    /// kept, and returned as `retired` so the caller can say so and run the cell again.
+    public func doneRun(configHash: String, currentModelSHA256: String?) throws -> (done: RunRecord?, retired: RunRecord?) {
+        try guarded {
+            try pool.write { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE config_hash = ? AND status = 'done'", arguments: [configHash]) else {
+                    return (nil, nil)
+                }
+                let done = RunRecord(row: row)
+                guard let current = currentModelSHA256, let recorded = done.modelSHA256, current != recorded else { return (done, nil) }
+                try db.execute(sql: "UPDATE runs SET status = 'stale', error = ? WHERE id = ?",
+                               arguments: ["model file \(done.modelPath) changed: results made with sha256 \(recorded), the file now has \(current)", done.id])
+                return (nil, done)
             }
         }
     }

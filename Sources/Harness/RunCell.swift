@@ -4,6 +4,7 @@
 //            (--cell-index I | --cell-hash H | both) --db STORE.sqlite [--threads T] [--checkpoints DIR]
 // The thread budget is --threads, else $METALORA_THREADS, else the profile's, else all cores.
 import Foundation
+import ArgumentParser
 
 public struct RunCellArguments: Equatable, Sendable {
     public var spec: String
@@ -35,38 +36,46 @@ public struct RunCellArguments: Equatable, Sendable {
         return a
     }
 
-    /// Parses the arguments after the executable (with or without the leading "run-cell").
+    /// Parses the arguments after the executable (with or without the leading "run-cell"); a
+    /// usage error names the flag and the usage line.
     public static func parse(_ argv: [String]) throws -> RunCellArguments {
         var args = argv
         if args.first == "run-cell" { args.removeFirst() }
-        func fail(_ m: String) -> SpecError { SpecError(file: "run-cell", line: 0, field: "", message: m + "; usage: " + usage) }
-        var spec: String?, values: [String: String] = [:]
-        var i = 0
-        let flags = ["--profile", "--profiles", "--model", "--cell-index", "--cell-hash", "--db", "--threads", "--checkpoints"]
-        while i < args.count {
-            let a = args[i]
-            if flags.contains(a) {
-                guard i + 1 < args.count else { throw fail("\(a) needs a value") }
-                values[a] = args[i + 1]; i += 2
-            } else if a.hasPrefix("--") { throw fail("unknown option \(a)")
-            } else if spec == nil { spec = a; i += 1
-            } else { throw fail("unexpected argument \(a)") }
+        do {
+            return try RunCellOptions.parse(args).arguments
+        } catch {
+            throw SpecError(file: "run-cell", line: 0, field: "", message: RunCellOptions.message(for: error) + "; usage: " + usage)
         }
-        guard let s = spec else { throw fail("missing SPEC") }
-        guard let p = values["--profile"] else { throw fail("missing --profile") }
-        guard let db = values["--db"] else { throw fail("missing --db") }
-        func int(_ k: String) throws -> Int? {
-            guard let v = values[k] else { return nil }
-            guard let n = Int(v), n >= 0 else { throw fail("\(k) needs a non-negative integer, found \(v)") }
-            return n
-        }
-        let r = RunCellArguments(spec: s, profile: p, profiles: values["--profiles"], model: values["--model"], cellIndex: try int("--cell-index"),
-                                 cellHash: values["--cell-hash"], db: db, threads: try int("--threads"), checkpoints: values["--checkpoints"])
-        if r.cellIndex == nil && r.cellHash == nil { throw fail("give --cell-index or --cell-hash") }
-        return r
     }
 
     public static let usage = "metalora run-cell SPEC --profile P [--profiles FILE] [--model PATH] (--cell-index I | --cell-hash H) --db STORE [--threads T] [--checkpoints DIR]"
+}
+
+/// The flags of `metalora run-cell`, parsed by ArgumentParser (the CLI's subcommand embeds them).
+public struct RunCellOptions: ParsableArguments {
+    @Argument(help: "An experiment spec, e.g. experiments/table8.yaml.") public var spec: String
+    @Option(help: "smoke | quick | small | paper (experiments/profiles.yaml).") public var profile: String
+    @Option(help: "Another profiles file.") public var profiles: String?
+    @Option(help: "Override the profile's model path.") public var model: String?
+    @Option(name: .customLong("cell-index"), parsing: .unconditional, help: "The cell's index in the plan.") public var cellIndex: Int?
+    @Option(name: .customLong("cell-hash"), help: "The cell's config hash (or a prefix); checked against --cell-index when both are given.")
+    public var cellHash: String?
+    @Option(help: "The results store to write (a shard of a sweep).") public var db: String
+    @Option(parsing: .unconditional, help: "Threads (default $METALORA_THREADS, else the profile's, else all cores).") public var threads: Int?
+    @Option(help: "Checkpoint and adapter folders, one per config hash (default results/runs).") public var checkpoints: String?
+
+    public init() {}
+
+    public func validate() throws {
+        if cellIndex == nil && cellHash == nil { throw ValidationError("give --cell-index or --cell-hash") }
+        if let i = cellIndex, i < 0 { throw ValidationError("--cell-index must be 0 or more (got \(i))") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1 (got \(t))") }
+    }
+
+    public var arguments: RunCellArguments {
+        RunCellArguments(spec: spec, profile: profile, profiles: profiles, model: model, cellIndex: cellIndex, cellHash: cellHash,
+                         db: db, threads: threads, checkpoints: checkpoints)
+    }
 }
 
 public enum RunCellCommand {
@@ -93,7 +102,7 @@ public enum RunCellCommand {
     /// Runs the cell into the store named by --db with the executor the CLI provides.
     @discardableResult
     public static func run(_ a: RunCellArguments, paths: HarnessPaths, executor: CellExecutor, codeVersion: String,
-                           log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
+                           handleSignals: Bool = false, log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
         let (cell, profile) = try resolve(a, paths: paths)
         let store = try ResultsStore(path: paths.resolve(a.db).path)
         let env = ProcessInfo.processInfo.environment["METALORA_THREADS"].flatMap(Int.init)
@@ -101,6 +110,7 @@ public enum RunCellCommand {
         let runner = Runner(store: store, executor: executor,
                             checkpointRoot: a.checkpoints.map(paths.resolve) ?? paths.checkpoints,
                             codeVersion: codeVersion, threads: threads, log: log)
+        if handleSignals { runner.interruption = RunInterruption(log: log) }
         return try runner.run([cell])
     }
 }

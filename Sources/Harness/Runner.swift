@@ -3,7 +3,7 @@
 import Foundation
 import Engine
 
-public struct RunSummary: Equatable {
+public struct RunSummary: Equatable, CustomStringConvertible {
     public var ran = 0
     public var skipped = 0
     public var failed = 0
@@ -15,6 +15,13 @@ public struct RunSummary: Equatable {
         self.ran = ran; self.skipped = skipped; self.failed = failed; self.busy = busy
         self.recoveredCrashed = recoveredCrashed; self.failures = failures
     }
+
+    /// One line for people: "2 cells run, 1 already done, 0 failed, 0 running elsewhere", then each failure.
+    public var description: String {
+        var line = "\(ran) cell\(ran == 1 ? "" : "s") run, \(skipped) already done, \(failed) failed, \(busy) running elsewhere"
+        if recoveredCrashed > 0 { line += ", \(recoveredCrashed) crashed run(s) recovered" }
+        return ([line] + failures.map { "failed: " + $0 }).joined(separator: "\n")
+    }
 }
 
 public final class Runner {
@@ -25,6 +32,8 @@ public final class Runner {
     public let codeVersion: String
     public let threads: Int
     public let log: (String) -> Void
+    /// Set by the CLI: a signal marks the executing run interrupted before the process exits.
+    public var interruption: RunInterruption?
     private var modelHashes: [String: String] = [:]
 
     public init(store: ResultsStore, executor: CellExecutor, checkpointRoot: URL, codeVersion: String,
@@ -46,6 +55,12 @@ public final class Runner {
                 Runner.formatDuration(executedSeconds.reduce(0, +) / Double(executedSeconds.count) * Double(left))
             let name = "\(cell.spec)/\(cell.methodLabel) budget=\(cell.budget)\(cell.gridLabel.map { " grid=\($0)" } ?? "") seed=\(cell.seed)"
             let modelHash = try? modelSHA256(cell.model)
+            // A done cell whose model file has changed since is run again rather than skipped: its
+            // old run is kept, marked stale, and this says so.
+            if let retired = try store.doneRun(configHash: cell.configHash, currentModelSHA256: modelHash).retired {
+                log("[\(i + 1)/\(cells.count)] \(name): model file \(cell.model) changed since run \(retired.id) "
+                    + "(sha256 \(retired.modelSHA256?.prefix(12) ?? "?") → \(modelHash?.prefix(12) ?? "?")): run \(retired.id) marked stale, running the cell again")
+            }
             let claim = try store.claim(cell, codeVersion: codeVersion, modelSHA256: modelHash)
             switch claim {
             case .alreadyDone:
@@ -60,6 +75,8 @@ public final class Runner {
                 log("[\(i + 1)/\(cells.count)] run \(name) — \(summary.ran + summary.skipped + summary.failed) done, \(left) left, ETA \(eta)")
                 let start = Date()
                 let dir = checkpointDir(for: cell)
+                interruption?.begin(store: store, runID: runID)
+                defer { interruption?.end() }
                 do {
                     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
                     // A progress line at most every 10 s per phase (and at each phase's end), with the
@@ -71,9 +88,10 @@ public final class Runner {
                         guard Date().timeIntervalSince(lastLine) >= 10 || p.done == p.total else { return }
                         lastLine = Date()
                         let elapsed = Date().timeIntervalSince(phaseStart)
-                        let rate = elapsed > 0 ? Double(p.done) / elapsed : 0
-                        let eta = rate > 0 ? Double(p.total - p.done) / rate : 0
-                        log(String(format: "    %@ %d/%d  %.2f/s  ETA %.0fs", p.phase, p.done, p.total, rate, eta))
+                        let rate = ProgressRate.perSecond(Double(p.done), elapsed: elapsed)
+                        let eta = ProgressRate.eta(remaining: Double(p.total - p.done), rate: rate)
+                        log("    \(p.phase) \(p.done)/\(p.total)" + (rate.map { String(format: "  %.2f/s", $0) } ?? "")
+                            + (p.done == p.total ? "  in " + Runner.formatDuration(elapsed) : "  ETA " + (eta.map { Runner.formatDuration($0) } ?? "?")))
                     }
                     let wall = Date().timeIntervalSince(start)
                     try store.finish(runID: runID, outcome: outcome, wallSeconds: wall)

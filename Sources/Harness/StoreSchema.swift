@@ -3,7 +3,18 @@
 import GRDB
 
 enum StoreSchema {
-    static let migrationIDs = ["v1-runs-metrics-samples-loss-artifacts", "v2-runs-training-record"]
+    static let migrationIDs = ["v1-runs-metrics-samples-loss-artifacts", "v2-runs-training-record", "v3-runs-interrupted-stale"]
+
+    /// Every state a run row can be in. `interrupted`: SIGINT/SIGTERM stopped it (its checkpoint
+    /// folder stays, so the next run resumes). `stale`: it finished, but the model file at its path
+    /// has since changed (its results are kept, and the cell runs again).
+    static let runStatuses = ["running", "done", "failed", "interrupted", "stale"]
+
+    static let runColumns = """
+        id, config_hash, config_json, labels_json, spec, table_name, method_label, method, setting, budget, grid_label,
+        model_path, model_sha256, profile, seed, code_version, status, pid, host, started_at, finished_at, wall_s,
+        optimizer_steps, samples, tokens, error, training_record_json
+        """
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -70,6 +81,48 @@ enum StoreSchema {
             try db.execute(sql: """
                 ALTER TABLE runs ADD COLUMN training_record_json TEXT;
                 PRAGMA user_version = 2;
+                """)
+        }
+        // SQLite cannot change a CHECK constraint in place: the runs table is rebuilt with the two
+        // new statuses (the documented create-copy-drop-rename procedure; GRDB defers the foreign
+        // key checks of metrics, samples, loss_curve and artifacts to the end of the migration).
+        m.registerMigration(migrationIDs[2]) { db in
+            try db.execute(sql: """
+                CREATE TABLE runs_rebuilt (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    config_hash TEXT NOT NULL,
+                    config_json TEXT NOT NULL,
+                    labels_json TEXT NOT NULL,
+                    spec TEXT NOT NULL,
+                    table_name TEXT NOT NULL,
+                    method_label TEXT NOT NULL,
+                    method TEXT NOT NULL,
+                    setting TEXT NOT NULL,
+                    budget TEXT NOT NULL,
+                    grid_label TEXT,
+                    model_path TEXT NOT NULL,
+                    model_sha256 TEXT,
+                    profile TEXT NOT NULL,
+                    seed INTEGER NOT NULL,
+                    code_version TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN (\(runStatuses.map { "'\($0)'" }.joined(separator: ", ")))),
+                    pid INTEGER,
+                    host TEXT,
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    wall_s REAL,
+                    optimizer_steps INTEGER,
+                    samples INTEGER,
+                    tokens INTEGER,
+                    error TEXT,
+                    training_record_json TEXT
+                );
+                INSERT INTO runs_rebuilt (\(runColumns)) SELECT \(runColumns) FROM runs;
+                DROP TABLE runs;
+                ALTER TABLE runs_rebuilt RENAME TO runs;
+                CREATE UNIQUE INDEX runs_one_done_per_config ON runs(config_hash) WHERE status = 'done';
+                CREATE INDEX runs_by_hash ON runs(config_hash, status);
+                PRAGMA user_version = 3;
                 """)
         }
         return m

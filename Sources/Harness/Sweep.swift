@@ -21,8 +21,14 @@ public enum LocalSweep {
                            environment: [String: String] = [:], log: @escaping (String) -> Void = { print($0) }) throws -> SweepSummary {
         var summary = SweepSummary()
         var pending: [ResolvedCell] = []
+        var modelHashes: [String: String?] = [:]
         for c in cells {
-            if try store.doneRun(configHash: c.configHash) != nil { summary.alreadyDone += 1 } else { pending.append(c) }
+            if modelHashes[c.model] == nil { modelHashes[c.model] = .some(try? Runner.fingerprint(URL(fileURLWithPath: c.model))) }
+            let found = try store.doneRun(configHash: c.configHash, currentModelSHA256: modelHashes[c.model]!)
+            if let retired = found.retired {
+                log("cell \(c.index) \(c.methodLabel): model file \(c.model) changed since run \(retired.id): marked stale, running it again")
+            }
+            if found.done != nil { summary.alreadyDone += 1 } else { pending.append(c) }
         }
         let threads = max(1, totalThreads / max(1, jobs))
         log("sweep: \(cells.count) cells, \(summary.alreadyDone) done, \(pending.count) to run, \(jobs) at a time with \(threads) thread(s) each")

@@ -28,6 +28,7 @@ public final class LanguageModel: @unchecked Sendable {
         self.url = url
         if isDirectory.boolValue {
             format = .huggingFace
+            try LanguageModel.requireModelFolder(url)
             config = try LlamaConfig(huggingFaceConfig: url.appendingPathComponent("config.json"))
             weights = try WeightLoader.load(huggingFace: url, config: config)
             gguf = nil
@@ -48,6 +49,20 @@ public final class LanguageModel: @unchecked Sendable {
             tokenizer = file.metadata["tokenizer.ggml.model"] == nil ? nil : try Tokenizer.fromGGUF(file)
         }
         decoder = LlamaDecoder(weights: weights, maxSequenceLength: maxSequenceLength)
+    }
+
+    /// A folder given as the model must hold a Hugging Face checkpoint; an empty folder, or one
+    /// holding something else (say, a GGUF file), is named as such.
+    static func requireModelFolder(_ url: URL) throws {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        if names.contains("config.json") { return }
+        if names.isEmpty {
+            throw CheckpointError.unreadable(file: url.path, reason: "the folder is empty: --model takes a GGUF file or a Hugging Face folder (config.json + *.safetensors)")
+        }
+        let ggufs = names.filter { $0.hasSuffix(".gguf") }
+        let hint = ggufs.isEmpty ? "" : "; to use a GGUF file, pass it itself, e.g. --model \(url.appendingPathComponent(ggufs[0]).path)"
+        throw CheckpointError.unreadable(file: url.path, reason: "the folder holds no Hugging Face model (no config.json among "
+            + "\(names.prefix(5).joined(separator: ", "))\(names.count > 5 ? ", …" : ""))\(hint)")
     }
 
     /// The tokenizer, or an error saying this checkpoint has none.

@@ -169,7 +169,8 @@ public final class MetaLoRAStep {
             // Per-task losses are not separated by the single pass; report the shared token mean.
             perTask = [Double](repeating: count > 0 ? sum / Double(count) : 0, count: n)
         }
-        let loss = count > 0 ? sum / Double(count) : 0
+        guard count > 0 else { throw TrainingError.noAnswerTokens(step: step, phase: phase) }
+        let loss = sum / Double(count)
         guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: step, phase: phase, loss: loss) }
         return (loss, perTask)
     }

@@ -65,6 +65,7 @@ public final class MixedBatchLoop: TrainingLoop {
         adapter.zeroGradients()
         // The batch's token-mean loss (HF convention), as PEFT/transformers trainers use.
         let result = try decoder.lossAndGradients(batch, plans.activations(for: batch, backward: true))
+        guard result.validCount > 0 else { throw TrainingError.noAnswerTokens(step: index, phase: "train") }
         guard result.meanNLL.isFinite else { throw TrainingError.nonFiniteLoss(step: index, phase: "train", loss: result.meanNLL) }
         if let bad = FiniteCheck.firstNonFinite(adapter.namedParameters.map { (name: "grad.\($0.name)", tensor: $0.grad) }) {
             throw TrainingError.nonFinite(step: index, tensor: bad.tensorName, value: bad.value)

@@ -25,11 +25,20 @@ public struct TrainingOptions {
     /// Batches at least this many tokens wide recompute the MLP's gate/up in the backward pass
     /// (memory for compute; the numbers do not change).
     public var recomputeMLPFromLength = ActivationPlans.defaultRecomputeMLPFromLength
+    /// Warnings and notices (truncation, a checkpoint that cannot be resumed); nil = dropped.
+    public var log: ((String) -> Void)?
+    /// SHA-256 of the model file, stored with each checkpoint and compared on resume.
+    public var modelSHA256: String?
+    /// What to do with a checkpoint that is damaged or was written for another model: fail (the
+    /// CLI, which has --no-resume) or start again from step 0 and say so (harness cells).
+    public var unusableCheckpoint: UnusableCheckpointPolicy = .fail
 
     public init(outputDirectory: URL) { self.outputDirectory = outputDirectory }
 
     public var resolvedCheckpointDirectory: URL { checkpointDirectory ?? outputDirectory.appendingPathComponent("checkpoint") }
 }
+
+public enum UnusableCheckpointPolicy: Sendable { case fail, restart }
 
 /// The shared driver of every method: validation, initial and final held-out loss, the step
 /// loop with counters, progress, loss curve and checkpoints, resume, and the saved adapter.
@@ -39,6 +48,7 @@ public enum Trainer {
                              hyper: TrainingHyperParameters, options: TrainingOptions) throws -> TrainingResult {
         try hyper.validate(for: method)
         try MethodRegistry.checkWired(method)
+        if let warning = try tasks.checkAnswerTokens() { options.log?(warning) }
         let plans = ActivationPlans(config: decoder.config)
         plans.recomputeMLPFromLength = options.recomputeMLPFromLength
         let fileManager = FileManager.default
@@ -58,6 +68,7 @@ public enum Trainer {
         if method == .base {
             decoder.adapter = nil
             let eval = try HeldOutLoss.measure(decoder, heldOut: tasks.heldOut, batchSize: hyper.evalBatchSize, plans: plans)
+            try requireFinite(eval, tasks, when: "base model's")
             return TrainingResult(method: method, optimizerSteps: 0, samplesProcessed: 0, tokensProcessed: 0, wallSeconds: 0,
                                   initialEvalLoss: eval.mean, finalEvalLoss: eval.mean,
                                   finalEvalLossByTask: byTask(eval, tasks), adapterPath: nil, lossCurvePath: nil,
@@ -65,11 +76,13 @@ public enum Trainer {
         }
 
         let loop = try makeLoop(method: method, decoder: decoder, tasks: tasks, hyper: hyper, loop: options.loop, plans: plans)
-        func evaluate() throws -> HeldOutLoss.Measurement {
+        func evaluate(_ when: String) throws -> HeldOutLoss.Measurement {
             decoder.adapter = loop.evaluationAdapter
             defer { decoder.adapter = savedAdapter }
-            return try HeldOutLoss.measure(decoder, heldOut: tasks.heldOut, batchSize: hyper.evalBatchSize, plans: plans,
-                                           taskGroups: loop.sequenceGroupsAreTasks)
+            let m = try HeldOutLoss.measure(decoder, heldOut: tasks.heldOut, batchSize: hyper.evalBatchSize, plans: plans,
+                                            taskGroups: loop.sequenceGroupsAreTasks)
+            try requireFinite(m, tasks, when: when)
+            return m
         }
 
         // Resume or start.
@@ -79,7 +92,8 @@ public enum Trainer {
         var curve: [LossCurvePoint] = []
         var startStep = 0
         let initialEvalLoss: Double
-        if options.resume, let saved = try TrainingCheckpoint.load(from: checkpointFolder) {
+        if options.resume, let saved = try TrainingCheckpoint.loadVerified(from: checkpointFolder, modelSHA256: options.modelSHA256,
+                                                                           policy: options.unusableCheckpoint, log: options.log) {
             let s = saved.state
             guard s.method == method else { throw TrainingError.checkpointMismatch("it was written by method \(s.method.rawValue)") }
             guard s.hyperParameters == hyper else { throw TrainingError.checkpointMismatch("its hyper-parameters differ from this run's") }
@@ -91,7 +105,7 @@ public enum Trainer {
             counters = s.counters; curve = s.lossCurve; startStep = s.step; initialEvalLoss = s.initialEvalLoss
             record["resumed_from_step"] = String(s.step)
         } else {
-            initialEvalLoss = try evaluate().mean
+            initialEvalLoss = try evaluate("initial").mean
         }
 
         func checkpoint(step: Int, wall: Double) throws {
@@ -101,7 +115,8 @@ public enum Trainer {
             let state = TrainingCheckpointState(method: method, hyperParameters: hyper, taskIDs: tasks.taskIDs, budgetDigest: digest,
                                                 step: step, samplerRNG: sampler.rng, batchesConsumed: sampler.batchesConsumed,
                                                 counters: c, lossCurve: curve, initialEvalLoss: initialEvalLoss,
-                                                optimizer: loop.optimizer.scalarState(), tensorsFile: "")
+                                                optimizer: loop.optimizer.scalarState(), tensorsFile: "",
+                                                modelSHA256: options.modelSHA256)
             try TrainingCheckpoint.save(state, parameters: loop.checkpointParameters, optimizer: loop.optimizer, to: checkpointFolder)
         }
 
@@ -136,7 +151,11 @@ public enum Trainer {
         try checkpoint(step: loop.totalSteps, wall: counters.wallSeconds)
 
         // Final held-out loss, adapter, loss curve, result.
-        let final = try evaluate()
+        let final = try evaluate("final")
+        // Never save an adapter that holds NaN or inf (e.g. after a step at an absurd rate).
+        if let bad = FiniteCheck.firstNonFinite(loop.checkpointParameters.map { (name: $0.name, tensor: $0.value) }) {
+            throw TrainingError.nonFinite(step: loop.totalSteps, tensor: bad.tensorName, value: bad.value)
+        }
         let adapterFolder = options.outputDirectory.appendingPathComponent("adapter")
         if let lora = loop.evaluationAdapter as? LoRAAdapter {
             try PEFTFormat.save(lora.copies[0], to: adapterFolder, baseModel: options.baseModelName)
@@ -176,6 +195,13 @@ public enum Trainer {
         var text = ""
         for point in curve { text += String(decoding: try encoder.encode(point), as: UTF8.self) + "\n" }
         try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    /// A held-out loss that is not a number fails the run, unless nothing was held out
+    /// (`--eval-examples 0`), where NaN stands for "not measured".
+    static func requireFinite(_ m: HeldOutLoss.Measurement, _ tasks: TrainingTasks, when: String) throws {
+        guard !m.mean.isFinite, tasks.heldOut.contains(where: { !$0.isEmpty }) else { return }
+        throw TrainingError.nonFiniteEvalLoss(when: when, loss: m.mean)
     }
 
     static func byTask(_ m: HeldOutLoss.Measurement, _ tasks: TrainingTasks) -> [String: Double] {

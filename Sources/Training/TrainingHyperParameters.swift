@@ -103,6 +103,13 @@ public struct TrainingHyperParameters: Codable, Equatable, Sendable {
         func require(_ ok: Bool, _ message: @autoclosure () -> String) throws {
             if !ok { throw TrainingError.invalidHyperParameter(message()) }
         }
+        // inf and NaN pass every "> 0" test below; an infinite rate turns the adapter into NaN.
+        let reals: [(String, Double?)] = [("α (alpha)", alpha), ("β (beta)", beta), ("learning rate", learningRate),
+                                          ("weight decay", weightDecay), ("gradient clip", gradientClip),
+                                          ("LoRA alpha", Double(loraAlpha)), ("dropout", Double(dropout))]
+        for case let (name, value?) in reals {
+            try require(value.isFinite, "\(name) must be a finite number (got \(value))")
+        }
         try require(rank > 0, "rank must be positive (got \(rank))")
         try require(!targets.isEmpty, "at least one target projection is needed")
         try require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1) (got \(dropout))")

@@ -1,4 +1,5 @@
 import Foundation
+import Data
 
 /// The training methods of the paper's comparison (Tables 1–6, 13) plus `base` (no training).
 public enum TrainingMethod: String, CaseIterable, Codable, Sendable {
@@ -40,7 +41,16 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteLoss(step: Int, phase: String, loss: Double)
     case checkpointMismatch(String)
     case checkpointUnreadable(String)
+    /// Writing a checkpoint failed (disk full, a file-size limit); the previous one is kept.
+    case checkpointUnwritable(folder: String, reason: String)
     case stoppedEarly(step: Int)
+    /// Every answer token of a run's examples (or of one task's, or of its held-out set) is cut
+    /// by the maximum length: training would log loss 0 and the held-out loss would be NaN.
+    case answersCut(String)
+    /// A step's batch holds no answer token (every example in it was cut to its prompt).
+    case noAnswerTokens(step: Int, phase: String)
+    /// The held-out loss is not a finite number.
+    case nonFiniteEvalLoss(when: String, loss: Double)
 
     public var description: String {
         switch self {
@@ -55,11 +65,20 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .nonFiniteLoss(step, phase, loss):
             return "training stopped at step \(step): non-finite \(phase) loss \(loss)"
         case let .checkpointMismatch(message):
-            return "checkpoint does not match this run: \(message)"
+            return "checkpoint does not match this run: \(message) (start again with --no-resume, or remove the checkpoint folder)"
         case let .checkpointUnreadable(message):
-            return "checkpoint unreadable: \(message)"
+            return "checkpoint unreadable: \(message) (start again with --no-resume, or remove the checkpoint folder)"
+        case let .checkpointUnwritable(folder, reason):
+            return "cannot write a checkpoint in \(folder): \(reason); the previous checkpoint, if any, is kept and no temporary file is left"
         case let .stoppedEarly(step):
             return "training stopped on request after step \(step) (resume from the checkpoint)"
+        case let .answersCut(message):
+            return message
+        case let .noAnswerTokens(step, phase):
+            return "training stopped at step \(step): every answer in the \(phase) batch was cut by the maximum length, "
+                + "so it has no tokens to learn from; raise \(TruncationReport.settingName)"
+        case let .nonFiniteEvalLoss(when, loss):
+            return "the \(when) held-out loss is \(loss): the adapter or the model produces non-finite values"
         }
     }
 }

@@ -77,6 +77,7 @@ public enum TrainingSession {
         options.baseModelName = options.baseModelName.isEmpty ? model.url.lastPathComponent : options.baseModelName
         options.record.merge(plan.record(promptFormat: tokenizer.format)) { a, _ in a }
         options.record["model"] = model.url.path
+        if options.modelSHA256 == nil { options.modelSHA256 = model.fileHash }
         return try Trainer.train(method: request.method, decoder: model.decoder, tasks: tasks, hyper: request.hyper, options: options)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Training
 
 /// `metalora`: the MeTA-LoRA reproduction harness. Model commands (inspect, tokenize, score,
@@ -16,11 +17,20 @@ struct Metalora: ParsableCommand {
         ])
 
     static func main() {
+        // Past a file-size limit (ulimit -f) a write then fails with EFBIG, which the writers
+        // report and clean up after, instead of SIGXFSZ killing the process mid-file.
+        signal(SIGXFSZ, SIG_IGN)
         MethodRegistry.registerMultiHeadAdapters()
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
+            // Usage mistakes (a bad flag or value) exit 2, as shells and getopt tools do; runtime
+            // failures exit 1. ArgumentParser's own code for the former is 64 (EX_USAGE).
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
             exit(withError: error)
         }
     }

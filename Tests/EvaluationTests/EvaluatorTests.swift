@@ -222,5 +222,21 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(line, "mmlu anatomy 50/150 items, 2.00 items/s, ETA 0m50s")
         let withTokens = StderrProgressPrinter.line(label: "mmlu", subset: "anatomy", done: 50, total: 150, elapsed: 25, tokens: 15_000)
         XCTAssertEqual(withTokens, "mmlu anatomy 50/150 items, 2.00 items/s, 600 tokens/s, ETA 0m50s")
+        // Microseconds after the start there is no meaningful rate yet.
+        XCTAssertEqual(StderrProgressPrinter.line(label: "mmlu", subset: "anatomy", done: 3, total: 150, elapsed: 2e-6, tokens: 900),
+                       "mmlu anatomy 3/150 items, ETA ?")
+    }
+
+    func testProgressInALogFileHasNoCarriageReturns() {
+        var written = ""
+        let log = StderrProgressPrinter(label: "mmlu", terminal: false) { written += $0 }
+        for i in 1...50 { log.update(subset: "anatomy", itemsDone: i, itemsTotal: 50, tokensDone: i * 10) }
+        log.finish(itemsTotal: 50)
+        XCTAssertFalse(written.contains("\r") || written.contains("\u{1B}"), written.debugDescription)
+        XCTAssertEqual(written.split(separator: "\n").count, 2, "one line at the start, one at the end: \(written)")
+        var screen = ""
+        let terminal = StderrProgressPrinter(label: "mmlu", terminal: true) { screen += $0 }
+        terminal.update(subset: "anatomy", itemsDone: 1, itemsTotal: 50)
+        XCTAssertTrue(screen.hasPrefix("\r"), screen.debugDescription)
     }
 }

@@ -31,6 +31,7 @@ final class ChildProcessEntry: XCTestCase {
             let exec = FakeExecutor()
             exec.sleepSeconds = Double(env["METALORA_CHILD_SLEEP"] ?? "0.3")!
             let runner = Runner(store: store, executor: exec, checkpointRoot: paths.checkpoints, codeVersion: "test") { _ in }
+            if env["METALORA_CHILD_SIGNALS"] != nil { runner.interruption = RunInterruption { _ in } }
             try runner.run(try TestEnv.cells(paths))
         case "run-cell":
             let args = env["METALORA_CHILD_ARGS"]!.split(separator: "\u{1f}", omittingEmptySubsequences: true).map(String.init)

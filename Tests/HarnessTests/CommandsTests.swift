@@ -33,7 +33,7 @@ final class CommandsTests: HarnessTestCase {
         XCTAssertTrue(try HarnessCommands.results("merge", paths: paths).contains("merged 0 shard(s)"))
         XCTAssertThrowsError(try HarnessCommands.results("frobnicate", paths: paths))
         let slurm = try HarnessCommands.sweep(spec: "experiments/sweep.yaml", profile: "t", backend: "slurm", executable: URL(fileURLWithPath: "/usr/local/bin/metalora"), paths: paths)
-        XCTAssertTrue(slurm.contains("sweep-t.sbatch") && slurm.contains("3 array tasks"), slurm)
+        XCTAssertTrue(slurm.ok && slurm.report.contains("sweep-t.sbatch") && slurm.report.contains("3 array tasks"), slurm.report)
         for n in ["table1", "table2", "table4", "table5"] {
             try FileManager.default.createSymbolicLink(at: paths.spec(n), withDestinationURL: TestEnv.repoPaths.spec(n))
         }

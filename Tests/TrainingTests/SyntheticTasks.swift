@@ -23,8 +23,10 @@ enum SyntheticTasks {
     }
 
     /// Pools of `poolSize` examples per task (a quarter held out), budgets of `budget` drawn with `seed`.
+    /// `longPromptEvery[task] = k`: every k-th example of that task's pool gets a prompt longer than
+    /// `maxLength`, so all its answer tokens are cut (k = 1: all of them).
     static func make(poolSize: Int = 96, budget: Int = 40, seed: UInt64 = 7, evalExamplesPerTask: Int = 16,
-                     taskCount: Int = 4) throws -> TrainingTasks {
+                     taskCount: Int = 4, maxLength: Int = 64, longPromptEvery: [String: Int] = [:]) throws -> TrainingTasks {
         var rng = SplitMix64(seed: 1234)
         var pools: [TaskPool] = [], budgets: [TaskBudget] = []
         for t in transforms.prefix(taskCount) {
@@ -32,13 +34,14 @@ enum SyntheticTasks {
                 let word = String((0..<4).map { _ in Character(UnicodeScalar(97 + Int(rng.next() % 26))!) })
                 return TrainingExample(id: "\(t.id):synthetic:\(row + 1)", instruction: t.tag + ":", input: "",
                                        output: t.apply(word), task: t.id, cluster: "synthetic")
-                    .withInstruction(t.tag + ":" + word)
+                    .withInstruction((longPromptEvery[t.id].map { row % $0 == 0 } ?? false ? String(repeating: "x", count: maxLength) : "")
+                                     + t.tag + ":" + word)
             }
             let pool = TaskPool(task: spec(t.id), examples: examples, heldOutCount: poolSize / 4)
             pools.append(pool)
             budgets.append(try TaskBudget.draw(from: pool, size: budget, seed: seed))
         }
-        let tokenizer = try ExampleTokenizer(format: format, maxLength: 64, eosID: 2) { text in text.utf8.map { Int($0) } }
+        let tokenizer = try ExampleTokenizer(format: format, maxLength: maxLength, eosID: 2) { text in text.utf8.map { Int($0) } }
         return TrainingTasks(pools: pools, budgets: budgets, tokenizer: tokenizer, evalExamplesPerTask: evalExamplesPerTask)
     }
 

@@ -84,8 +84,15 @@ public final class ModelBackend: EvaluationBackend {
 
     public func loglikelihoods(_ requests: [LoglikelihoodRequest], progress: (Int) -> Void) throws -> [LoglikelihoodResult] {
         let tokenized = try requests.map(tokenize)
-        return prefixReuse ? try scoreWithPrefixReuse(tokenized, progress: progress)
-                           : try scoreBatched(tokenized, progress: progress)
+        let results = prefixReuse ? try scoreWithPrefixReuse(tokenized, progress: progress)
+                                  : try scoreBatched(tokenized, progress: progress)
+        // NaN or inf weights (or an adapter that holds them) give NaN scores, which would rank
+        // choices arbitrarily and print "nan" as a metric.
+        if let bad = results.firstIndex(where: { !$0.loglikelihood.isFinite }) {
+            throw EvaluationError.nonFiniteLoglikelihood(model: model.url.path, value: results[bad].loglikelihood,
+                                                         continuation: requests[bad].continuation)
+        }
+        return results
     }
 
     /// The work `loglikelihoods(requests)` would do, counted from the same tokenization and plan

@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 
 /// Receives item-level progress from the evaluator.
 public protocol EvaluationProgress: AnyObject {
@@ -15,24 +16,33 @@ public extension EvaluationProgress {
     }
 }
 
-/// Prints "benchmark subset done/total items, items/s, tokens/s, ETA" to stderr at most twice a second.
+/// Progress on stderr. On a terminal, one line redrawn with `\r` at most twice a second; in a log
+/// file or a pipe, a plain line at most every `plainInterval` seconds (and the final line), so logs
+/// hold no carriage returns. Rates appear once `ProgressRate.minimumSeconds` have passed.
 public final class StderrProgressPrinter: EvaluationProgress {
     let label: String
     let start = Date()
     var lastPrint = Date.distantPast
     var tokensDone = 0
     let minInterval: TimeInterval
+    let terminal: Bool
+    let write: (String) -> Void
 
-    public init(label: String, minInterval: TimeInterval = 0.5) {
+    public init(label: String, minInterval: TimeInterval = 0.5, plainInterval: TimeInterval = 30,
+                terminal: Bool = ProgressRate.stderrIsTerminal,
+                write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
         self.label = label
-        self.minInterval = minInterval
+        self.minInterval = terminal ? minInterval : plainInterval
+        self.terminal = terminal
+        self.write = write
     }
 
     public static func line(label: String, subset: String, done: Int, total: Int, elapsed: TimeInterval, tokens: Int = 0) -> String {
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let eta = rate > 0 ? Double(total - done) / rate : .infinity
-        let tokenRate = tokens > 0 && elapsed > 0 ? String(format: ", %.0f tokens/s", Double(tokens) / elapsed) : ""
-        return "\(label) \(subset) \(done)/\(total) items, " + String(format: "%.2f", rate) + " items/s\(tokenRate), ETA \(format(eta))"
+        let rate = ProgressRate.perSecond(Double(done), elapsed: elapsed)
+        let eta = ProgressRate.eta(remaining: Double(total - done), rate: rate) ?? .infinity
+        let itemRate = rate.map { ", " + String(format: "%.2f", $0) + " items/s" } ?? ""
+        let tokenRate = ProgressRate.perSecond(Double(tokens), elapsed: elapsed).map { String(format: ", %.0f tokens/s", $0) } ?? ""
+        return "\(label) \(subset) \(done)/\(total) items\(itemRate)\(tokenRate), ETA \(format(eta))"
     }
 
     public static func format(_ seconds: Double) -> String {
@@ -48,16 +58,18 @@ public final class StderrProgressPrinter: EvaluationProgress {
     public func update(subset: String, itemsDone: Int, itemsTotal: Int, tokensDone: Int) {
         self.tokensDone = tokensDone
         let now = Date()
-        guard now.timeIntervalSince(lastPrint) >= minInterval || itemsDone == itemsTotal else { return }
+        // In a log, a subset's last item is not worth a line of its own: `finish` writes the total.
+        guard now.timeIntervalSince(lastPrint) >= minInterval || (terminal && itemsDone == itemsTotal) else { return }
         lastPrint = now
         let text = Self.line(label: label, subset: subset, done: itemsDone, total: itemsTotal, elapsed: now.timeIntervalSince(start),
                              tokens: tokensDone)
-        FileHandle.standardError.write(Data(("\r" + text + "\u{1B}[K").utf8))
+        write(terminal ? "\r" + text + "\u{1B}[K" : text + "\n")
     }
 
     public func finish(itemsTotal: Int) {
         let elapsed = Date().timeIntervalSince(start)
         let tokens = tokensDone > 0 && elapsed > 0 ? String(format: ", %d tokens (%.0f/s)", tokensDone, Double(tokensDone) / elapsed) : ""
-        FileHandle.standardError.write(Data(("\r\(label) done: \(itemsTotal) items in " + String(format: "%.1f", elapsed) + " s\(tokens)\u{1B}[K\n").utf8))
+        let text = "\(label) done: \(itemsTotal) items in " + String(format: "%.1f", elapsed) + " s\(tokens)"
+        write(terminal ? "\r" + text + "\u{1B}[K\n" : text + "\n")
     }
 }

@@ -86,6 +86,10 @@ enum CellTraining {
         let selection = try dataSelection(for: cell, dataDirectory: dataDirectory, log: log)
         var options = TrainingOptions(outputDirectory: checkpointDir)
         options.resume = true
+        // A cell's checkpoint folder is the harness's own: a damaged checkpoint, or one made with
+        // a model file that has since changed, is set aside and the cell starts again (logged).
+        options.unusableCheckpoint = .restart
+        options.log = { log("  " + $0) }
         var lastLogged = Date.distantPast
         options.progress = { p in
             progress(CellProgress(phase: "train", done: p.step, total: p.totalSteps))

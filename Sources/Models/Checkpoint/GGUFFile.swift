@@ -89,22 +89,8 @@ public struct GGUFFile {
             order.append(name)
         }
         let dataStart = (cursor.offset + alignment - 1) / alignment * alignment
-        // Every tensor must lie inside the file: a truncated download fails here, at open time.
-        for name in order {
-            let info = infos[name]!
-            guard let size = info.type.byteCount(elements: info.elementCount) else {
-                throw CheckpointError.shapeMismatch(file: url.path, tensor: name,
-                    reason: "\(info.elementCount) elements is not a whole number of \(info.type.name) blocks")
-            }
-            guard info.offset % alignment == 0 else {
-                throw CheckpointError.corrupt(file: url.path, reason: "tensor '\(name)' offset \(info.offset) is not aligned to \(alignment)")
-            }
-            let end = dataStart + info.offset + size
-            guard end <= data.count else {
-                throw CheckpointError.corrupt(file: url.path,
-                    reason: "tensor '\(name)' needs bytes up to \(end) but the file has \(data.count) (truncated?)")
-            }
-        }
+        try GGUFFile.checkTensorTable(order.map { infos[$0]! }, dataStart: dataStart, alignment: alignment,
+                                      fileSize: data.count, file: url.path)
         self.version = version
         self.metadata = metadata
         self.metadataKeys = keys
@@ -117,7 +103,59 @@ public struct GGUFFile {
 
     public init(path: String) throws { try self.init(url: URL(fileURLWithPath: path)) }
 
+    /// The tensor table must describe the data section exactly, so that a damaged type or offset
+    /// byte is caught at open time instead of being read as wrong weights. Every tensor lies inside
+    /// the file at an aligned offset, with a whole number of blocks of its type. GGUF writers
+    /// (llama.cpp, gguf-py) store the tensors back to back, each padded to the alignment, so in
+    /// offset order each one starts where the previous one's padded bytes end: an overlap means a
+    /// wrong offset, and a gap (or a tensor running into the next) means a type or shape that does
+    /// not match the bytes stored.
+    static func checkTensorTable(_ tensors: [TensorInfo], dataStart: Int, alignment: Int, fileSize: Int, file: String) throws {
+        var sizes: [String: Int] = [:]
+        for info in tensors {
+            guard let size = info.type.byteCount(elements: info.elementCount) else {
+                throw CheckpointError.shapeMismatch(file: file, tensor: info.name,
+                    reason: "\(info.elementCount) elements is not a whole number of \(info.type.name) blocks")
+            }
+            guard info.offset % alignment == 0 else {
+                throw CheckpointError.corrupt(file: file, reason: "tensor '\(info.name)' offset \(info.offset) is not aligned to \(alignment)")
+            }
+            let end = dataStart + info.offset + size
+            guard end <= fileSize else {
+                throw CheckpointError.corrupt(file: file,
+                    reason: "tensor '\(info.name)' (\(info.type.name), shape \(info.shape)) needs bytes up to \(end) but the file has \(fileSize) (truncated, or a damaged type or offset)")
+            }
+            sizes[info.name] = size
+        }
+        let byOffset = tensors.sorted { $0.offset < $1.offset }
+        var expected = 0
+        var previous: TensorInfo?
+        for info in byOffset {
+            let described = "tensor '\(info.name)' (\(info.type.name), shape \(info.shape))"
+            if info.offset < expected, let p = previous {
+                throw CheckpointError.corrupt(file: file, reason: "\(described) at offset \(info.offset) overlaps tensor '\(p.name)' "
+                    + "(\(p.type.name), \(sizes[p.name]!) bytes at offset \(p.offset)): a damaged offset, type or shape")
+            }
+            if info.offset > expected {
+                let after = previous.map { "tensor '\($0.name)' (\($0.type.name), shape \($0.shape), \(sizes[$0.name]!) bytes) ends at \(expected)" }
+                    ?? "the data section starts at 0"
+                throw CheckpointError.corrupt(file: file, reason: "\(after) but the next tensor, '\(info.name)', starts at \(info.offset): "
+                    + "\(info.offset - expected) bytes are unaccounted for (a damaged type, shape or offset)")
+            }
+            expected = (info.offset + sizes[info.name]! + alignment - 1) / alignment * alignment
+            previous = info
+        }
+        if let last = previous, fileSize - dataStart > expected {
+            throw CheckpointError.corrupt(file: file, reason: "tensor '\(last.name)' (\(last.type.name), shape \(last.shape)) ends at "
+                + "\(dataStart + expected), but the file goes on to \(fileSize): \(fileSize - dataStart - expected) bytes are unaccounted for "
+                + "(a damaged type or shape)")
+        }
+    }
+
     public var architecture: String? { metadata["general.architecture"]?.string }
+
+    /// Where a tensor's bytes start in the file (the data section's start plus its offset).
+    public func fileOffset(of name: String) -> Int? { tensors[name].map { dataStart + $0.offset } }
 
     /// A metadata value that must be present.
     public func require(_ key: String) throws -> GGUFValue {

@@ -11,8 +11,8 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var options: ModelOptions
     @Option(help: "mmlu | mmlu-math | bbh | xcopa | xstorycloze | xwinograd | exams") var benchmark: String
     @Option(help: "Comma-separated MMLU subjects, BBH tasks or languages.") var subsets: String?
-    @Option(help: "Few-shot count (default: the benchmark's).") var shots: Int?
-    @Option(help: "First N items of each subject/task/language, in file order.") var limit: Int?
+    @Option(parsing: .unconditional, help: "Few-shot count (default: the benchmark's).") var shots: Int?
+    @Option(parsing: .unconditional, help: "First N items of each subject/task/language, in file order.") var limit: Int?
     @Option(help: "BBH variant: direct | cot | instruct-eval.") var variant: String?
     @Option(name: .customLong("data-dir"), help: "The data mirror (default: $METALORA_DATA, then ./data).") var dataDir: String?
     @Option(help: "Per-sample records (JSONL); default results/samples/<benchmark>-<time>.jsonl.") var samples: String?

@@ -7,10 +7,14 @@ struct GenerateCommand: ParsableCommand {
         abstract: "Greedy continuation of a prompt (KV cache, stop strings).")
 
     @OptionGroup var options: ModelOptions
-    @Option(name: .customLong("max-tokens"), help: "New tokens at most.") var maxTokens = 128
+    @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "New tokens at most.") var maxTokens = 128
     @Option(help: "Stop before this string (repeatable).") var stop: [String] = []
     @Flag(help: "Wrap the prompt in the model's chat template (e.g. ChatML for SmolLM2-Instruct).") var chat = false
     @Argument(help: "The prompt.") var prompt: String
+
+    func validate() throws {
+        if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1 (got \(maxTokens))") }
+    }
 
     func run() throws {
         let m = try options.load()

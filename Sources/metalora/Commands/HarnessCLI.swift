@@ -24,12 +24,13 @@ struct RunCommand: ParsableCommand {
         abstract: "Run the spec's missing cells (training + evaluation) into the results store; finished cells are skipped.")
     @OptionGroup var options: SpecOptions
     @Option(help: "Results store (default results/metalora.sqlite).") var db: String?
-    @Option(help: "Threads per cell.") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads per cell.") var threads: Int?
     @Option(help: "Checkpoint and adapter folders, one per config hash (default results/runs).") var checkpoints: String?
     func run() throws {
+        try requirePositiveThreads(threads)
         let summary = try HarnessCommands.run(spec: options.spec, profile: options.profile, model: options.model,
                                               profiles: options.profiles, db: db, threads: threads, checkpoints: checkpoints,
-                                              executor: try makeCellExecutor(), log: note)
+                                              executor: try makeCellExecutor(), handleSignals: true, log: note)
         print(summary)
         if summary.failed > 0 { throw ExitCode(1) }
     }
@@ -37,13 +38,14 @@ struct RunCommand: ParsableCommand {
 
 struct RunCellCommandCLI: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run-cell",
-        abstract: "Run one cell of a spec into a given store (used by sweeps and Slurm array tasks).")
-    @Argument(parsing: .allUnrecognized, help: "SPEC --profile P [--model M] (--cell-index I | --cell-hash H) --db STORE [--threads T] [--checkpoints DIR]")
-    var arguments: [String] = []
+        abstract: "Run one cell of a spec into a given store (used by sweeps and Slurm array tasks); exits 1 when the cell fails.")
+    @OptionGroup var options: RunCellOptions
     func run() throws {
-        let parsed = try RunCellArguments.parse(arguments)
-        try RunCellCommand.run(parsed, paths: .current, executor: try makeCellExecutor(),
-                               codeVersion: Runner.codeVersion(packageRoot: HarnessPaths.current.root), log: note)
+        let summary = try RunCellCommand.run(options.arguments, paths: .current, executor: try makeCellExecutor(),
+                                             codeVersion: Runner.codeVersion(packageRoot: HarnessPaths.current.root),
+                                             handleSignals: true, log: note)
+        print(summary)
+        if summary.failed > 0 { throw ExitCode(1) }
     }
 }
 
@@ -51,14 +53,17 @@ struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sweep",
         abstract: "Expand a spec's grid and run the missing cells J at a time (local) or write a Slurm array script.")
     @OptionGroup var options: SpecOptions
-    @Option(help: "Cells run at once (local backend).") var jobs = 1
+    @Option(parsing: .unconditional, help: "Cells run at once (local backend).") var jobs = 1
     @Option(help: "local | slurm") var backend = "local"
     @Option(help: "Results store (default results/metalora.sqlite).") var db: String?
     func run() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        print(try HarnessCommands.sweep(spec: options.spec, profile: options.profile, model: options.model,
-                                        profiles: options.profiles, jobs: jobs, backend: backend,
-                                        executable: executable, db: db, log: note))
+        let result = try HarnessCommands.sweep(spec: options.spec, profile: options.profile, model: options.model,
+                                               profiles: options.profiles, jobs: jobs, backend: backend,
+                                               executable: executable, db: db, log: note)
+        print(result.report)
+        if !result.ok { throw ExitCode(1) }
     }
 }
 

@@ -12,8 +12,10 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "A PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors).")
     var adapter: String?
 
-    @Option(name: .long, help: "Threads for OpenBLAS and the engine's loops (default: all cores).")
+    @Option(name: .long, parsing: .unconditional, help: "Threads for OpenBLAS and the engine's loops (default: all cores).")
     var threads: Int?
+
+    func validate() throws { try requirePositiveThreads(threads) }
 
     /// Loads the model (and adapter), setting the thread budget first.
     func load(maxSequenceLength: Int? = nil) throws -> LanguageModel {
@@ -25,6 +27,11 @@ struct ModelOptions: ParsableArguments {
         }
         return m
     }
+}
+
+/// `--threads` must name at least one thread (a negative count is a typo, not "all cores").
+func requirePositiveThreads(_ threads: Int?) throws {
+    if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1 (got \(t))") }
 }
 
 /// Prints a JSON object with sorted keys on one line.

@@ -20,44 +20,46 @@ struct TrainCommand: ParsableCommand {
     var tasks: String?
     @Option(help: "A GGUF file or a Hugging Face folder.")
     var model: String = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
-    @Option(help: "Examples per task drawn once from each pool ('full' = the whole pool).")
+    @Option(parsing: .unconditional, help: "Examples per task drawn once from each pool ('full' = the whole pool).")
     var budget: String = "50"
     @Option(help: "How the budget is picked: random (seeded draw) | bm25 | dsir (top examples per task for --selection-target; Table 13).")
     var selection: String = "random"
     @Option(help: "Benchmarks whose evaluation inputs bm25/dsir rank examples against, comma-separated (the paper selects for bbh).")
     var selectionTarget: String?
-    @Option(help: "MeTA-LoRA iterations (paper: 1000).") var iterations: Int?
-    @Option(help: "Baseline epochs (default by budget: 5 at 50, 10 at 100, 1 on full data).") var epochs: Int?
-    @Option(help: "n: tasks per iteration (paper: 2).") var tasksPerIteration: Int?
-    @Option(help: "n_s: support-set size (paper: 8).") var supportSize: Int?
-    @Option(help: "n_q: query-set size (paper: 8).") var querySize: Int?
-    @Option(help: "k: adaptation steps (paper: 3).") var adaptationSteps: Int?
-    @Option(help: "α: adaptation rate, Eq. 3 (paper: 5e-6).") var alpha: Double?
-    @Option(help: "β: meta-update AdamW rate, Eq. 5 (paper: 2e-6).") var beta: Double?
-    @Option(help: "Baseline AdamW rate (paper: 2e-4).") var lr: Double?
-    @Option(help: "Baseline batch size (paper: 8).") var batchSize: Int?
-    @Option(help: "Cap on the baselines' optimizer steps (quick runs).") var maxSteps: Int?
-    @Option(help: "LoRAHub: at most this many upstream LoRAs, one per task (default: all tasks up to 20).") var nLoras: Int?
-    @Option(help: "LoRAHub: evaluations of the CMA-ES composition search (default 40).") var searchSteps: Int?
-    @Option(help: "LoRA rank (paper: 16).") var rank: Int?
-    @Option(help: "LoRA alpha (scale = alpha / rank).") var loraAlpha: Float?
-    @Option(help: "LoRA dropout.") var dropout: Float?
-    @Option(help: "Maximum tokens per sequence (default 512).") var maxLength: Int?
-    @Option(help: "Run seed (budgets, sampling, initialisation).") var seed: UInt64?
-    @Option(help: "AdamW weight decay.") var weightDecay: Double?
-    @Option(help: "Linear warm-up steps.") var warmup: Int?
-    @Option(help: "Global-norm gradient clipping.") var gradClip: Double?
-    @Option(help: "Held-out examples per task for the eval loss (default 32).") var evalExamples: Int?
-    @Option(help: "Steps between checkpoints (0 = only at the end).") var checkpointEvery: Int?
+    @Option(parsing: .unconditional, help: "MeTA-LoRA iterations (paper: 1000).") var iterations: Int?
+    @Option(parsing: .unconditional, help: "Baseline epochs (default by budget: 5 at 50, 10 at 100, 1 on full data).") var epochs: Int?
+    @Option(parsing: .unconditional, help: "n: tasks per iteration (paper: 2).") var tasksPerIteration: Int?
+    @Option(parsing: .unconditional, help: "n_s: support-set size (paper: 8).") var supportSize: Int?
+    @Option(parsing: .unconditional, help: "n_q: query-set size (paper: 8).") var querySize: Int?
+    @Option(parsing: .unconditional, help: "k: adaptation steps (paper: 3).") var adaptationSteps: Int?
+    @Option(parsing: .unconditional, help: "α: adaptation rate, Eq. 3 (paper: 5e-6).") var alpha: Double?
+    @Option(parsing: .unconditional, help: "β: meta-update AdamW rate, Eq. 5 (paper: 2e-6).") var beta: Double?
+    @Option(parsing: .unconditional, help: "Baseline AdamW rate (paper: 2e-4).") var lr: Double?
+    @Option(parsing: .unconditional, help: "Baseline batch size (paper: 8).") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Cap on the baselines' optimizer steps (quick runs).") var maxSteps: Int?
+    @Option(parsing: .unconditional, help: "LoRAHub: at most this many upstream LoRAs, one per task (default: all tasks up to 20).") var nLoras: Int?
+    @Option(parsing: .unconditional, help: "LoRAHub: evaluations of the CMA-ES composition search (default 40).") var searchSteps: Int?
+    @Option(parsing: .unconditional, help: "LoRA rank (paper: 16).") var rank: Int?
+    @Option(parsing: .unconditional, help: "LoRA alpha (scale = alpha / rank).") var loraAlpha: Float?
+    @Option(parsing: .unconditional, help: "LoRA dropout.") var dropout: Float?
+    @Option(parsing: .unconditional, help: "Maximum tokens per sequence (default 512).") var maxLength: Int?
+    @Option(parsing: .unconditional, help: "Run seed (budgets, sampling, initialisation).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "AdamW weight decay.") var weightDecay: Double?
+    @Option(parsing: .unconditional, help: "Linear warm-up steps.") var warmup: Int?
+    @Option(parsing: .unconditional, help: "Global-norm gradient clipping.") var gradClip: Double?
+    @Option(parsing: .unconditional, help: "Held-out examples per task for the eval loss (default 32).") var evalExamples: Int?
+    @Option(parsing: .unconditional, help: "Steps between checkpoints (0 = only at the end).") var checkpointEvery: Int?
     @Option(help: "Data mirror (default: $METALORA_DATA or ./data).") var dataDir: String?
     @Option(help: "Output folder (adapter/, loss-curve.jsonl, checkpoint/, result.json).") var output: String = "runs/train"
-    @Option(help: "Threads for OpenBLAS and the engine's loops.") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads for OpenBLAS and the engine's loops.") var threads: Int?
     @Option(help: "MeTA-LoRA loop: batched | sequential.") var loop: String = "batched"
-    @Option(name: .customLong("recompute-mlp-from"), help: "Recompute the MLP's gate/up in the backward pass for batches at least this many tokens wide (0 = always; saves ~55% of activation memory for ~12% more compute; default 1024).")
+    @Option(name: .customLong("recompute-mlp-from"), parsing: .unconditional, help: "Recompute the MLP's gate/up in the backward pass for batches at least this many tokens wide (0 = always; saves ~55% of activation memory for ~12% more compute; default 1024).")
     var recomputeMLPFrom: Int?
     @Flag(help: "Start from scratch even if the output folder holds a checkpoint.") var noResume = false
     @Flag(help: "End with one JSON line (method, optimizer_steps, samples_processed, tokens_processed, wall_s, initial/final_eval_loss, adapter; lorahub adds its weights file and the upstream/search split of the counters).")
     var json = false
+
+    func validate() throws { try requirePositiveThreads(threads) }
 
     func run() throws {
         let method = try TrainingMethod.named(self.method)
@@ -103,6 +105,7 @@ struct TrainCommand: ParsableCommand {
         }
         options.resume = !noResume
         options.progress = TrainingProgress.stderrPrinter
+        options.log = note
         let request = TrainingRequest(method: method, setting: setting,
                                       tasks: tasks.map { $0.split(separator: ",").map { String($0) } },
                                       modelPath: model, dataDirectory: DataDirectory.resolve(explicit: dataDir),
@@ -111,8 +114,10 @@ struct TrainCommand: ParsableCommand {
         if json {
             print(result.toJSONLine())
         } else {
-            print("\(result.method.rawValue): eval loss \(String(format: "%.4f", result.initialEvalLoss)) → "
-                  + "\(String(format: "%.4f", result.finalEvalLoss)); \(result.optimizerSteps) optimizer steps, "
+            // NaN here only ever means "nothing held out" (--eval-examples 0): the trainer refuses a NaN loss.
+            func loss(_ v: Double) -> String { v.isFinite ? String(format: "%.4f", v) : "not measured" }
+            print("\(result.method.rawValue): eval loss \(loss(result.initialEvalLoss)) → "
+                  + "\(loss(result.finalEvalLoss)); \(result.optimizerSteps) optimizer steps, "
                   + "\(result.samplesProcessed) samples, \(result.tokensProcessed) tokens, "
                   + "\(String(format: "%.1f", result.wallSeconds)) s; adapter \(result.adapterPath ?? "-")")
             if let weights = result.record["lorahub_weights"] {
