@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -37,12 +38,15 @@ let package = Package(
         // One source (Sources/VectorKernels), two builds: baseline x86-64 and AVX2+FMA.
         .target(name: "VectorKernels", swiftSettings: fast),
         .target(name: "VectorKernelsAVX2", swiftSettings: avx2),
-        .target(name: "Engine", dependencies: ["CBLAS", "VectorKernels", "VectorKernelsAVX2"], swiftSettings: fast),
+        .target(name: "Engine", dependencies: ["CBLAS", "VectorKernels", "VectorKernelsAVX2",
+                                       .product(name: "Crypto", package: "swift-crypto")], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
         .target(name: "Adapters", dependencies: ["Engine", "Models"], swiftSettings: fast),
-        .target(name: "Data", dependencies: ["Models"], swiftSettings: plain),
+        .target(name: "Data", dependencies: ["Engine"], swiftSettings: plain),
         .target(name: "Training", dependencies: ["Engine", "Models", "Adapters", "Data"], swiftSettings: fast),
-        .target(name: "Evaluation", dependencies: ["Engine", "Models", "Adapters"], swiftSettings: fast),
+        // Benchmarks/ holds the benchmark definitions (YAML), read at run time by BenchmarkCatalog.
+        .target(name: "Evaluation", dependencies: ["Engine", "Models", .product(name: "Yams", package: "Yams")],
+                resources: [.copy("Benchmarks")], swiftSettings: fast),
         .target(name: "Harness", dependencies: [
             "Engine", "Models", "Adapters", "Data", "Training", "Evaluation",
             .product(name: "GRDB", package: "GRDB.swift"),

@@ -19,7 +19,7 @@ public struct DataPlan: Sendable {
     /// What to do when a task's pool cannot fill the budget (e.g. CB's 120 examples under the
     /// Flanv2 budget of 100 plus its held-out set).
     public enum ShortPoolPolicy: Sendable {
-        /// Fail before any compute (the default: issue 6's "budget larger than a task's pool").
+        /// Fail before any compute when a budget is larger than a task's pool (the default).
         case error
         /// Use the whole candidate pool of that task and record it in `shortBudgets`.
         case useWholePool

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The bad-input checks of issue 6, run before any model is loaded or step taken.
+/// Bad-input checks, run before any model is loaded or step taken, so a mistake costs nothing.
 public enum DataValidation {
     public static func checkEpisode(taskCount: Int, tasksPerIteration: Int, supportSize: Int, querySize: Int, smallestBudget: Int) throws {
         guard tasksPerIteration > 0 else { throw DataError.invalidParameter("tasks per iteration must be positive (got \(tasksPerIteration))") }

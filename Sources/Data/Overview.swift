@@ -1,4 +1,4 @@
-// Module Data — training tasks as data (issue 6, "Training data" and "Data selection").
+// Module Data — training tasks as data: settings, task loaders, budgets, episodes, data selection.
 //
 //   DataDirectory        where the mirror is (--data-dir, $METALORA_DATA, ./data)
 //   RowReader            JSONL / JSON / CSV / TSV / line readers with file+line errors

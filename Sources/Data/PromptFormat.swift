@@ -2,8 +2,9 @@ import Foundation
 
 /// How an example becomes text: a prompt (masked out of the loss) and a response (the target).
 ///
-/// Issue 6: Alpaca-style prompts for base models, the model's own chat template for instruct
-/// models (e.g. SmolLM2-Instruct uses ChatML); the choice is recorded via `name`.
+/// Alpaca-style prompts for base models, the model's own chat template for instruct models
+/// (SmolLM2-Instruct uses ChatML): each model sees prompts in the format it was tuned on. The
+/// choice is recorded via `name`.
 public enum PromptFormat: Sendable {
     case alpaca
     case chat(ChatTemplate)

@@ -6,8 +6,8 @@ import Engine
 ///
 /// The held-out set is a seeded draw that depends only on the task id (never on the run
 /// seed), so every run and every method evaluates `final_eval_loss` on the same examples, and
-/// it lies outside any budget by construction (issue 6: "a fixed held-out set of each task's
-/// pool, outside the budget"). A draw rather than "the last rows" because several pools are
+/// it lies outside any budget by construction: held-out losses compare methods on examples none
+/// of them trained on. A draw rather than "the last rows" because several pools are
 /// ordered by topic or label (WebNLG by category, MultiRC by passage).
 public struct TaskPool: Sendable {
     public static let defaultHeldOutCount = 32

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Token ids of one example and its labels: -100 on prompt tokens so the loss covers the
-/// response only (issue 6), the response's own ids elsewhere, EOS included.
+/// response only (the model is not trained to reproduce its prompts), the response's own ids elsewhere, EOS included.
 public struct TokenizedExample: Sendable, Equatable {
     public static let ignoreLabel = -100
 
@@ -76,8 +76,8 @@ public struct ExampleTokenizer {
     }
 }
 
-/// How many examples hit the maximum length, for the run log (issue 6: "the number truncated
-/// reported").
+/// How many examples hit the maximum length, for the run log: truncation cuts responses, and a
+/// reader of the loss needs to know how many.
 public struct TruncationReport: Sendable, Equatable, CustomStringConvertible {
     public let total: Int
     public let truncated: Int

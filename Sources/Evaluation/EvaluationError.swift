@@ -17,6 +17,10 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case backendResultCount(expected: Int, got: Int)
     case emptyContextWithoutPrefixToken(continuation: String)
     case nonFiniteLoglikelihood(model: String, value: Double, continuation: String)
+    /// A definition file (or the benchmark list) that cannot be used.
+    case invalidDefinition(file: String, reason: String)
+    /// A protocol's data that the data directory lacks.
+    case missingRequiredData(benchmark: String, dataDirectory: String, missing: [RequiredData])
 
     public var description: String {
         switch self {
@@ -43,6 +47,11 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
             return m
         case .backendResultCount(let e, let g):
             return "backend returned \(g) results for \(e) requests"
+        case .invalidDefinition(let file, let reason):
+            return "benchmark definition \(file): \(reason)"
+        case .missingRequiredData(let b, let dir, let missing):
+            let items = missing.map { "\($0.path) (\($0.reason); get it from \($0.fetch))" }.joined(separator: "; ")
+            return "\(b) cannot run: \(dir) lacks \(items)"
         case .emptyContextWithoutPrefixToken(let c):
             return "empty context for continuation \(c.debugDescription) needs a prefix (BOS/EOT) token id"
         case .nonFiniteLoglikelihood(let model, let value, let c):

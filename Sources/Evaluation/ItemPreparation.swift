@@ -10,6 +10,10 @@ public struct PreparedBenchmark: Sendable {
 
 public enum ItemPreparation {
     public static func prepare(_ def: BenchmarkDefinition, options: EvaluationOptions) throws -> PreparedBenchmark {
+        let missing = def.missingData(in: options.dataDirectory)
+        if !missing.isEmpty {
+            throw EvaluationError.missingRequiredData(benchmark: def.label, dataDirectory: options.dataDirectory.url.path, missing: missing)
+        }
         let selected = try selectSubsets(def, options.subsets)
         if let limit = options.limit, limit < 1 { throw EvaluationError.invalidOption("--limit must be at least 1 (got \(limit))") }
         let shots = options.shots ?? def.fewShot.defaultCount
@@ -56,14 +60,17 @@ public enum ItemPreparation {
                 MMLUPrompt.item(subject: name, shots: shotRows, row: $0, targetDelimiter: delimiter, fewshotDelimiter: def.fewshotDelimiter)
             }
 
-        case .bbhFewshot, .bbhCoT:
+        case .bbhFewshot, .bbhCoT, .openCompassBBH:
             guard let promptPath = source.fewShotPath else { throw EvaluationError.invalidOption("\(def.name)/\(name): no cot-prompt file") }
             let prompt = try BBHLoader.loadPrompt(promptPath, in: data)
             _ = try firstShots(prompt.exemplars, shots, def, name, promptPath)
             return try BBHLoader.loadTask(source.path, in: data).prefix(limit).map { ex in
-                let text = def.template == .bbhCoT
-                    ? BBHPrompt.chainOfThought(prompt: prompt, shots: shots, input: ex.input)
-                    : BBHPrompt.direct(prompt: prompt, shots: shots, input: ex.input)
+                let text: String
+                switch def.template {
+                case .bbhCoT: text = BBHPrompt.chainOfThought(prompt: prompt, shots: shots, input: ex.input)
+                case .openCompassBBH: text = BBHPrompt.openCompass(prompt: prompt, shots: shots, input: ex.input)
+                default: text = BBHPrompt.direct(prompt: prompt, shots: shots, input: ex.input)
+                }
                 return PreparedItem(promptId: "\(name)/\(ex.index)", subset: name, task: .generation(prompt: text, target: ex.target))
             }
 
@@ -79,10 +86,20 @@ public enum ItemPreparation {
                              task: .generation(prompt: BBHPrompt.instructEval(shots: shotRows, input: ex.input), target: ex.target))
             }
 
-        case .xcopa:
-            guard let connectors = MultilingualDefinitions.xcopaConnectors[name] else {
-                throw EvaluationError.unknownSubset(benchmark: def.name, subset: name, valid: MultilingualDefinitions.xcopaLanguages)
+        case .rloraDataBBH:
+            if shots != def.fewShot.defaultCount {
+                throw EvaluationError.invalidOption("\(def.label): the \(def.fewShot.defaultCount) shots are part of each item's context in \(source.path); --shots \(shots) cannot change them")
             }
+            return try BBHLoader.loadLoRAHubTask(source.path, in: data).prefix(limit).map { ex in
+                PreparedItem(promptId: "\(name)/\(ex.index)", subset: name,
+                             task: .generation(prompt: BBHPrompt.rlora(context: ex.context), target: BBHPrompt.rloraTarget(completion: ex.completion)))
+            }
+
+        case .xcopa:
+            guard let cause = source.parameters["cause"], let effect = source.parameters["effect"] else {
+                throw EvaluationError.invalidOption("\(def.name)/\(name): the definition gives no cause/effect connectors (subset parameters cause, effect)")
+            }
+            let connectors = (cause: cause, effect: effect)
             return try XCOPALoader.load(source.path, in: data).prefix(limit).map { XCOPAPrompt.item(language: name, row: $0, connectors: connectors, targetDelimiter: delimiter) }
 
         case .xstorycloze:

@@ -1,7 +1,8 @@
-// Evaluation module: benchmark definitions (Definitions/), data-mirror loaders (Loading/),
-// lm-evaluation-harness prompt construction (Prompts/), scoring and aggregation (Scoring/),
-// reports, per-sample records and progress (Reporting/), and the `Evaluator` that ties them
-// to an `EvaluationBackend` (Backend/) — the neural scoring engine lives outside this module.
+// Evaluation module: benchmark definitions as YAML (Benchmarks/, read by Definitions/),
+// data-mirror loaders (Loading/), lm-evaluation-harness prompt construction (Prompts/), scoring
+// and aggregation (Scoring/), reports, per-sample records and progress (Reporting/), the
+// `EvaluationBackend` protocol (Backend/), the language-model backend with KV-cache prefix reuse
+// (ModelBackend/), and the `Evaluator` that ties them together.
 //
 // Wiring (CLI `metalora eval`):
 //   let def = try BenchmarkRegistry.definition(name: benchmark, variant: variant)   // variant: BBH only

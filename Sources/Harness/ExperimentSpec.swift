@@ -1,6 +1,7 @@
 // An experiment spec (experiments/tableN.yaml): the science of one paper table or figure —
 // setting, methods with their hyper-parameters and data budgets, benchmarks, seeds, sweep grids.
 import Foundation
+import Evaluation
 
 /// How much training data a method gets: the whole pool ("full") or n examples per task (Table 3).
 public enum DataBudget: Hashable, Sendable, CustomStringConvertible {
@@ -108,15 +109,21 @@ public struct ExperimentSpec: Sendable {
 
     static func parseBenchmark(_ f: YAMLField) throws -> BenchmarkSpec {
         let m = try f.mapping(required: ["name", "shots"], optional: ["variant"])
-        let name = try m["name"]!.oneOf(Registry.benchmarks, what: "benchmark")
+        let catalog: BenchmarkCatalog
+        do { catalog = try BenchmarkCatalog.active() } catch {
+            throw SpecError(file: f.file, line: f.line, field: "\(f.path).name", message: "the benchmark definitions cannot be read: \(error)")
+        }
+        let name = try m["name"]!.oneOf(catalog.names, what: "benchmark")
         let shots = try m["shots"]!.int()
         if shots < 0 { throw m["shots"]!.error("shots must be ≥ 0") }
+        // A benchmark with several protocols must say which: their scores are not comparable.
+        let variants = catalog.variants(of: name)
         var variant: String? = nil
         if let v = m["variant"] {
-            guard name == "bbh" else { throw v.error("only bbh has prompt variants") }
-            variant = try v.oneOf(Registry.bbhVariants, what: "bbh variant")
-        } else if name == "bbh" {
-            throw SpecError(file: f.file, line: f.line, field: "\(f.path).variant", message: "bbh needs a variant: \(Registry.bbhVariants.joined(separator: ", "))")
+            guard !variants.isEmpty else { throw v.error("\(name) has one protocol and no variants") }
+            variant = try v.oneOf(variants, what: "\(name) variant")
+        } else if !variants.isEmpty {
+            throw SpecError(file: f.file, line: f.line, field: "\(f.path).variant", message: "\(name) needs a variant: \(variants.joined(separator: ", "))")
         }
         return BenchmarkSpec(name: name, shots: shots, variant: variant)
     }

@@ -1,6 +1,8 @@
 import Data
-// The names a spec may use. The lead checks these lists against the real trainer and evaluator
-// registries (Training / Evaluation modules); specs naming anything else are rejected with the valid list.
+import Evaluation
+// The names a spec may use; specs naming anything else are rejected with the valid list. The
+// benchmark names and variants come from the evaluator's benchmark list (BenchmarkCatalog), so a
+// benchmark added there is usable in specs and tables without an edit here.
 
 /// One fine-tuning method and the hyper-parameters its spec entry may set (name → kind).
 public struct MethodSchema: Sendable {
@@ -46,8 +48,11 @@ public enum Registry {
     public static var methodNames: [String] { methods.map(\.name) }
     public static func method(_ name: String) -> MethodSchema? { methods.first { $0.name == name } }
 
-    public static let benchmarks = ["mmlu", "mmlu-math", "bbh", "xcopa", "xstorycloze", "xwinograd", "exams"]
-    public static let bbhVariants = ["direct", "cot", "instruct-eval"]
+    /// Benchmark names of the active definitions (`Evaluation.BenchmarkCatalog.active()`).
+    public static var benchmarks: [String] { BenchmarkRegistry.names }
+    /// A benchmark's declared protocol variants; empty when it has one definition without a variant.
+    public static func variants(of benchmark: String) -> [String] { (try? BenchmarkCatalog.active().variants(of: benchmark)) ?? [] }
+    public static var bbhVariants: [String] { variants(of: "bbh") }
     public static let dataSelections = ["random", "bm25", "dsir"]
     public static let adapterTargets = ["q", "k", "v", "o"]
     /// The metric every table reads: accuracy as a fraction in [0, 1], subset "all" = the

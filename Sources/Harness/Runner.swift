@@ -2,6 +2,7 @@
 // through the CellExecutor, and store the outcome in one transaction (or the error on failure).
 import Foundation
 import Engine
+import Models
 
 public struct RunSummary: Equatable, CustomStringConvertible {
     public var ran = 0
@@ -113,30 +114,12 @@ public final class Runner {
         return summary
     }
 
-    /// sha256 of the model file, or of a folder's files (name and hash, sorted). Cached per path.
+    /// `ModelFingerprint.sha256` of the model file or folder, cached per path.
     public func modelSHA256(_ path: String) throws -> String {
         if let h = modelHashes[path] { return h }
-        let h = try Runner.fingerprint(URL(fileURLWithPath: path))
+        let h = try ModelFingerprint.sha256(of: URL(fileURLWithPath: path))
         modelHashes[path] = h
         return h
-    }
-
-    public static func fingerprint(_ url: URL) throws -> String {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: url.path])
-        }
-        if !isDir.boolValue { return try SHA256.hex(ofFile: url) }
-        let names = try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
-        var listing = ""
-        for n in names {
-            let f = url.appendingPathComponent(n)
-            var d: ObjCBool = false
-            if FileManager.default.fileExists(atPath: f.path, isDirectory: &d), !d.boolValue {
-                listing += "\(n) \(try SHA256.hex(ofFile: f))\n"
-            }
-        }
-        return SHA256.hex(of: listing)
     }
 
     public static func formatDuration(_ s: Double) -> String {

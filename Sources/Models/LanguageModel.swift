@@ -85,15 +85,6 @@ public final class LanguageModel: @unchecked Sendable {
         try self.init(url: URL(fileURLWithPath: path), maxSequenceLength: maxSequenceLength)
     }
 
-    /// SHA-256 of the checkpoint (the GGUF file, or every file of the folder in name order),
-    /// computed once and cached next to nothing: callers store it with their results.
-    public lazy var fileHash: String = {
-        if format == .gguf { return (try? SHA256.hex(ofFile: url)) ?? "unreadable" }
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
-        var parts: [String] = []
-        for name in names where name.hasSuffix(".safetensors") || name.hasSuffix(".json") {
-            parts.append("\(name):\((try? SHA256.hex(ofFile: url.appendingPathComponent(name))) ?? "unreadable")")
-        }
-        return SHA256.hex(of: parts.joined(separator: "\n"))
-    }()
+    /// `ModelFingerprint.sha256` of the checkpoint, computed once: callers store it with their results.
+    public lazy var fileHash: String = { (try? ModelFingerprint.sha256(of: url)) ?? "unreadable" }()
 }

@@ -57,7 +57,7 @@ public final class ActivationPlans: @unchecked Sendable {
     let byteBudget: Int
     var plans: [(Shape, DecoderActivations)] = []
     /// Sequences at least this long recompute gate/up in the backward pass instead of saving them
-    /// per layer (issue 4's optional MLP recomputation: about 55% less activation memory for ~12%
+    /// per layer (optional MLP recomputation: about 55% less activation memory for ~12%
     /// more compute). 0 = always, `Int.max` = never; results are identical either way.
     public var recomputeMLPFromLength: Int = ActivationPlans.defaultRecomputeMLPFromLength
     public static let defaultRecomputeMLPFromLength = 1024

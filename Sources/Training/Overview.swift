@@ -1,4 +1,4 @@
-// Module Training — the trainers of issue 6 (MeTA-LoRA, -STA, LoRA, LoRAHub; the multi-head baselines plug in).
+// Module Training — the trainers (MeTA-LoRA, -STA, LoRA, LoRAHub; the multi-head baselines plug in).
 //
 //   TrainingMethod            meta-lora | sta | lora | hydralora | rlora | loramoe | lorahub | base
 //   TrainingHyperParameters   every knob with the paper's defaults (§4.1.3, appendix A.1.2), validated

@@ -82,7 +82,7 @@ public enum TrainingSession {
     }
 
     /// The model's own chat template when its tokenizer has one we recognise (ChatML: the reply
-    /// ends with `<|im_end|>`), else Alpaca-style prompts ending with EOS (issue 6).
+    /// ends with `<|im_end|>`), else Alpaca-style prompts ending with EOS, so the model learns to stop.
     public static func exampleTokenizer(for model: LanguageModel, maxLength: Int) throws -> ExampleTokenizer {
         let tokenizer = try model.requireTokenizer()
         let encode: (String) -> [Int] = { tokenizer.encode($0, addSpecial: false, parseSpecial: true) }

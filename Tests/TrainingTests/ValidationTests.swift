@@ -4,7 +4,7 @@ import Data
 import Training
 import TestSupport
 
-/// Bad input fails with a clear error before any compute (issue 6, "Bad input"). The model path
+/// Bad input fails with a clear error before any compute. The model path
 /// does not exist in these requests: reaching the model loader would be a different error.
 final class ValidationTests: XCTestCase {
     func request(_ method: TrainingMethod, tasks: [String]? = nil, configure: (inout TrainingHyperParameters) -> Void = { _ in }) -> TrainingRequest {

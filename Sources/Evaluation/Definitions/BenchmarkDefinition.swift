@@ -1,15 +1,24 @@
+import Foundation
+
 /// A benchmark as data: where its items come from, how each becomes model requests, how the
 /// answers are scored and averaged, and what of the paper's protocol the data mirror cannot
-/// reproduce. The `Evaluator` interprets these values; nothing benchmark-specific is hidden
-/// in branches elsewhere except the per-format template code named by `template`.
+/// reproduce. Each is read from one YAML file of `Benchmarks/` (see `BenchmarkCatalog`); the
+/// `Evaluator` interprets these values, and nothing benchmark-specific is hidden in branches
+/// elsewhere except the per-format template code named by `template`.
 public struct BenchmarkDefinition: Sendable, Codable, Equatable {
     /// CLI name ("mmlu", "bbh", …).
     public var name: String
-    /// Protocol variant when a benchmark has several (BBH: direct, cot, instruct-eval).
+    /// Protocol variant when a benchmark has several (BBH: direct, cot, instruct-eval, opencompass, rlora).
     public var variant: String?
     /// Bumped whenever anything that can change a score changes (template, data, scoring).
     public var version: String
     public var summary: String
+    /// The protocol's origin: the harness or repository file whose conventions this follows.
+    public var source: String?
+    /// The headline metric's expected value for a model that guesses uniformly, under this
+    /// definition's aggregation: what a table's chance row shows.
+    public var chance: Double
+    public var chanceRationale: String
     public var format: DataFormat
     /// The evaluated split as named by the mirror ("test", "eval").
     public var split: String
@@ -28,10 +37,30 @@ public struct BenchmarkDefinition: Sendable, Codable, Equatable {
     public var aggregation: AggregationSpec
     /// Reasons the mirror cannot reproduce the paper's setting; non-empty ⇒ reports are partial.
     public var knownGaps: [KnownGap]
+    /// Data beyond the mirror's usual files that this protocol needs, with where to get it; a run
+    /// without it fails naming the path (`missingData(in:)`).
+    public var requiredData: [RequiredData]
     /// Provenance of conventions and choices made where no canonical source exists.
     public var notes: [String]
 
     public func subset(named name: String) -> SubsetSource? { subsets.first { $0.name == name } }
+
+    /// "bbh (rlora)" or "mmlu": how messages name the definition.
+    public var label: String { name + (variant.map { " (\($0))" } ?? "") }
+
+    /// The required data the directory lacks.
+    public func missingData(in data: DataDirectory) -> [RequiredData] {
+        requiredData.filter { !FileManager.default.fileExists(atPath: data.file($0.path).path) }
+    }
+}
+
+/// A file or folder a protocol needs that the mirror may not hold.
+public struct RequiredData: Sendable, Codable, Equatable {
+    /// Relative to the data directory.
+    public var path: String
+    public var reason: String
+    /// Where it can be had, for `data fetch` or by hand.
+    public var fetch: String
 }
 
 public enum DataFormat: String, Sendable, Codable, Equatable {
@@ -47,6 +76,8 @@ public enum DataFormat: String, Sendable, Codable, Equatable {
     case xwinogradTSV
     /// `exams/multilingual/test.jsonl`, filtered by `info.language`.
     case examsJSONL
+    /// LoRAHub's `data_bbh/<task>/few_shot.jsonl`: `{"context","completion"}`, shots inside the context.
+    case lorahubBBHJSONL
 }
 
 /// One subject/task/language: the item file (relative to the data directory), an optional few-shot
@@ -57,8 +88,10 @@ public struct SubsetSource: Sendable, Codable, Equatable {
     public var fewShotPath: String?
     /// Shared-file formats (XWinograd TSV `lang` column, EXAMS `info.language`): rows whose field equals this.
     public var rowFilter: String?
-    public init(name: String, path: String, fewShotPath: String? = nil, rowFilter: String? = nil) {
-        self.name = name; self.path = path; self.fewShotPath = fewShotPath; self.rowFilter = rowFilter
+    /// Values the template reads for this subset (XCOPA: the `cause` and `effect` connectors).
+    public var parameters: [String: String]
+    public init(name: String, path: String, fewShotPath: String? = nil, rowFilter: String? = nil, parameters: [String: String] = [:]) {
+        self.name = name; self.path = path; self.fewShotPath = fewShotPath; self.rowFilter = rowFilter; self.parameters = parameters
     }
 }
 
@@ -74,6 +107,8 @@ public struct FewShotSpec: Sendable, Codable, Equatable {
         case cotPromptFull
         /// The first k items of the evaluated file; scoring uses the remaining items (instruct-eval `bbh.py`).
         case leadingItems
+        /// The shots are already part of each item's prompt in the data file (LoRAHub `data_bbh`).
+        case embeddedInPrompt
     }
     public var source: Source
     public var defaultCount: Int
@@ -99,6 +134,12 @@ public enum PromptTemplate: String, Sendable, Codable, Equatable {
     case winogradPartial
     /// "Q: {stem}\nA:"; choices the choice texts.
     case questionAnswer
+    /// OpenCompass `bbh_gen_5b92b0`: "Follow the given examples and answer the question.\n" +
+    /// description + "\n\n" + CoT shots joined by "\n\n" + "\n\nQ: {input}\nA: Let's think step by step.".
+    case openCompassBBH
+    /// R-LoRA `eval_bbh.py`: "I will give you three examples, please answer the last question based on them.\n"
+    /// + data_bbh context with "Q:" → "question:", "A:" → "Answer:".
+    case rloraDataBBH
 
     public var text: String {
         switch self {
@@ -110,6 +151,8 @@ public enum PromptTemplate: String, Sendable, Codable, Equatable {
         case .xstorycloze: return "' '.join(input_sentence_1..4); choices ' ' + sentence_quiz1|2"
         case .winogradPartial: return "contexts sentence[:i] + option (i = index of '_'); continuation ' ' + sentence[i+1:].strip()"
         case .questionAnswer: return "'Q: {stem}\\nA:'; choices ' ' + choice text"
+        case .openCompassBBH: return "'Follow the given examples and answer the question.\\n{description}\\n\\n' + CoT shots joined by '\\n\\n' + '\\n\\nQ: {input}\\nA: Let's think step by step.'"
+        case .rloraDataBBH: return "'I will give you three examples, please answer the last question based on them.\\n' + context.replace('Q:', 'question:').replace('A:', 'Answer:')"
         }
     }
 }
@@ -152,6 +195,11 @@ public enum AnswerExtraction: String, Sendable, Codable, Equatable {
     case bbhAnswerIsPhrase
     /// instruct-eval `bbh.py`: correct when `pred.strip().startswith(target)`.
     case instructEvalPrefix
+    /// OpenCompass `bbh_mcq_postprocess` on both sides for option targets, else
+    /// `bbh_freeform_postprocess` on the prediction compared exactly with the target.
+    case openCompassBBH
+    /// R-LoRA `extract_last_answer` then `accuracy_score` (number, option or text, by the target).
+    case rloraLastAnswer
 }
 
 public enum Metric: String, Sendable, Codable, Equatable {

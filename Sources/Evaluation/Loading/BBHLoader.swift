@@ -20,6 +20,14 @@ public enum BBHLoader {
         }
     }
 
+    /// LoRAHub's `data_bbh/<task>/few_shot.jsonl`: one `{"context", "completion"}` per line.
+    public static func loadLoRAHubTask(_ relative: String, in data: DataDirectory) throws -> [LoRAHubBBHExample] {
+        let file = data.file(relative).path
+        return try JSONRow.lines(of: data.readText(relative), file: file).enumerated().map { i, row in
+            LoRAHubBBHExample(context: try row.string("context"), completion: try row.string("completion"), index: i)
+        }
+    }
+
     public static func loadPrompt(_ relative: String, in data: DataDirectory) throws -> BBHCoTPrompt {
         try BBHCoTPrompt(text: data.readText(relative), file: data.file(relative).path)
     }
@@ -65,4 +73,12 @@ public struct BBHCoTPrompt: Sendable, Equatable {
             return question + (Self.finalAnswer(of: shot) ?? "")
         }
     }
+}
+
+/// One item of LoRAHub's data_bbh: the few-shot context (shots and question) and the expected completion.
+public struct LoRAHubBBHExample: Sendable, Equatable {
+    public var context: String
+    public var completion: String
+    /// 0-based position in the file.
+    public var index: Int
 }

@@ -18,6 +18,8 @@ public struct BenchmarkInputReader {
             return try MMLULoader.load(source.path, in: data).map { ([$0.question] + $0.choices).joined(separator: "\n") }
         case .bbhJSON:
             return try BBHLoader.loadTask(source.path, in: data).map(\.input)
+        case .lorahubBBHJSONL:
+            return try BBHLoader.loadLoRAHubTask(source.path, in: data).map(\.context)
         case .xcopaJSONL:
             return try XCOPALoader.load(source.path, in: data).map { [$0.premise, $0.choice1, $0.choice2].joined(separator: "\n") }
         case .xstoryclozeJSONL:

@@ -42,7 +42,7 @@ public enum FewShotTargets {
                 return AnsweredPrompt(id: "\(name)/dev:\(row.line)", context: context, answer: continuations[gold])
             }
 
-        case .bbhFewshot, .bbhCoT:
+        case .bbhFewshot, .bbhCoT, .openCompassBBH:
             guard let path = source.fewShotPath else { throw EvaluationError.invalidOption("\(def.name)/\(name): no cot-prompt file") }
             let prompt = try BBHLoader.loadPrompt(path, in: data)
             return try prompt.exemplars.prefix(count).enumerated().map { i, shot in
@@ -50,8 +50,12 @@ public enum FewShotTargets {
                 let parts = shot.components(separatedBy: BBHCoTPrompt.cotMarker)
                 let question = parts[0]
                 let id = "\(name)/cot-prompt:\(i + 1)"
-                if def.template == .bbhCoT {
+                if def.template == .bbhCoT || def.template == .openCompassBBH {
                     let reasoning = parts.dropFirst().joined(separator: BBHCoTPrompt.cotMarker)
+                    if def.template == .openCompassBBH {
+                        return AnsweredPrompt(id: id, context: "Follow the given examples and answer the question.\n" + prompt.description + "\n\n" + question + BBHCoTPrompt.cotMarker,
+                                              answer: def.targetDelimiter + reasoning)
+                    }
                     return AnsweredPrompt(id: id, context: prompt.description + "\n\n" + question + BBHCoTPrompt.cotMarker + "\n",
                                           answer: def.targetDelimiter + (reasoning.hasPrefix("\n") ? String(reasoning.dropFirst()) : reasoning))
                 }
@@ -69,6 +73,10 @@ public enum FewShotTargets {
                                answer: def.targetDelimiter + ex.target)
             }
 
+        case .rloraDataBBH:
+            throw EvaluationError.invalidOption("\(def.label) holds its shots inside each scored item's context, so it has no examples "
+                                                + "outside its scored items to learn a per-\(name) composition from")
+
         case .xcopa, .xstorycloze, .winogradPartial, .questionAnswer:
             throw EvaluationError.invalidOption("\(def.name) is zero-shot and declares no few-shot source, so it has no examples "
                                                 + "outside its scored items to learn a per-\(name) composition from")
@@ -82,6 +90,8 @@ public enum FewShotTargets {
         case .bbhFewshot: return "the task's cot-prompt exemplars, zero-shot 'Q: … A:' prompt, answer ' {final answer}'"
         case .bbhCoT: return "the task's cot-prompt exemplars, zero-shot CoT prompt, answer = the exemplar's reasoning and final answer"
         case .instructEvalBBH: return "the task's leading (unscored) shot items, zero-shot '{input}\\nAnswer:' prompt, answer ' {target}'"
+        case .openCompassBBH: return "the task's cot-prompt exemplars, zero-shot OpenCompass prompt, answer = the exemplar's reasoning and final answer"
+        case .rloraDataBBH: return "none (the shots are inside each scored item)"
         case .xcopa, .xstorycloze, .winogradPartial, .questionAnswer: return "none (zero-shot benchmark)"
         }
     }

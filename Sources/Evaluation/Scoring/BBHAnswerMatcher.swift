@@ -97,6 +97,12 @@ public enum AnswerExtractor {
         case .instructEvalPrefix:
             let pred = PythonString.strip(generation)
             return (pred, pred.hasPrefix(target))
+        case .openCompassBBH:
+            let (pred, correct) = OpenCompassBBH.score(generation: generation, target: target)
+            return (pred, correct)
+        case .rloraLastAnswer:
+            let (pred, correct) = RLoRABBH.score(generation: generation, target: target)
+            return (pred, correct)
         }
     }
 }

@@ -64,6 +64,18 @@ enum CellEvaluation {
         return (metrics, samples)
     }
 
+    /// Fails before any training when a benchmark's protocol needs data the directory lacks, naming it.
+    static func requireData(_ cell: ResolvedCell, dataDirectory: String?) throws {
+        let data = try DataDirectory.resolve(explicit: dataDirectory)
+        for spec in cell.benchmarks {
+            let definition = try BenchmarkRegistry.definition(name: spec.name, variant: spec.variant)
+            let missing = definition.missingData(in: data)
+            if !missing.isEmpty {
+                throw EvaluationError.missingRequiredData(benchmark: definition.label, dataDirectory: data.url.path, missing: missing)
+            }
+        }
+    }
+
     /// The report's settings plus version, variant and partial-ness, as the store's JSON.
     static func settingsJSON(_ report: EvaluationReport) throws -> JSONValue {
         let encoded = String(decoding: try JSONEncoder().encode(report.settings), as: UTF8.self)

@@ -29,6 +29,7 @@ public final class EngineCellExecutor: CellExecutor {
     public func execute(_ cell: ResolvedCell, checkpointDir: URL, threads: Int,
                         progress: @escaping (CellProgress) -> Void) throws -> CellOutcome {
         Parallel.setThreads(threads)
+        try CellEvaluation.requireData(cell, dataDirectory: dataDirectory)
         let started = Date()
         let method = try TrainingMethod.named(cell.method)
         if method == .loraHub {

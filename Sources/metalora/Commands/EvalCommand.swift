@@ -9,11 +9,11 @@ struct EvalCommand: ParsableCommand {
         abstract: "Evaluate a model (and adapter) on a benchmark with pinned lm-evaluation-harness settings.")
 
     @OptionGroup var options: ModelOptions
-    @Option(help: "mmlu | mmlu-math | bbh | xcopa | xstorycloze | xwinograd | exams") var benchmark: String
+    @Option(help: "A benchmark of Sources/Evaluation/Benchmarks/benchmarks.yaml (mmlu, mmlu-math, bbh, xcopa, xstorycloze, xwinograd, exams).") var benchmark: String
     @Option(help: "Comma-separated MMLU subjects, BBH tasks or languages.") var subsets: String?
     @Option(parsing: .unconditional, help: "Few-shot count (default: the benchmark's).") var shots: Int?
     @Option(parsing: .unconditional, help: "First N items of each subject/task/language, in file order.") var limit: Int?
-    @Option(help: "BBH variant: direct | cot | instruct-eval.") var variant: String?
+    @Option(help: "Protocol variant of benchmarks that have several (bbh: direct | cot | instruct-eval | opencompass | rlora; default the first).") var variant: String?
     @Option(name: .customLong("data-dir"), help: "The data mirror (default: $METALORA_DATA, then ./data).") var dataDir: String?
     @Option(help: "Per-sample records (JSONL); default results/samples/<benchmark>-<time>.jsonl.") var samples: String?
     @Flag(name: .customLong("no-prefix-cache"), help: "Disable KV-cache reuse of shared prefixes.") var noPrefixCache = false

@@ -5,7 +5,7 @@ import Adapters
 import Evaluation
 import Training
 
-/// The measurements behind `metalora bench`. FLOP counts follow the issues' formulas so figures
+/// The measurements behind `metalora bench`. FLOP counts follow the PyTorch reference's formulas so figures
 /// compare with the PyTorch reference: scoring = 2·P + 4·L·T·d per token; training =
 /// 4·P + 6·P_lora + 12·L·T·d per token (frozen base: forward and activation gradients only).
 struct Benchmarks {
