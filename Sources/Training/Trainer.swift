@@ -25,6 +25,8 @@ public struct TrainingOptions {
     /// Batches at least this many tokens wide recompute the MLP's gate/up in the backward pass
     /// (memory for compute; the numbers do not change).
     public var recomputeMLPFromLength = ActivationPlans.defaultRecomputeMLPFromLength
+    /// Arithmetic of the frozen base's products (`Precision`; adapters, gradients and AdamW stay float32).
+    public var precision: Precision = .f32
 
     public init(outputDirectory: URL) { self.outputDirectory = outputDirectory }
 
@@ -45,6 +47,7 @@ public enum Trainer {
         try fileManager.createDirectory(at: options.outputDirectory, withIntermediateDirectories: true)
         var record = options.record
         record["prompt_format"] = tasks.promptFormat
+        record["precision"] = decoder.precision.rawValue
         record["truncation"] = tasks.truncation.description
         if method.isEpisodic { record["loop"] = options.loop.rawValue }
         // LoRAHub trains several upstream LoRAs and searches their combination: its own driver.

@@ -86,6 +86,7 @@ enum CellTraining {
         let selection = try dataSelection(for: cell, dataDirectory: dataDirectory, log: log)
         var options = TrainingOptions(outputDirectory: checkpointDir)
         options.resume = true
+        options.precision = cell.precision
         var lastLogged = Date.distantPast
         options.progress = { p in
             progress(CellProgress(phase: "train", done: p.step, total: p.totalSteps))
