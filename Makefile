@@ -21,14 +21,14 @@ setup: deps model data
 
 deps:
 	@missing=""; \
-	for pkg in libopenblas-dev libsqlite3-dev; do \
+	for pkg in libopenblas-dev libsqlite3-dev libdnnl-dev; do \
 	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "setup: installing$$missing (needs root or sudo)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
-	else echo "setup: libopenblas-dev and libsqlite3-dev present"; fi
+	else echo "setup: libopenblas-dev, libsqlite3-dev and libdnnl-dev present"; fi
 
 model: $(MODEL_FILE)
 

@@ -35,10 +35,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // oneDNN (Debian libdnnl-dev 2.6) for bf16 products; the CPU's bf16 support is checked at run time.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // One source (Sources/VectorKernels), two builds: baseline x86-64 and AVX2+FMA.
         .target(name: "VectorKernels", swiftSettings: fast),
         .target(name: "VectorKernelsAVX2", swiftSettings: avx2),
-        .target(name: "Engine", dependencies: ["CBLAS", "VectorKernels", "VectorKernelsAVX2",
+        .target(name: "Engine", dependencies: ["CBLAS", "CDNNL", "VectorKernels", "VectorKernelsAVX2",
                                        .product(name: "Crypto", package: "swift-crypto")], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
         .target(name: "Adapters", dependencies: ["Engine", "Models"], swiftSettings: fast),
@@ -54,8 +56,10 @@ let package = Package(
             // run-cell's flags are parsed here, so sweeps, Slurm scripts and tests share one parser.
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: plain),
+        // The measurements behind `metalora bench` (the command itself lives in the executable).
+        .target(name: "Bench", dependencies: ["Engine", "Models", "Adapters", "Evaluation", "Training"], swiftSettings: plain),
         .executableTarget(name: "metalora", dependencies: [
-            "Engine", "Models", "Adapters", "Data", "Training", "Evaluation", "Harness",
+            "Engine", "Models", "Adapters", "Data", "Training", "Evaluation", "Harness", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: plain),
         // Shared by the test targets: fixture discovery and tolerance assertions.
@@ -66,6 +70,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "TestSupport"], swiftSettings: plain),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], swiftSettings: plain),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], swiftSettings: plain),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"], swiftSettings: plain),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Data", "TestSupport"], swiftSettings: plain),
     ]
 )

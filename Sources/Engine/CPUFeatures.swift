@@ -10,10 +10,25 @@ public struct CPUFeatures: Sendable, Codable {
     public var hasAVX2: Bool { flags.contains("avx2") }
     public var hasFMA: Bool { flags.contains("fma") }
     public var hasAVX512F: Bool { flags.contains("avx512f") }
+    /// bf16 dot products with float32 accumulation (`vdpbf16ps`): what oneDNN's bf16 matmul needs
+    /// to run at twice the float32 rate (`brg:avx512_core_bf16`).
+    public var hasAVX512BF16: Bool { flags.contains("avx512_bf16") }
+    /// Intel AMX tiles with bf16 (Sapphire Rapids and later): oneDNN's `brg:avx512_core_amx`.
+    public var hasAMXBF16: Bool { flags.contains("amx_bf16") && flags.contains("amx_tile") }
+    /// The CPU runs bf16 products natively (either instruction set above).
+    public var runsBF16: Bool { hasAVX512BF16 || hasAMXBF16 }
+    /// The bf16 and int8 extensions present, for `inspect` and `bench` (empty when none).
+    public var matrixExtensions: [String] {
+        ["avx512_bf16", "avx512_vnni", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8", "avx512_fp16"].filter(flags.contains)
+    }
     /// Every instruction set the `haswell` code-generation target may use (AVX2, FMA, BMI1/2,
     /// F16C, MOVBE, LZCNT, POPCNT): the condition for running the AVX2 build of the row kernels.
     public var runsHaswellCode: Bool {
         ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm", "popcnt"].allSatisfy(flags.contains)
+    }
+
+    public init(modelName: String, flags: Set<String>, logicalCores: Int) {
+        self.modelName = modelName; self.flags = flags; self.logicalCores = logicalCores
     }
 
     public static let current: CPUFeatures = {
@@ -33,6 +48,13 @@ public struct CPUFeatures: Sendable, Codable {
         }
         return CPUFeatures(modelName: model, flags: flags, logicalCores: ProcessInfo.processInfo.activeProcessorCount)
     }()
+
+    /// What `inspect` and `bench` print: the model name, vector width, bf16/int8 extensions and
+    /// whether `--precision bf16` runs here (or why not).
+    public var report: [String: Any] {
+        ["model": modelName, "cores": logicalCores, "isa": vectorISA, "matrix_extensions": matrixExtensions,
+         "bf16": Precision.bf16.unavailableReason(on: self) ?? "yes (oneDNN \(BF16PackedMatrix.libraryVersion))"]
+    }
 
     /// The widest vector extension available, for reports.
     public var vectorISA: String {

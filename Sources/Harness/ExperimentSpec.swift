@@ -2,6 +2,7 @@
 // setting, methods with their hyper-parameters and data budgets, benchmarks, seeds, sweep grids.
 import Foundation
 import Evaluation
+import Engine
 
 /// How much training data a method gets: the whole pool ("full") or n examples per task (Table 3).
 public enum DataBudget: Hashable, Sendable, CustomStringConvertible {
@@ -58,6 +59,8 @@ public struct ExperimentSpec: Sendable {
     public let seeds: [Int]
     /// Training tasks; nil = all of the setting's tasks (Registry.settings).
     public let tasks: [String]?
+    /// `precision: f32 | bf16` of the frozen base's products; nil = the profile's, else f32.
+    public var precision: Precision? = nil
 
     public static func load(_ url: URL) throws -> ExperimentSpec {
         try parse(YAMLField.document(at: url))
@@ -71,7 +74,7 @@ public struct ExperimentSpec: Sendable {
                                 "table10", "table11", "table12", "table13", "figure2"]
 
     static func parse(_ doc: YAMLField) throws -> ExperimentSpec {
-        let top = try doc.mapping(required: ["name", "table", "setting", "methods", "benchmarks", "seeds"], optional: ["description", "tasks"])
+        let top = try doc.mapping(required: ["name", "table", "setting", "methods", "benchmarks", "seeds"], optional: ["description", "tasks", "precision"])
         let setting = try top["setting"]!.oneOf(Registry.settingNames, what: "setting")
         var tasks: [String]? = nil
         if let t = top["tasks"] {
@@ -94,9 +97,11 @@ public struct ExperimentSpec: Sendable {
         for m in methods where !seen.insert(m.label).inserted {
             throw SpecError(file: doc.file, line: m.line, field: "methods", message: "duplicate method label '\(m.label)'")
         }
-        return ExperimentSpec(file: doc.file, name: try top["name"]!.string(), table: table, setting: setting,
-                              description: try top["description"]?.string() ?? "",
-                              methods: methods, benchmarks: benchmarks, seeds: seeds, tasks: tasks)
+        var spec = ExperimentSpec(file: doc.file, name: try top["name"]!.string(), table: table, setting: setting,
+                                  description: try top["description"]?.string() ?? "",
+                                  methods: methods, benchmarks: benchmarks, seeds: seeds, tasks: tasks)
+        spec.precision = try top["precision"].map(parsePrecision)
+        return spec
     }
 
     /// A list that names a value twice would plan the same cell twice (or score a benchmark twice).
@@ -238,4 +243,10 @@ public struct ExperimentSpec: Sendable {
             return .object(o)
         }
     }
+}
+
+/// A spec's or profile's `precision:` value; the error names the field's file and line.
+func parsePrecision(_ f: YAMLField) throws -> Precision {
+    let text = try f.string()
+    do { return try Precision(parsing: text) } catch { throw f.error("\(error)") }
 }

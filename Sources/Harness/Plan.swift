@@ -1,6 +1,7 @@
 // plan(spec, profile): one resolved cell per method entry × budget × grid point × seed, each with
 // its canonical config JSON, config hash and estimated cost. Nothing is run.
 import Foundation
+import Engine
 
 /// Estimated work of one cell (Table 7's counters): training samples and optimizer steps,
 /// evaluation examples (nil = the full test sets) and an upper bound on training tokens.
@@ -38,6 +39,8 @@ public struct ResolvedCell: Sendable {
     /// Every value the profile changed, e.g. "iterations 1000 → 20".
     public let overrides: [String]
     public let cost: CostEstimate
+    /// Arithmetic of the frozen base's products: the spec's `precision`, else the profile's, else f32.
+    public var precision: Precision = .f32
 
     /// The canonical configuration: everything that determines the result, nothing that only
     /// names it (labels, spec, profile name), so identical cells in different tables share a hash.
@@ -54,6 +57,8 @@ public struct ResolvedCell: Sendable {
         o["max_seq_len"] = maxSeqLen.map(JSONValue.int) ?? .null
         // Only selected cells carry a target, so random cells keep the hashes they always had.
         if !selectionTarget.isEmpty { o["selection_target"] = .array(selectionTarget.map(JSONValue.string)) }
+        // f32 is the default and the reference, so f32 cells keep the hashes they always had.
+        if precision != .f32 { o["precision"] = .string(precision.rawValue) }
         return .object(o)
     }
     public var configJSON: String { config.canonical }
@@ -63,7 +68,7 @@ public struct ResolvedCell: Sendable {
     public var labels: JSONValue {
         .object(["spec": .string(spec), "table": .string(table), "method_label": .string(methodLabel),
                  "grid_label": gridLabel.map(JSONValue.string) ?? .null, "profile": .string(profile),
-                 "overrides": .array(overrides.map(JSONValue.string))])
+                 "overrides": .array(overrides.map(JSONValue.string)), "precision": .string(precision.rawValue)])
     }
 }
 
@@ -124,13 +129,15 @@ public enum Planner {
                         if profile.evalLimit != nil { overrides.append("eval ≤ \(profile.evalLimit!) examples per subset") }
                         let cost = estimateCost(schema: schema, hyper: hyper, setting: setting, taskCount: taskCount, perTask: perTask,
                                                 budget: budget, seqLen: seqLen, evalLimit: profile.evalLimit)
-                        cells.append(ResolvedCell(
+                        var cell = ResolvedCell(
                             spec: spec.name, table: spec.table, index: cells.count, methodLabel: entry.label, method: entry.method,
                             setting: spec.setting, budget: budget, examplesPerTask: perTask, selection: entry.selection,
                             selectionTarget: selectionTarget(entry, spec), tasks: tasks,
                             gridLabel: point?.label, seed: seed, profile: profile.name, model: modelPath, hyper: hyper,
                             benchmarks: spec.benchmarks, evalLimit: profile.evalLimit, maxSeqLen: seqLen,
-                            overrides: overrides, cost: cost))
+                            overrides: overrides, cost: cost)
+                        cell.precision = spec.precision ?? profile.precision ?? .f32
+                        cells.append(cell)
                     }
                 }
             }

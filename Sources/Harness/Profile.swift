@@ -2,6 +2,7 @@
 // iterations, epochs, data budgets and evaluation sizes and may scale learning rates; the spec
 // keeps the science, and every change a profile makes is recorded with the cell and the caption.
 import Foundation
+import Engine
 
 public struct Profile: Sendable {
     public let name: String
@@ -20,6 +21,8 @@ public struct Profile: Sendable {
     public let rateScale: [String: Double]
     /// Default number of threads per cell.
     public let threads: Int?
+    /// `precision: f32 | bf16` for cells whose spec sets none.
+    public var precision: Precision? = nil
 
     public static let scalableRates = ["alpha", "beta", "lr"]
 
@@ -36,7 +39,7 @@ public struct Profile: Sendable {
         var out: [String: Profile] = [:]
         for e in try top["profiles"]!.entries() {
             let m = try e.value.mapping(required: ["description", "model"], optional: [
-                "max_iterations", "max_epochs", "max_examples_per_task", "eval_limit", "max_seq_len", "max_seeds", "rate_scale", "threads"])
+                "max_iterations", "max_epochs", "max_examples_per_task", "eval_limit", "max_seq_len", "max_seeds", "rate_scale", "threads", "precision"])
             func optInt(_ k: String) throws -> Int? {
                 guard let f = m[k], !f.isNull else { return nil }
                 let v = try f.int(); if v < 1 { throw f.error("must be ≥ 1") }; return v
@@ -50,11 +53,13 @@ public struct Profile: Sendable {
                 }
             }
             let model = m["model"]!.isNull ? nil : try m["model"]!.string()
-            out[e.key] = Profile(name: e.key, description: try m["description"]!.string(), model: model,
+            var profile = Profile(name: e.key, description: try m["description"]!.string(), model: model,
                                  maxIterations: try optInt("max_iterations"), maxEpochs: try optInt("max_epochs"),
                                  maxExamplesPerTask: try optInt("max_examples_per_task"), evalLimit: try optInt("eval_limit"),
                                  maxSeqLen: try optInt("max_seq_len"), maxSeeds: try optInt("max_seeds"), rateScale: scale,
                                  threads: try optInt("threads"))
+            profile.precision = try m["precision"].map(parsePrecision)
+            out[e.key] = profile
         }
         return out
     }

@@ -31,6 +31,8 @@ public struct TableData: Sendable {
     public let plannedCells: Int
     /// The setting's data caveat (substitutes, pools), stated in the caption.
     public let settingNote: String
+    /// Precisions of the planned cells (f32, bf16), named in the caption.
+    public var precisions: [String] = []
 
     /// Resolves the layout's spec on the profile and reads every cell's runs from the store.
     public static func build(layout: TableLayout, spec: ExperimentSpec, profile: Profile, model: String?,
@@ -102,9 +104,11 @@ public struct TableData: Sendable {
         let used = planned.compactMap { runsByHash[$0.configHash] }
         var uniqueRuns: [RunRecord] = []
         for r in used where !uniqueRuns.contains(where: { $0.id == r.id }) { uniqueRuns.append(r) }
-        return TableData(layout: layout, profile: profile.name, model: model ?? profile.model ?? "?", cells: grid, runs: uniqueRuns,
-                         overrides: Array(Set(planned.flatMap(\.overrides))).sorted(), plannedCells: planned.count,
-                         settingNote: Registry.setting(spec.setting)?.note ?? "")
+        var data = TableData(layout: layout, profile: profile.name, model: model ?? profile.model ?? "?", cells: grid, runs: uniqueRuns,
+                             overrides: Array(Set(planned.flatMap(\.overrides))).sorted(), plannedCells: planned.count,
+                             settingNote: Registry.setting(spec.setting)?.note ?? "")
+        data.precisions = Set(planned.map(\.precision.rawValue)).sorted()
+        return data
     }
 
     var isCounterTable: Bool { layout.rows.contains { $0.selector.counter != nil } }
@@ -116,6 +120,7 @@ public struct TableData: Sendable {
         let shas = Set(runs.compactMap(\.modelSHA256)).sorted()
         if !shas.isEmpty { measured += " (sha256 \(shas.map { String($0.prefix(12)) }.joined(separator: ", ")))" }
         let codes = Set(runs.map(\.codeVersion)).sorted()
+        if !precisions.isEmpty { measured += ", \(precisions.joined(separator: " and ")) products" }
         if !codes.isEmpty { measured += ", code \(codes.joined(separator: ", "))" }
         let dates = runs.compactMap { $0.finishedAt.map { String($0.prefix(10)) } }.sorted()
         if let a = dates.first, let b = dates.last { measured += ", runs finished \(a == b ? a : "\(a) to \(b)")" }

@@ -87,3 +87,16 @@ public final class FixtureComparison {
     /// "name diff, …" in name order.
     public var summary: String { worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
 }
+
+/// Skips a test of the bf16 path, with the reason, on CPUs that cannot run it natively.
+public func requireBF16() throws {
+    if let reason = Precision.bf16.unavailableReason() { throw XCTSkip("bf16 path not tested: \(reason)") }
+}
+
+/// A float32 value rounded to bf16 (nearest even) and widened back, as the bf16 products round inputs.
+public func bf16Rounded(_ x: Float) -> Float {
+    var y: UInt16 = 0
+    var v = x
+    RowKernelDispatch.baseline.roundToBF16(&y, &v, 1)
+    return Float(bitPattern: UInt32(y) << 16)
+}

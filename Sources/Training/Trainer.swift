@@ -32,6 +32,8 @@ public struct TrainingOptions {
     /// What to do with a checkpoint that is damaged or was written for another model: fail (the
     /// CLI, which has --no-resume) or start again from step 0 and say so (harness cells).
     public var unusableCheckpoint: UnusableCheckpointPolicy = .fail
+    /// Arithmetic of the frozen base's products (`Precision`; adapters, gradients and AdamW stay float32).
+    public var precision: Precision = .f32
 
     public init(outputDirectory: URL) { self.outputDirectory = outputDirectory }
 
@@ -55,6 +57,7 @@ public enum Trainer {
         try fileManager.createDirectory(at: options.outputDirectory, withIntermediateDirectories: true)
         var record = options.record
         record["prompt_format"] = tasks.promptFormat
+        record["precision"] = decoder.precision.rawValue
         record["truncation"] = tasks.truncation.description
         if method.isEpisodic { record["loop"] = options.loop.rawValue }
         // LoRAHub trains several upstream LoRAs and searches their combination: its own driver.

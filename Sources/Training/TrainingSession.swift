@@ -33,6 +33,7 @@ public enum TrainingSession {
     /// data selection has a per-task count and target texts.
     public static func validate(_ request: TrainingRequest) throws {
         try MethodRegistry.checkWired(request.method)
+        try request.options.precision.requireAvailable()
         try request.hyper.validate(for: request.method)
         if let selection = request.selection {
             guard request.hyper.budgetPerTask != nil else {
@@ -71,6 +72,7 @@ public enum TrainingSession {
         try validate(request)
         let plan = try plan(request)
         let model = try LanguageModel(path: request.modelPath)
+        try model.decoder.setPrecision(request.options.precision)
         let tokenizer = try exampleTokenizer(for: model, maxLength: request.hyper.maxLength)
         let tasks = TrainingTasks(plan: plan, tokenizer: tokenizer, evalExamplesPerTask: request.hyper.evalExamplesPerTask)
         var options = request.options

@@ -104,4 +104,16 @@ public enum RowKernels {
         }
         while i < n { out[i] = gate[i] / (1 + e[i]) * up[i]; i += 1 }
     }
+
+    /// out[i] = x[i] rounded to bfloat16 (the upper 16 bits of a float32), round to nearest even;
+    /// NaN stays a quiet NaN (adding the rounding bias could otherwise carry it into infinity).
+    /// The input rounding of bf16 matrix products (`BF16PackedMatrix`).
+    public static func roundToBF16(_ out: UnsafeMutablePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int) {
+        for i in 0..<n {
+            let bits = x[i].bitPattern
+            let rounded = (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16
+            let quietNaN = (bits >> 16) | 0x40
+            out[i] = UInt16(truncatingIfNeeded: (bits & 0x7FFF_FFFF) > 0x7F80_0000 ? quietNaN : rounded)
+        }
+    }
 }

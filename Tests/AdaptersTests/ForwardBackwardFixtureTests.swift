@@ -15,7 +15,7 @@ final class ForwardBackwardFixtureTests: XCTestCase {
         let meta: [String: Any]
     }
 
-    func loadCase() throws -> Case {
+    static func loadCase() throws -> Case {
         let inputs = try Fixtures.safetensors("forward-backward/inputs.safetensors")
         let shape = try inputs.shape("input_ids")
         let b = shape[0], t = shape[1]
@@ -31,7 +31,7 @@ final class ForwardBackwardFixtureTests: XCTestCase {
     }
 
     /// LoRA parameters from the fixture's lora.safetensors; rank, alpha and targets from meta.json.
-    func fixtureLoRA(_ fixture: Case, model: LlamaConfig) throws -> LoRAParameters {
+    static func fixtureLoRA(_ fixture: Case, model: LlamaConfig) throws -> LoRAParameters {
         let lora = try XCTUnwrap(fixture.meta["lora"] as? [String: Any])
         let targets = try XCTUnwrap(lora["targets"] as? [String]).compactMap(Projection.init(name:))
         let config = LoRAConfig(rank: try XCTUnwrap(lora["rank"] as? Int), alpha: Float(try XCTUnwrap(lora["alpha"] as? Double)),
@@ -45,9 +45,9 @@ final class ForwardBackwardFixtureTests: XCTestCase {
     }
 
     func runCase(modelPath: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let fixture = try loadCase()
+        let fixture = try Self.loadCase()
         let model = try LanguageModel(url: Fixtures.require(modelPath))
-        let parameters = try fixtureLoRA(fixture, model: model.config)
+        let parameters = try Self.fixtureLoRA(fixture, model: model.config)
         model.decoder.adapter = LoRAAdapter(parameters)
         defer { model.decoder.adapter = nil }
         let acts = DecoderActivations(config: model.config, batch: fixture.batch.batch, seqLen: fixture.batch.seqLen, saveForBackward: true)
@@ -86,7 +86,7 @@ final class ForwardBackwardFixtureTests: XCTestCase {
 
     /// The PEFT-saved adapter loads and gives the fixture's logits; merged weights give the same.
     func testPEFTAdapterLoadsAndMergesToTheSameLogits() throws {
-        let fixture = try loadCase()
+        let fixture = try Self.loadCase()
         let model = try LanguageModel(url: Fixtures.require("tiny-llama"))
         let parameters = try PEFTFormat.load(Fixtures.require("forward-backward/peft-adapter"), model: model.config)
         let reference = try fixture.outputs.floats("logits")

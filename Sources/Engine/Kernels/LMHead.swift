@@ -63,10 +63,11 @@ public enum LMHead {
     /// for valid rows (ignored rows get nothing). Use gradScale = 1 / (valid rows of the whole batch) for a mean loss.
     public static func loss(h: UnsafePointer<Float>, weight e: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
                             rows n: Int, channels c: Int, vocab v: Int,
-                            dh: UnsafeMutablePointer<Float>?, gradScale: Float, scratch: LMHeadScratch) -> LossResult {
+                            dh: UnsafeMutablePointer<Float>?, gradScale: Float, scratch: LMHeadScratch,
+                            bf16 packed: BF16Linear? = nil) -> LossResult {
         checkScratch(scratch, c: c, v: v)
         var result = LossResult(sumNLL: 0, validCount: 0)
-        forEachValidChunk(h: h, weight: e, targets: targets, rows: n, channels: c, vocab: v, scratch: scratch) { count in
+        forEachValidChunk(h: h, weight: e, targets: targets, rows: n, channels: c, vocab: v, scratch: scratch, bf16: packed) { count in
             Parallel.forEachChunk(count, costPerItem: 3 * v) { range in
                 for r in range {
                     let row = scratch.logits + r * v
@@ -86,8 +87,12 @@ public enum LMHead {
             result.validCount += count
             if let dh {
                 // dh rows of the chunk = G E, computed densely then scattered (+=) to their rows.
-                BLAS.sgemm(transA: false, transB: false, m: count, n: c, k: v,
-                           a: scratch.logits, lda: v, b: e, ldb: c, beta: 0, c: scratch.hidden, ldc: c)
+                if let packed {
+                    packed.backwardInput(dx: scratch.hidden, dy: scratch.logits, rows: count, beta: 0)
+                } else {
+                    BLAS.sgemm(transA: false, transB: false, m: count, n: c, k: v,
+                               a: scratch.logits, lda: v, b: e, ldb: c, beta: 0, c: scratch.hidden, ldc: c)
+                }
                 for r in 0..<count {
                     Elementwise.accumulate(dh + scratch.rowIndex[r] * c, scratch.hidden + r * c, count: c)
                 }
@@ -101,11 +106,11 @@ public enum LMHead {
     /// Rows with target -100 get logProb 0 and isGreedy 0.
     public static func score(logProb: UnsafeMutablePointer<Double>, isGreedy: UnsafeMutablePointer<UInt8>,
                              h: UnsafePointer<Float>, weight e: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
-                             rows n: Int, channels c: Int, vocab v: Int, scratch: LMHeadScratch) {
+                             rows n: Int, channels c: Int, vocab v: Int, scratch: LMHeadScratch, bf16 packed: BF16Linear? = nil) {
         checkScratch(scratch, c: c, v: v)
         logProb.update(repeating: 0, count: n)
         isGreedy.update(repeating: 0, count: n)
-        forEachValidChunk(h: h, weight: e, targets: targets, rows: n, channels: c, vocab: v, scratch: scratch) { count in
+        forEachValidChunk(h: h, weight: e, targets: targets, rows: n, channels: c, vocab: v, scratch: scratch, bf16: packed) { count in
             Parallel.forEachChunk(count, costPerItem: 2 * v) { range in
                 for r in range {
                     let row = scratch.logits + r * v
@@ -125,9 +130,10 @@ public enum LMHead {
     /// Raw logits `out[k] = h[rowIndices[k]] E^T` (`=`), out [rowIndices.count, V]; all N rows in order when
     /// rowIndices is nil (out [N, V]; the caller owns that memory, so it is not chunked).
     public static func logits(out: UnsafeMutablePointer<Float>, h: UnsafePointer<Float>, weight e: UnsafePointer<Float>,
-                              rowIndices: [Int]?, rows n: Int, channels c: Int, vocab v: Int, scratch: LMHeadScratch) {
+                              rowIndices: [Int]?, rows n: Int, channels c: Int, vocab v: Int, scratch: LMHeadScratch,
+                              bf16 packed: BF16Linear? = nil) {
         guard let rowIndices else {
-            BLAS.sgemm(transA: false, transB: true, m: n, n: v, k: c, a: h, lda: c, b: e, ldb: c, beta: 0, c: out, ldc: v)
+            logitsProduct(out: out, h: h, weight: e, rows: n, channels: c, vocab: v, bf16: packed)
             return
         }
         checkScratch(scratch, c: c, v: v)
@@ -139,8 +145,7 @@ public enum LMHead {
                 precondition(i >= 0 && i < n, "LMHead.logits: row index \(i) outside 0..<\(n)")
                 (scratch.hidden + r * c).update(from: h + i * c, count: c)
             }
-            BLAS.sgemm(transA: false, transB: true, m: count, n: v, k: c, a: scratch.hidden, lda: c, b: e, ldb: c,
-                       beta: 0, c: out + k0 * v, ldc: v)
+            logitsProduct(out: out + k0 * v, h: scratch.hidden, weight: e, rows: count, channels: c, vocab: v, bf16: packed)
             k0 += count
         }
     }
@@ -148,7 +153,8 @@ public enum LMHead {
     /// Gathers the valid rows chunk by chunk into scratch, computes their logits into scratch.logits,
     /// records each chunk row's source row in scratch.rowIndex, then calls body(chunk row count).
     static func forEachValidChunk(h: UnsafePointer<Float>, weight e: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
-                                  rows n: Int, channels c: Int, vocab v: Int, scratch: LMHeadScratch, _ body: (Int) -> Void) {
+                                  rows n: Int, channels c: Int, vocab v: Int, scratch: LMHeadScratch, bf16 packed: BF16Linear?,
+                                  _ body: (Int) -> Void) {
         var i = 0
         while i < n {
             var count = 0
@@ -163,9 +169,19 @@ public enum LMHead {
                 i += 1
             }
             if count == 0 { continue }
-            BLAS.sgemm(transA: false, transB: true, m: count, n: v, k: c, a: scratch.hidden, lda: c, b: e, ldb: c,
-                       beta: 0, c: scratch.logits, ldc: v)
+            logitsProduct(out: scratch.logits, h: scratch.hidden, weight: e, rows: count, channels: c, vocab: v, bf16: packed)
             body(count)
+        }
+    }
+
+    /// `out [N, V] = h E^T`: float32 sgemm, or the bf16 product when the head is packed (`packed`
+    /// holds the same E).
+    static func logitsProduct(out: UnsafeMutablePointer<Float>, h: UnsafePointer<Float>, weight e: UnsafePointer<Float>,
+                              rows n: Int, channels c: Int, vocab v: Int, bf16 packed: BF16Linear?) {
+        if let packed {
+            packed.forward(y: out, x: h, rows: n)
+        } else {
+            BLAS.sgemm(transA: false, transB: true, m: n, n: v, k: c, a: h, lda: c, b: e, ldb: c, beta: 0, c: out, ldc: v)
         }
     }
 

@@ -90,6 +90,7 @@ enum CellTraining {
         // a model file that has since changed, is set aside and the cell starts again (logged).
         options.unusableCheckpoint = .restart
         options.log = { log("  " + $0) }
+        options.precision = cell.precision
         var lastLogged = Date.distantPast
         options.progress = { p in
             progress(CellProgress(phase: "train", done: p.step, total: p.totalSteps))

@@ -19,10 +19,12 @@ public final class EngineCellExecutor: CellExecutor {
         MethodRegistry.registerMultiHeadAdapters()
     }
 
-    func model(_ path: String) throws -> LanguageModel {
-        if let m = models[path] { return m }
-        let m = try LanguageModel(path: path)
+    /// The model at `path` computing in `precision` (bf16 copies are packed when it changes).
+    func model(_ path: String, precision: Precision) throws -> LanguageModel {
+        try precision.requireAvailable()
+        let m = try models[path] ?? LanguageModel(path: path)
         models[path] = m
+        if m.decoder.precision != precision { try m.decoder.setPrecision(precision) }
         return m
     }
 
@@ -34,7 +36,7 @@ public final class EngineCellExecutor: CellExecutor {
         let method = try TrainingMethod.named(cell.method)
         if method == .loraHub {
             // One composition per evaluated subset rather than one trained adapter.
-            return try LoRAHubCell.execute(cell, model: try self.model(cell.model), checkpointDir: checkpointDir,
+            return try LoRAHubCell.execute(cell, model: try self.model(cell.model, precision: cell.precision), checkpointDir: checkpointDir,
                                            dataDirectory: dataDirectory, log: log, progress: progress)
         }
         var result: TrainingResult?
@@ -47,7 +49,7 @@ public final class EngineCellExecutor: CellExecutor {
                            r.optimizerSteps, r.samplesProcessed, r.tokensProcessed, r.initialEvalLoss, r.finalEvalLoss))
             }
         }
-        let model = try self.model(cell.model)
+        let model = try self.model(cell.model, precision: cell.precision)
         defer { model.decoder.adapter = nil }
         if let path = result?.adapterPath {
             model.decoder.adapter = try AdapterFiles.load(URL(fileURLWithPath: path), model: model.config)

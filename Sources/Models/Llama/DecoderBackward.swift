@@ -21,7 +21,7 @@ extension LlamaDecoder {
         let result = StageTimer.measure("lm-head loss") { batch.targets.withUnsafeBufferPointer { targets in
             LMHead.loss(h: acts.finalNormed.data, weight: weights.output.data, targets: targets.baseAddress!,
                         rows: n, channels: c.hiddenSize, vocab: c.vocabularySize,
-                        dh: grads?.normed.data, gradScale: scale, scratch: acts.lmHeadScratch)
+                        dh: grads?.normed.data, gradScale: scale, scratch: acts.lmHeadScratch, bf16: bf16Weights?.output)
         } }
         guard let grads else { return result }
         grads.residual.zero()
@@ -54,8 +54,12 @@ extension LlamaDecoder {
                          dx: UnsafeMutablePointer<Float>, rows n: Int, beta: Float, layout: BatchLayout) {
         let (out, inp) = p.shape(config)
         StageTimer.measure("linear backward") {
-            Linear.backwardInput(dx: dx, dy: dy, weight: weights.layers[l].weight(p), rows: n,
-                                 inFeatures: inp, outFeatures: out, beta: beta)
+            if let packed = bf16Weights?.projection(l, p) {
+                packed.backwardInput(dx: dx, dy: dy, rows: n, beta: beta)
+            } else {
+                Linear.backwardInput(dx: dx, dy: dy, weight: weights.layers[l].weight(p), rows: n,
+                                     inFeatures: inp, outFeatures: out, beta: beta)
+            }
         }
         if let adapter, adapter.targets(layer: l, projection: p) {
             StageTimer.measure("adapter backward") {

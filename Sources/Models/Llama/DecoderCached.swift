@@ -245,6 +245,13 @@ extension LlamaDecoder {
     /// per projection afterwards, as `project` does.
     func projectSingleRow(_ l: Int, _ projections: [Projection], stacked: Tensor, x: UnsafePointer<Float>,
                           into outputs: [UnsafeMutablePointer<Float>], scratch: Tensor, layout: BatchLayout) {
+        if bf16Weights != nil {
+            // The bf16 copies are packed per projection, each already split across the workers.
+            for (p, y) in zip(projections, outputs) {
+                project(l, p, x: x, y: y, rows: 1, layout: layout, training: false)
+            }
+            return
+        }
         let inFeatures = stacked.shape[1], total = stacked.shape[0]
         StageTimer.measure("linear") {
             Linear.forward(y: scratch.data, x: x, weight: stacked.data, rows: 1, inFeatures: inFeatures, outFeatures: total)
@@ -266,7 +273,8 @@ extension LlamaDecoder {
         let c = config
         let out = Tensor(shape: [rows.count, c.vocabularySize])
         LMHead.logits(out: out.data, h: output.hidden.data, weight: weights.output.data, rowIndices: rows,
-                      rows: output.rows, channels: c.hiddenSize, vocab: c.vocabularySize, scratch: smallLMHeadScratch)
+                      rows: output.rows, channels: c.hiddenSize, vocab: c.vocabularySize, scratch: smallLMHeadScratch,
+                      bf16: bf16Weights?.output)
         return out
     }
 
@@ -281,7 +289,8 @@ extension LlamaDecoder {
                 greedy.withUnsafeMutableBufferPointer { g in
                     LMHead.score(logProb: lp.baseAddress!, isGreedy: g.baseAddress!, h: output.hidden.data,
                                  weight: weights.output.data, targets: tp.baseAddress!, rows: n,
-                                 channels: c.hiddenSize, vocab: c.vocabularySize, scratch: smallLMHeadScratch)
+                                 channels: c.hiddenSize, vocab: c.vocabularySize, scratch: smallLMHeadScratch,
+                                 bf16: bf16Weights?.output)
                 }
             }
         }

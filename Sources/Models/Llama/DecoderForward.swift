@@ -26,6 +26,10 @@ public final class LlamaDecoder: @unchecked Sendable {
     public let weights: LlamaWeights
     public let rope: RopeTable
     public var adapter: ProjectionAdapter?
+    /// The arithmetic of the frozen weights' products; set with `setPrecision` (DecoderPrecision.swift).
+    public internal(set) var precision: Precision = .f32
+    /// The frozen weights packed as bf16, when `precision` is `.bf16`.
+    var bf16Weights: BF16DecoderWeights?
     /// Backward scratch, reused while the row count stays the same.
     var cachedGradients: DecoderGradients?
     /// Buffers of incremental (KV-cache) forwards, reused while the row count stays the same.
@@ -83,7 +87,11 @@ public final class LlamaDecoder: @unchecked Sendable {
                  rows n: Int, beta: Float = 0, layout: BatchLayout, training: Bool) {
         let (out, inp) = p.shape(config)
         StageTimer.measure("linear") {
-            Linear.forward(y: y, x: x, weight: weights.layers[l].weight(p), rows: n, inFeatures: inp, outFeatures: out, beta: beta)
+            if let packed = bf16Weights?.projection(l, p) {
+                packed.forward(y: y, x: x, rows: n, beta: beta)
+            } else {
+                Linear.forward(y: y, x: x, weight: weights.layers[l].weight(p), rows: n, inFeatures: inp, outFeatures: out, beta: beta)
+            }
         }
         if let adapter, adapter.targets(layer: l, projection: p) {
             StageTimer.measure("adapter") {

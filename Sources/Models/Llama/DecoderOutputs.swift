@@ -6,7 +6,8 @@ extension LlamaDecoder {
         let c = config
         let out = Tensor(shape: [rows?.count ?? acts.rows, c.vocabularySize])
         LMHead.logits(out: out.data, h: acts.finalNormed.data, weight: weights.output.data, rowIndices: rows,
-                      rows: acts.rows, channels: c.hiddenSize, vocab: c.vocabularySize, scratch: acts.lmHeadScratch)
+                      rows: acts.rows, channels: c.hiddenSize, vocab: c.vocabularySize, scratch: acts.lmHeadScratch,
+                      bf16: bf16Weights?.output)
         return out
     }
 
@@ -21,7 +22,8 @@ extension LlamaDecoder {
                 greedy.withUnsafeMutableBufferPointer { g in
                     LMHead.score(logProb: lp.baseAddress!, isGreedy: g.baseAddress!, h: acts.finalNormed.data,
                                  weight: weights.output.data, targets: targets.baseAddress!, rows: n,
-                                 channels: c.hiddenSize, vocab: c.vocabularySize, scratch: acts.lmHeadScratch)
+                                 channels: c.hiddenSize, vocab: c.vocabularySize, scratch: acts.lmHeadScratch,
+                                 bf16: bf16Weights?.output)
                 }
             }
         } }

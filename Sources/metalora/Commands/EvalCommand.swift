@@ -18,7 +18,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Per-sample records (JSONL); default results/samples/<benchmark>-<time>.jsonl.") var samples: String?
     @Flag(name: .customLong("no-prefix-cache"), help: "Disable KV-cache reuse of shared prefixes.") var noPrefixCache = false
     @Flag(help: "Print one JSON object.") var json = false
-    @Flag(help: "Count the work (tokens, attention pairs, FLOPs) without running the model, and bound the run's time from below by this machine's sgemm rate.")
+    @Flag(help: "Count the work (tokens, attention pairs, FLOPs) without running the model, and bound the run's time from below by this machine's matrix-product rate (sgemm; in bf16 the linear layers and LM head at oneDNN's bf16 rate, attention at sgemm's).")
     var estimate = false
 
     func run() throws {
@@ -48,15 +48,20 @@ struct EvalCommand: ParsableCommand {
         let start = Date()
         let (items, cost) = try Evaluator.plannedCost(definition, backend: backend, options: options)
         let planning = Date().timeIntervalSince(start)
-        let rate = SgemmRate.measure(shapes: backend.model.config.projectionShapes).median
+        let shapes = backend.model.config.projectionShapes
+        let rate = SgemmRate.measure(shapes: shapes).median
         let flops = cost.flops(for: backend.model.config)
-        let bound = flops.total / (rate * 1e9)
+        // bf16 runs the weights' products (linear layers, LM head) at the bf16 rate; attention's
+        // products stay float32.
+        let bf16Rate = backend.model.decoder.precision == .bf16 ? try BF16Rate.measure(shapes: shapes).median : nil
+        let bound = bf16Rate.map { (flops.linear + flops.head) / ($0 * 1e9) + flops.attention / (rate * 1e9) } ?? flops.total / (rate * 1e9)
         if json {
             let object: [String: Any] = [
                 "benchmark": definition.name, "items": items, "prefix_reuse": backend.prefixReuse,
                 "tokens": cost.tokens, "attention_pairs": cost.attentionPairs, "logit_rows": cost.logitRows,
                 "tflop": flops.total / 1e12, "tflop_linear": flops.linear / 1e12, "tflop_attention": flops.attention / 1e12,
                 "tflop_lm_head": flops.head / 1e12, "sgemm_gflops": rate, "lower_bound_seconds": bound,
+                "precision": backend.model.decoder.precision.rawValue, "bf16_gemm_gflops": bf16Rate ?? NSNull(),
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             return
@@ -64,7 +69,12 @@ struct EvalCommand: ParsableCommand {
         print("estimate: \(definition.name), \(items) items, prefix reuse \(backend.prefixReuse ? "on" : "off") (planned in \(String(format: "%.1f", planning)) s, nothing run)")
         print("  " + WorkSummary.describe(cost, config: backend.model.config, seconds: nil))
         print(String(format: "  sgemm now: %.0f GFLOP/s at the model's projection shapes", rate))
-        print("  lower bound: \(StderrProgressPrinter.format(bound)) (float32 work at the sgemm rate; real runs add attention's softmax and memory traffic)")
+        if let bf16Rate {
+            print(String(format: "  bf16 gemm now: %.0f GFLOP/s at the same shapes (oneDNN)", bf16Rate))
+            print("  lower bound: \(StderrProgressPrinter.format(bound)) (linear layers and LM head at the bf16 rate, attention at the sgemm rate; real runs add attention's softmax and memory traffic)")
+        } else {
+            print("  lower bound: \(StderrProgressPrinter.format(bound)) (float32 work at the sgemm rate; real runs add attention's softmax and memory traffic)")
+        }
     }
 }
 

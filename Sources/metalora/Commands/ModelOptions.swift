@@ -15,12 +15,18 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: "Threads for OpenBLAS and the engine's loops (default: all cores).")
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp(Precision.help))
+    var precision: Precision = .f32
+
     func validate() throws { try requirePositiveThreads(threads) }
 
-    /// Loads the model (and adapter), setting the thread budget first.
+    /// Loads the model (and adapter), setting the thread budget first; refuses a precision this
+    /// CPU cannot run before reading the checkpoint.
     func load(maxSequenceLength: Int? = nil) throws -> LanguageModel {
+        try precision.requireAvailable()
         Parallel.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let m = try LanguageModel(path: model, maxSequenceLength: maxSequenceLength)
+        try m.decoder.setPrecision(precision)
         if let adapter {
             let parameters = try PEFTFormat.load(URL(fileURLWithPath: adapter), model: m.config)
             m.decoder.adapter = LoRAAdapter(parameters)
@@ -32,6 +38,12 @@ struct ModelOptions: ParsableArguments {
 /// `--threads` must name at least one thread (a negative count is a typo, not "all cores").
 func requirePositiveThreads(_ threads: Int?) throws {
     if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1 (got \(t))") }
+}
+
+extension Precision: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+    /// The `--precision` help shared by every command that runs the model.
+    static let help = "Arithmetic of the frozen weights' products: f32 (default, exact) | bf16 (weights and product inputs rounded to bf16, float32 accumulation; needs avx512_bf16 or AMX)."
 }
 
 /// Prints a JSON object with sorted keys on one line.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Engine
 import Models
+import Bench
 
 /// `metalora bench --json`: speed and memory as one JSON object. Training shapes run in child
 /// processes so each one's peak resident memory is its own.
@@ -11,7 +12,7 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
     @Flag(help: "Print one JSON object.") var json = false
-    @Option(help: "Comma-separated parts: sgemm,score,generate,tokenize,mmlu,zero-shot,train-8x256,train-8x512,train-8x512-recompute-mlp,meta-lora (default: all).")
+    @Option(help: "Comma-separated parts: \(Benchmarks.parts.joined(separator: ",")) (default: all; the -bf16 parts and bf16-gemm run in bf16, the others in f32, whatever --precision says).")
     var only: String?
     @Option(help: "Timed repetitions per measurement (the median is reported; sgemm reports the best).") var repeats = 3
     @Option(name: .customLong("data-dir"), help: "Data mirror for tokenize/mmlu/zero-shot (default ./data).") var dataDir = "data"
@@ -21,17 +22,27 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
         Parallel.setThreads(threads)
-        let all = ["sgemm", "score", "generate", "tokenize", "mmlu", "zero-shot", "train-8x256", "train-8x512", "train-8x512-recompute-mlp", "meta-lora"]
-        let parts = only.map { $0.split(separator: ",").map(String.init) } ?? all
-        for p in parts where !all.contains(p) { throw ValidationError("unknown bench part '\(p)'; valid: \(all.joined(separator: ", "))") }
-        var out: [String: Any] = [
-            "threads": threads, "model": options.model,
-            "machine": ["cpu": CPUFeatures.current.modelName, "isa": CPUFeatures.current.vectorISA,
-                        "cores": CPUFeatures.current.logicalCores, "openblas_core": BLAS.coreName],
-        ]
+        if options.precision != .f32 {
+            throw ValidationError("bench names the precision of each part (score, score-bf16, …): leave --precision out and pick parts with --only")
+        }
+        var parts = only.map { $0.split(separator: ",").map(String.init) } ?? Benchmarks.parts
+        for p in parts where !Benchmarks.parts.contains(p) { throw ValidationError("\(BenchError.unknownPart(p))") }
+        var machine = CPUFeatures.current.report
+        machine["openblas_core"] = BLAS.coreName
+        var out: [String: Any] = ["threads": threads, "model": options.model, "machine": machine]
+        if let reason = Precision.bf16.unavailableReason() {
+            let skipped = parts.filter(Benchmarks.needsBF16)
+            if !skipped.isEmpty {
+                // Asked for by name, a bf16 part this CPU cannot run is an error; in the default set it is skipped, saying why.
+                if only != nil { throw ValidationError(reason) }
+                note("bench: skipping \(skipped.joined(separator: ", ")): \(reason)")
+                out["bf16_skipped"] = reason
+                parts.removeAll(where: Benchmarks.needsBF16)
+            }
+        }
         // Training shapes run in child processes (unless this is that child), so each peak RSS is its own.
-        let here = inProcess ? parts : parts.filter { !$0.hasPrefix("train-") }
-        let children = inProcess ? [] : parts.filter { $0.hasPrefix("train-") }
+        let here = inProcess ? parts : parts.filter { !Benchmarks.runsInChild($0) }
+        let children = inProcess ? [] : parts.filter(Benchmarks.runsInChild)
         if !here.isEmpty {
             let model = try options.load(maxSequenceLength: 1024)
             let bench = Benchmarks(model: model, repeats: repeats, dataDir: dataDir, log: json ? note : { print($0) })
@@ -48,11 +59,7 @@ struct BenchCommand: ParsableCommand {
             if let r = child["train_peak_rss_mib"] as? [String: Any] { rss.merge(r) { $1 } }
         }
         if !rss.isEmpty { out["train_peak_rss_mib"] = rss }
-        if let sgemm = out["sgemm_gflops"] as? Double {
-            if let train = out["train_gflops"] as? Double { out["train_fraction_of_sgemm"] = train / sgemm }
-            if let score = out["score_gflops"] as? Double { out["score_fraction_of_sgemm"] = score / sgemm }
-            if let mmlu = out["mmlu_gflops"] as? Double { out["mmlu_fraction_of_sgemm"] = mmlu / sgemm }
-        }
+        for (k, v) in Benchmarks.derivedRatios(out) { out[k] = v }
         if StageTimer.enabled { note(StageTimer.report()) }
         if json { try printJSON(out) } else {
             for k in out.keys.sorted() { print("\(k): \(out[k]!)") }

@@ -8,30 +8,56 @@ import Training
 /// The measurements behind `metalora bench`. FLOP counts follow the PyTorch reference's formulas so figures
 /// compare with the PyTorch reference: scoring = 2·P + 4·L·T·d per token; training =
 /// 4·P + 6·P_lora + 12·L·T·d per token (frozen base: forward and activation gradients only).
-struct Benchmarks {
+/// Each part names its precision: the plain parts run float32, the `-bf16` parts bf16
+/// (`Precision`), and the model is back in float32 after each part.
+public final class Benchmarks {
     let model: LanguageModel
     let repeats: Int
     let dataDir: String
     let log: (String) -> Void
+    /// MMLU picks of the float32 run, compared with the bf16 run's when both parts ran.
+    var float32Picks: [String]?
+
+    /// Every part, in the order `bench` runs them by default.
+    public static let parts = ["sgemm", "bf16-gemm", "score", "score-bf16", "generate", "tokenize", "mmlu", "mmlu-bf16", "zero-shot",
+                               "train-8x256", "train-8x512", "train-8x512-bf16", "train-8x512-recompute-mlp", "meta-lora"]
+    /// Parts that need a CPU with bf16 products.
+    public static func needsBF16(_ part: String) -> Bool { part.hasSuffix("bf16") || part == "bf16-gemm" }
+    /// Parts run in a child process of their own (so each peak RSS is its own).
+    public static func runsInChild(_ part: String) -> Bool { part.hasPrefix("train-") }
+
+    public init(model: LanguageModel, repeats: Int, dataDir: String, log: @escaping (String) -> Void) {
+        self.model = model; self.repeats = repeats; self.dataDir = dataDir; self.log = log
+    }
 
     /// The data mirror as the evaluator reads it.
     var evaluationData: DataDirectory { DataDirectory(url: URL(fileURLWithPath: dataDir)) }
 
-    func run(_ part: String) throws -> [String: Any] {
+    /// Runs one part (in `parts`) and returns its keys.
+    public func run(_ part: String) throws -> [String: Any] {
+        guard Self.parts.contains(part) else { throw BenchError.unknownPart(part) }
+        let precision: Precision = Self.needsBF16(part) ? .bf16 : .f32
+        try model.decoder.setPrecision(precision)
+        defer { try? model.decoder.setPrecision(.f32) }
         switch part {
         case "sgemm": return sgemm()
+        case "bf16-gemm": return try bf16GEMM()
         case "score": return try score(batch: 8, length: 512)
+        case "score-bf16": return try score(batch: 8, length: 512)
         case "generate": return try generate(prompt: 256, newTokens: 128)
         case "tokenize": return try tokenize()
         case "mmlu": return try mmlu()
+        case "mmlu-bf16": return try mmluBF16()
         case "zero-shot": return try zeroShot()
         case "train-8x256": return try train(batch: 8, length: 256)
-        case "train-8x512": return try train(batch: 8, length: 512)
+        case "train-8x512", "train-8x512-bf16": return try train(batch: 8, length: 512)
         case "train-8x512-recompute-mlp": return try train(batch: 8, length: 512, recomputeMLP: true)
-        case "meta-lora": return try metaLoRAIteration()
-        default: return [:]
+        default: return try metaLoRAIteration()
         }
     }
+
+    /// "_bf16" in bf16, nothing in float32: the key infix of the current precision.
+    var precisionInfix: String { model.decoder.precision == .bf16 ? "_bf16" : "" }
 
     /// Median wall time of `body` over `repeats` runs after one warm-up.
     func time(_ body: () throws -> Void) rethrows -> Double {
@@ -59,6 +85,15 @@ struct Benchmarks {
         return ["sgemm_gflops": rate, "sgemm_gflops_by_shape": rates]
     }
 
+    /// oneDNN's bf16 product at the same shapes (weights packed once, inputs rounded per call), the
+    /// reference rate for the bf16 parts' fractions.
+    func bf16GEMM() throws -> [String: Any] {
+        let (rate, rates, implementation) = try BF16Rate.measure(shapes: model.config.projectionShapes, repeats: repeats)
+        log(String(format: "bf16 gemm at model shapes: %.1f GFLOP/s (per shape %@; %@)", rate,
+                   rates.map { String(format: "%.0f", $0) }.joined(separator: ", "), implementation))
+        return ["bf16_gemm_gflops": rate, "bf16_gemm_gflops_by_shape": rates, "bf16_gemm_implementation": implementation]
+    }
+
     func score(batch: Int, length: Int) throws -> [String: Any] {
         let b = randomBatch(batch: batch, length: length, seed: 1, labels: true)
         let acts = DecoderActivations(config: model.config, batch: batch, seqLen: length, saveForBackward: false)
@@ -69,8 +104,9 @@ struct Benchmarks {
         let tokens = Double(batch * length)
         let c = model.config
         let flopsPerToken = 2 * Double(model.weights.matmulParameterCount) + 4 * Double(c.layerCount * length * c.hiddenSize)
-        log(String(format: "score %dx%d: %.0f tokens/s (%.1f GFLOP/s)", batch, length, tokens / seconds, tokens / seconds * flopsPerToken / 1e9))
-        return ["score_\(batch)x\(length)_tokens_per_s": tokens / seconds, "score_gflops": tokens / seconds * flopsPerToken / 1e9]
+        let p = precisionInfix
+        log(String(format: "score %dx%d%@: %.0f tokens/s (%.1f GFLOP/s)", batch, length, p, tokens / seconds, tokens / seconds * flopsPerToken / 1e9))
+        return ["score_\(batch)x\(length)\(p)_tokens_per_s": tokens / seconds, "score\(p)_gflops": tokens / seconds * flopsPerToken / 1e9]
     }
 
     func generate(prompt: Int, newTokens: Int) throws -> [String: Any] {
@@ -115,12 +151,33 @@ struct Benchmarks {
             rates[reuse ? "mmlu_gflops" : "mmlu_gflops_no_reuse"] = backend.cost.flops(for: model.config).total / seconds / 1e9
             picks[reuse] = report.samples.map { "\($0.promptId):\($0.pred ?? -1)" }
         }
+        float32Picks = picks[true]
         let identical = picks[true] == picks[false]
         log(String(format: "mmlu: %.2f q/s with reuse, %.2f without (picks identical: %@)",
                    rates["mmlu_questions_per_s"]!, rates["mmlu_questions_per_s_no_reuse"]!, identical ? "yes" : "NO"))
         var out: [String: Any] = rates
         out["mmlu_reuse_speedup"] = rates["mmlu_questions_per_s"]! / rates["mmlu_questions_per_s_no_reuse"]!
         out["mmlu_picks_identical"] = identical
+        return out
+    }
+
+    /// The MMLU part in bf16, prefix reuse on; its picks are compared with the float32 part's when
+    /// that ran first in the same bench.
+    func mmluBF16() throws -> [String: Any] {
+        let definition = try BenchmarkRegistry.definition(name: "mmlu")
+        _ = model.fileHash
+        let backend = try ModelBackend(model: model)
+        let options = EvaluationOptions(dataDirectory: evaluationData, subsets: ["abstract_algebra", "anatomy", "astronomy"], limit: 20)
+        let start = Date()
+        let report = try Evaluator.run(definition, backend: backend, options: options)
+        let seconds = Date().timeIntervalSince(start)
+        var out: [String: Any] = ["mmlu_bf16_questions_per_s": Double(report.n) / seconds,
+                                  "mmlu_bf16_gflops": backend.cost.flops(for: model.config).total / seconds / 1e9]
+        let picks = report.samples.map { "\($0.promptId):\($0.pred ?? -1)" }
+        if let reference = float32Picks, reference.count == picks.count {
+            out["mmlu_bf16_picks_equal_f32"] = Double(zip(picks, reference).filter { $0 == $1 }.count) / Double(picks.count)
+        }
+        log(String(format: "mmlu bf16: %.2f q/s", Double(report.n) / seconds))
         return out
     }
 
@@ -177,20 +234,50 @@ struct Benchmarks {
         let flopsPerToken = 4 * Double(model.weights.matmulParameterCount) + 6 * Double(parameters.parameterCount)
             + 12 * Double(c.layerCount * length * c.hiddenSize)
         let peak = Memory.peakResidentMiB()
-        let shape = "\(batch)x\(length)" + (recomputeMLP ? "_recompute_mlp" : "")
+        let shape = "\(batch)x\(length)" + (recomputeMLP ? "_recompute_mlp" : "") + precisionInfix
         log(String(format: "train %@: %.0f tokens/s, %.1f GFLOP/s, peak RSS %.0f MiB", shape, tokens / seconds,
                    tokens / seconds * flopsPerToken / 1e9, peak))
         var out: [String: Any] = ["train_\(shape)_tokens_per_s": tokens / seconds,
                                   "train_peak_rss_mib": [shape: peak]]
         if length == 256 && !recomputeMLP { out["train_gflops"] = tokens / seconds * flopsPerToken / 1e9 }
+        if model.decoder.precision == .bf16 { out["train_bf16_gflops"] = tokens / seconds * flopsPerToken / 1e9 }
         return out
+    }
+
+    /// Ratios derived from the parts' keys: achieved rates as fractions of the library rate of
+    /// their precision (sgemm, bf16 gemm) and bf16's speed-ups over float32. Only keys whose
+    /// inputs are present are added.
+    public static func derivedRatios(_ out: [String: Any]) -> [String: Double] {
+        func value(_ k: String) -> Double? { out[k] as? Double }
+        var ratios: [String: Double] = [:]
+        for (reference, work) in [("sgemm_gflops", ["train", "score", "mmlu"]), ("bf16_gemm_gflops", ["train_bf16", "score_bf16", "mmlu_bf16"])] {
+            guard let rate = value(reference), rate > 0 else { continue }
+            let name = reference == "sgemm_gflops" ? "sgemm" : "bf16_gemm"
+            for w in work { if let x = value("\(w)_gflops") { ratios["\(w)_fraction_of_\(name)"] = x / rate } }
+        }
+        for (name, bf16, f32) in [("score_bf16_speedup", "score_8x512_bf16_tokens_per_s", "score_8x512_tokens_per_s"),
+                                  ("train_bf16_speedup", "train_8x512_bf16_tokens_per_s", "train_8x512_tokens_per_s"),
+                                  ("mmlu_bf16_speedup", "mmlu_bf16_questions_per_s", "mmlu_questions_per_s"),
+                                  ("bf16_gemm_speedup_over_sgemm", "bf16_gemm_gflops", "sgemm_gflops")] {
+            if let x = value(bf16), let y = value(f32), y > 0 { ratios[name] = x / y }
+        }
+        return ratios
+    }
+}
+
+public enum BenchError: Error, CustomStringConvertible {
+    case unknownPart(String)
+    public var description: String {
+        switch self {
+        case .unknownPart(let p): return "unknown bench part '\(p)'; valid: \(Benchmarks.parts.joined(separator: ", "))"
+        }
     }
 }
 
 /// Resident memory from /proc/self/status.
-enum Memory {
-    static func peakResidentMiB() -> Double { field("VmHWM") }
-    static func residentMiB() -> Double { field("VmRSS") }
+public enum Memory {
+    public static func peakResidentMiB() -> Double { field("VmHWM") }
+    public static func residentMiB() -> Double { field("VmRSS") }
     static func field(_ name: String) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
         for line in status.split(separator: "\n") where line.hasPrefix(name + ":") {
