@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Engine", "Models"], swiftSettings: plain),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], swiftSettings: plain),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], swiftSettings: plain),
-        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "TestSupport"], swiftSettings: plain),
+        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "TestSupport"], exclude: ["Fixtures"], swiftSettings: plain),
         .testTarget(name: "DataTests", dependencies: ["Data", "TestSupport"], swiftSettings: plain),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], swiftSettings: plain),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], swiftSettings: plain),

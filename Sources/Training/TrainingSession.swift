@@ -76,7 +76,7 @@ public enum TrainingSession {
         let tokenizer = try exampleTokenizer(for: model, maxLength: request.hyper.maxLength)
         let tasks = TrainingTasks(plan: plan, tokenizer: tokenizer, evalExamplesPerTask: request.hyper.evalExamplesPerTask)
         var options = request.options
-        options.baseModelName = options.baseModelName.isEmpty ? model.url.lastPathComponent : options.baseModelName
+        options.baseModelName = options.baseModelName.isEmpty ? model.url.standardizedFileURL.path : options.baseModelName
         options.record.merge(plan.record(promptFormat: tokenizer.format)) { a, _ in a }
         options.record["model"] = model.url.path
         if options.modelSHA256 == nil { options.modelSHA256 = model.fileHash }

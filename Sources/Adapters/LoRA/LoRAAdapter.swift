@@ -1,7 +1,8 @@
 import Engine
 import Models
 
-/// LoRA as a `ProjectionAdapter`: `y += (alpha/r) · B (A x̃)` with x̃ = dropout(x) in training.
+/// LoRA as a `ProjectionAdapter`: `y += s · B (A x̃)` with x̃ = dropout(x) in training and s the
+/// site's scale (α/r, or α/√r under rsLoRA).
 ///
 /// Holds one or more *copies* of the parameters. Sequence b of a batch uses copy
 /// `layout.sequenceGroups[b]`, so the n tasks of a MeTA-LoRA iteration — each with its own
@@ -10,7 +11,7 @@ import Models
 public final class LoRAAdapter: ProjectionAdapter, @unchecked Sendable {
     public private(set) var copies: [LoRAParameters]
     public let config: LoRAConfig
-    let targetSet: Set<Projection>
+    let targetSet: Set<AdapterSite>
     /// Saved x̃ A^T per site, [N, r], for the backward pass.
     var savedXA: [AdapterSite: Tensor] = [:]
     var dxaScratch: Tensor?
@@ -26,23 +27,25 @@ public final class LoRAAdapter: ProjectionAdapter, @unchecked Sendable {
         precondition(!copies.isEmpty, "LoRAAdapter needs at least one parameter set")
         self.copies = copies
         self.config = copies[0].config
-        self.targetSet = Set(copies[0].config.targets)
+        self.targetSet = Set(copies[0].sites)
     }
 
     public func setCopies(_ newCopies: [LoRAParameters]) {
-        precondition(!newCopies.isEmpty && newCopies.allSatisfy { $0.sites == copies[0].sites }, "setCopies: incompatible adapters")
+        precondition(!newCopies.isEmpty && newCopies.allSatisfy { $0.shapes == copies[0].shapes }, "setCopies: incompatible adapters")
         copies = newCopies
     }
 
-    public func targets(layer: Int, projection: Projection) -> Bool { targetSet.contains(projection) }
+    public func targets(layer: Int, projection: Projection) -> Bool {
+        targetSet.contains(AdapterSite(layer: layer, projection: projection))
+    }
 
     public func prepare(layout: BatchLayout, training: Bool) {
         for g in layout.sequenceGroups { precondition(g >= 0 && g < copies.count, "sequence group \(g) has no adapter copy (\(copies.count) copies)") }
         let n = layout.rows
         if n != rows {
             rows = n
-            savedXA = Dictionary(uniqueKeysWithValues: copies[0].sites.map { ($0, Tensor(shape: [n, config.rank])) })
-            dxaScratch = Tensor(shape: [n, config.rank])
+            savedXA = Dictionary(uniqueKeysWithValues: copies[0].sites.map { ($0, Tensor(shape: [n, copies[0].rank($0)])) })
+            dxaScratch = Tensor(shape: [n, copies[0].maxRank])
             if config.dropout > 0 {
                 let widest = copies[0].sites.map { copies[0].a[$0]!.shape[1] }.max() ?? 0
                 maskScratch = Tensor(shape: [n, widest]); droppedScratch = Tensor(shape: [n, widest])
@@ -74,15 +77,15 @@ public final class LoRAAdapter: ProjectionAdapter, @unchecked Sendable {
                         y: UnsafeMutablePointer<Float>, ldy: Int, layout: BatchLayout, training: Bool) {
         let site = AdapterSite(layer: layer, projection: projection)
         let xa = savedXA[site]!
-        let r = config.rank
         let first = copies[0]
+        let r = first.rank(site), scale = first.scale(site)
         let inp = first.a[site]!.shape[1], out = first.b[site]!.shape[0]
         let mask = training ? dropoutMask(site, rows: layout.rows, width: inp) : nil
         for (copy, range) in segments(layout) {
             let p = copies[copy]
             LoRA.forward(y: y + range.lowerBound * ldy, xa: xa.data + range.lowerBound * r, x: x + range.lowerBound * ldx,
                          a: p.a[site]!.data, b: p.b[site]!.data, rows: range.count, inFeatures: inp, outFeatures: out,
-                         rank: r, scale: config.scale,
+                         rank: r, scale: scale,
                          dropoutMask: mask.map { UnsafePointer($0 + range.lowerBound * inp) },
                          droppedInput: mask == nil ? nil : droppedScratch!.data,
                          ldx: ldx, ldy: ldy)
@@ -95,8 +98,8 @@ public final class LoRAAdapter: ProjectionAdapter, @unchecked Sendable {
                          dy: UnsafePointer<Float>, ldy: Int, dx: UnsafeMutablePointer<Float>, lddx: Int, layout: BatchLayout) {
         let site = AdapterSite(layer: layer, projection: projection)
         let xa = savedXA[site]!
-        let r = config.rank
         let first = copies[0]
+        let r = first.rank(site), scale = first.scale(site)
         let inp = first.a[site]!.shape[1], out = first.b[site]!.shape[0]
         let mask = lastForwardUsedDropout ? dropoutMask(site, rows: layout.rows, width: inp) : nil
         for (copy, range) in segments(layout) {
@@ -104,7 +107,7 @@ public final class LoRAAdapter: ProjectionAdapter, @unchecked Sendable {
             LoRA.backward(dx: dx + range.lowerBound * lddx, da: p.gradA[site]!.data, db: p.gradB[site]!.data,
                           dxa: dxaScratch!.data, dy: dy + range.lowerBound * ldy, x: x + range.lowerBound * ldx,
                           xa: xa.data + range.lowerBound * r, a: p.a[site]!.data, b: p.b[site]!.data,
-                          rows: range.count, inFeatures: inp, outFeatures: out, rank: r, scale: config.scale,
+                          rows: range.count, inFeatures: inp, outFeatures: out, rank: r, scale: scale,
                           dropoutMask: mask.map { UnsafePointer($0 + range.lowerBound * inp) },
                           droppedInput: mask == nil ? nil : droppedScratch!.data,
                           ldx: ldx, lddy: ldy, lddx: lddx)

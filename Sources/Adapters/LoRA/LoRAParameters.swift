@@ -19,26 +19,52 @@ public struct AdapterSite: Hashable, Comparable, Sendable {
     public var moduleName: String { "model.layers.\(layer).\(projection.modulePath)" }
 }
 
+/// The rank and scale of one adapted site. PEFT lets both vary by module (`rank_pattern`,
+/// `alpha_pattern`) and scales by α/√r under rsLoRA, so a loaded adapter carries them per site.
+public struct LoRASiteShape: Equatable, Sendable {
+    public let rank: Int
+    public let scale: Float
+    public init(rank: Int, scale: Float) { self.rank = rank; self.scale = scale }
+}
+
 /// One set of LoRA matrices θ = {A [r, in], B [out, r]} for every site, plus gradient buffers of
 /// the same shapes. Parameter names are PEFT's (`model.layers.N.self_attn.q_proj.lora_A.weight`).
 public final class LoRAParameters: @unchecked Sendable {
     public let config: LoRAConfig
     public let sites: [AdapterSite]
+    public let shapes: [AdapterSite: LoRASiteShape]
+    /// Layers of the model the parameters were made for (sites may cover only some of them).
+    public let modelLayerCount: Int
     public private(set) var a: [AdapterSite: Tensor] = [:]
     public private(set) var b: [AdapterSite: Tensor] = [:]
     public private(set) var gradA: [AdapterSite: Tensor] = [:]
     public private(set) var gradB: [AdapterSite: Tensor] = [:]
 
-    /// Zero-initialised A and B for every target of every layer of `model`.
-    public init(config: LoRAConfig, model: LlamaConfig) {
+    /// Zero-initialised A and B for every target of every layer of `model`, all of rank
+    /// `config.rank` and scale `config.scale`.
+    public convenience init(config: LoRAConfig, model: LlamaConfig) {
+        let sites = AdapterSite.all(config.targets, model: model)
+        self.init(config: config, model: model,
+                  shapes: Dictionary(uniqueKeysWithValues: sites.map { ($0, LoRASiteShape(rank: config.rank, scale: config.scale)) }))
+    }
+
+    /// Zero-initialised A and B for the given sites only, each with its own rank and scale.
+    public init(config: LoRAConfig, model: LlamaConfig, shapes: [AdapterSite: LoRASiteShape]) {
         self.config = config
-        self.sites = AdapterSite.all(config.targets, model: model)
-        for s in sites {
+        self.sites = shapes.keys.sorted()
+        self.shapes = shapes
+        self.modelLayerCount = model.layerCount
+        for (s, shape) in shapes {
             let (out, inp) = s.projection.shape(model)
-            a[s] = Tensor(shape: [config.rank, inp]); b[s] = Tensor(shape: [out, config.rank])
-            gradA[s] = Tensor(shape: [config.rank, inp]); gradB[s] = Tensor(shape: [out, config.rank])
+            a[s] = Tensor(shape: [shape.rank, inp]); b[s] = Tensor(shape: [out, shape.rank])
+            gradA[s] = Tensor(shape: [shape.rank, inp]); gradB[s] = Tensor(shape: [out, shape.rank])
         }
     }
+
+    public func rank(_ site: AdapterSite) -> Int { shapes[site]!.rank }
+    public func scale(_ site: AdapterSite) -> Float { shapes[site]!.scale }
+    /// The largest rank over the sites (scratch buffers are sized for it).
+    public var maxRank: Int { shapes.values.map(\.rank).max() ?? 0 }
 
     /// PEFT's default initialisation: A ~ kaiming_uniform(a=√5), i.e. U(−1/√in, 1/√in); B = 0,
     /// so the adapted model starts equal to the base model.
@@ -65,13 +91,13 @@ public final class LoRAParameters: @unchecked Sendable {
 
     /// θ ← other (values only).
     public func copyValues(from other: LoRAParameters) {
-        precondition(other.sites == sites, "copyValues: adapters have different sites")
+        precondition(other.shapes == shapes, "copyValues: adapters have different sites")
         for (mine, theirs) in zip(namedParameters, other.namedParameters) { mine.value.copy(from: theirs.value) }
     }
 
     /// A new parameter set with the same values (gradients zero).
     public func clone(model: LlamaConfig) -> LoRAParameters {
-        let copy = LoRAParameters(config: config, model: model)
+        let copy = LoRAParameters(config: config, model: model, shapes: shapes)
         copy.copyValues(from: self)
         return copy
     }

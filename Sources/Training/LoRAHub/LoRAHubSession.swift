@@ -16,7 +16,7 @@ extension TrainingSession {
         let tokenizer = try exampleTokenizer(for: model, maxLength: h.maxLength)
         let tasks = TrainingTasks(plan: plan, tokenizer: tokenizer, evalExamplesPerTask: 0)
         let options = request.options
-        let baseModel = options.baseModelName.isEmpty ? model.url.lastPathComponent : options.baseModelName
+        let baseModel = options.baseModelName.isEmpty ? model.url.standardizedFileURL.path : options.baseModelName
         return try UpstreamLoRAs.prepare(taskIDs: LoRAHubDefaults.upstreamTasks(tasks.taskIDs, limit: h.upstreamLoRAs, seed: h.seed),
                                          decoder: model.decoder, tasks: tasks, hyper: h,
                                          folder: options.outputDirectory.appendingPathComponent(UpstreamLoRAs.folderName),
