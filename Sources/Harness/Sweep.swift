@@ -2,6 +2,7 @@
 // J at a time, each in its own `metalora run-cell` process with a thread budget of cores / J, or
 // writes a slurm array script whose task i runs cell i into results/shards/i.sqlite.
 import Foundation
+import Models
 
 public struct SweepSummary: Equatable {
     public var launched = 0
@@ -23,7 +24,7 @@ public enum LocalSweep {
         var pending: [ResolvedCell] = []
         var modelHashes: [String: String?] = [:]
         for c in cells {
-            if modelHashes[c.model] == nil { modelHashes[c.model] = .some(try? Runner.fingerprint(URL(fileURLWithPath: c.model))) }
+            if modelHashes[c.model] == nil { modelHashes[c.model] = .some(try? ModelFingerprint.sha256(of: URL(fileURLWithPath: c.model))) }
             let found = try store.doneRun(configHash: c.configHash, currentModelSHA256: modelHashes[c.model]!)
             if let retired = found.retired {
                 log("cell \(c.index) \(c.methodLabel): model file \(c.model) changed since run \(retired.id): marked stale, running it again")
