@@ -82,6 +82,11 @@ final class SelectionCellTests: HarnessTestCase {
             XCTAssertEqual(run.samples, 8, "one epoch over 2 tasks × 4 selected examples")
             let shown = try ResultsCommands.show(store: store, runID: run.id)
             XCTAssertTrue(shown.contains("selection: \(method.rawValue)") && shown.contains("budget_ids[qqp]: 4 ids"), shown)
+            // The cell's loss-curve SVG sits in its run folder and `results show` names it.
+            let svg = try XCTUnwrap(try store.artifacts(runID: run.id).first { $0.kind == "loss-curve-svg" }?.path)
+            XCTAssertTrue(shown.contains("artifact loss-curve-svg: \(svg)"), shown)
+            let text = try String(contentsOfFile: svg, encoding: .utf8)
+            XCTAssertTrue(text.hasPrefix("<svg") && text.contains(">train<") && text.contains(">held-out<"), text)
         }
     }
 }

@@ -64,6 +64,7 @@ public final class EngineCellExecutor: CellExecutor {
         }
         var artifacts: [(kind: String, path: String)] = [("checkpoint", checkpointDir.path)]
         if let p = result?.lossCurvePath { artifacts.append(("loss-curve", p)) }
+        if !curve.isEmpty { artifacts.append(("loss-curve-svg", try LossCurveSVG.write(curve, cell: cell, in: checkpointDir))) }
         return CellOutcome(metrics: evaluation.metrics, samples: evaluation.samples, lossCurve: curve,
                            optimizerSteps: result?.optimizerSteps ?? 0, samplesProcessed: result?.samplesProcessed ?? 0,
                            tokensProcessed: result?.tokensProcessed ?? 0, wallSeconds: Date().timeIntervalSince(started),

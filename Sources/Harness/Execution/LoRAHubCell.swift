@@ -48,7 +48,8 @@ enum LoRAHubCell {
                            samplesProcessed: upstreamWork.samplesProcessed + compositions.samples,
                            tokensProcessed: upstreamWork.tokensProcessed + compositions.tokens,
                            wallSeconds: Date().timeIntervalSince(started), adapterPath: upstreamFolder.path,
-                           artifacts: [("checkpoint", checkpointDir.path), ("lorahub-compositions", compositions.folder.path)])
+                           artifacts: [("checkpoint", checkpointDir.path), ("lorahub-compositions", compositions.folder.path),
+                                       ("loss-curve-svg", try LossCurveSVG.write(curve, cell: cell, in: checkpointDir))])
     }
 
     /// Fails before any training when a benchmark of the cell offers no examples to compose from
