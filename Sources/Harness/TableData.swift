@@ -120,12 +120,12 @@ public struct TableData: Sendable {
         let shas = Set(runs.compactMap(\.modelSHA256)).sorted()
         if !shas.isEmpty { measured += " (sha256 \(shas.map { String($0.prefix(12)) }.joined(separator: ", ")))" }
         let codes = Set(runs.map(\.codeVersion)).sorted()
-        if !precisions.isEmpty { measured += ", \(precisions.joined(separator: " and ")) products" }
         if !codes.isEmpty { measured += ", code \(codes.joined(separator: ", "))" }
         let dates = runs.compactMap { $0.finishedAt.map { String($0.prefix(10)) } }.sorted()
         if let a = dates.first, let b = dates.last { measured += ", runs finished \(a == b ? a : "\(a) to \(b)")" }
         measured += "; \(runs.count) of \(plannedCells) planned runs are in the store"
         parts.append(measured + ".")
+        if !precisions.isEmpty { parts.append("Frozen-weight products in \(precisions.joined(separator: " and ")).") }
         if !overrides.isEmpty { parts.append("Profile overrides: " + overrides.joined(separator: "; ") + ".") }
         if !settingNote.isEmpty { parts.append("Data: \(settingNote).") }
         parts.append("Paper values (\(layout.reportedModel ?? "as reported")) from reported-numbers.yaml; — marks a missing value, never filled; several seeds give mean ± sd.")
