@@ -56,13 +56,21 @@ public enum HarnessCommands {
         }
     }
 
-    /// `metalora table N [--format md|tex] [--diff] --profile P [--model M]`: writes results/tables/ and returns the text.
+    /// `metalora table N [--format md|tex] [--diff] --profile P [--model M] [--db D] [--out DIR]`: writes the table files and returns the text.
     public static func table(_ name: String, profile: String, model: String? = nil, profiles: String? = nil, formats: [TableFormat] = [.markdown, .latex],
-                             diff: Bool = false, db: String? = nil, paths: HarnessPaths = .current) throws -> Tables.Rendered {
+                             diff: Bool = false, db: String? = nil, out: String? = nil, paths: HarnessPaths = .current) throws -> Tables.Rendered {
         let p = try Profile.named(profile, in: profiles.map(paths.resolve) ?? paths.profiles)
         let table = HarnessPaths.tableName(name)
         let store = table == "table3" ? nil : try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path, mustExist: true)
-        return try Tables.render(table, paths: paths, store: store, profile: p, model: model, formats: formats, diff: diff)
+        return try Tables.render(table, paths: paths, store: store, profile: p, model: model, formats: formats, diff: diff,
+                                 outputDirectory: tablesDirectory(db: db, out: out, paths: paths))
+    }
+
+    /// Where `table` writes: --out, else a tables/ folder beside the store given with --db, else results/tables/.
+    public static func tablesDirectory(db: String?, out: String?, paths: HarnessPaths) -> URL {
+        if let out { return paths.resolve(out) }
+        if let db { return paths.resolve(db).deletingLastPathComponent().appendingPathComponent("tables") }
+        return paths.tablesOut
     }
 
     /// `metalora results ls|show ID|export --csv|--json|merge [--shards DIR]`.

@@ -5,6 +5,10 @@ import Foundation
 public struct CellValue: Sendable {
     /// Per-seed measured values (empty = missing).
     public var bySeed: [Int: Double] = [:]
+    /// Per-seed standard error over items (percentage points); a seed without one kept no per-item data.
+    public var standardErrorBySeed: [Int: Double] = [:]
+    /// Per-seed number of evaluated items.
+    public var itemsBySeed: [Int: Int] = [:]
     /// Seeds the plan expects for this cell.
     public var expectedSeeds: Int = 0
     /// A shown parameter (Tables 8 and 11) instead of a measurement.
@@ -18,6 +22,8 @@ public struct CellValue: Sendable {
         return (bySeed.values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(bySeed.count - 1)).squareRoot()
     }
     public var delta: Double? { guard let m = mean, let r = reported else { return nil }; return m - r }
+    /// With one seed: that seed's standard error over items (nil = no per-item data).
+    public var singleSeedStandardError: Double? { bySeed.count == 1 ? standardErrorBySeed[bySeed.keys.first!] : nil }
 }
 
 public struct TableData: Sendable {
@@ -70,6 +76,11 @@ public struct TableData: Sendable {
                                 if let m = metricsByRun[run.id]?.first(where: {
                                     $0.benchmark == b && $0.subset == Registry.overallSubset && $0.metric == Registry.headlineMetric }) {
                                     v.bySeed[c.seed] = m.value * 100
+                                    v.itemsBySeed[c.seed] = m.n
+                                    if let e = try BenchmarkItems.load(store: store, runID: run.id, benchmark: b, settings: m.settings)?.estimate,
+                                       let se = e.standardError {
+                                        v.standardErrorBySeed[c.seed] = se * 100
+                                    }
                                 }
                             } else if let counter = sel.counter {
                                 let x: Double? = {
@@ -96,7 +107,12 @@ public struct TableData: Sendable {
                 guard let first = parts.first else { continue }
                 for seed in first.bySeed.keys {
                     let vals = parts.compactMap { $0.bySeed[seed] }
-                    if vals.count == parts.count { line[j].bySeed[seed] = vals.reduce(0, +) / Double(vals.count) }
+                    guard vals.count == parts.count else { continue }
+                    let estimates = parts.map { Estimate(value: $0.bySeed[seed]!, n: $0.itemsBySeed[seed] ?? 0, standardError: $0.standardErrorBySeed[seed]) }
+                    let avg = Statistics.average(estimates)!
+                    line[j].bySeed[seed] = avg.value
+                    line[j].itemsBySeed[seed] = avg.n
+                    if let se = avg.standardError { line[j].standardErrorBySeed[seed] = se }
                 }
             }
             grid.append(line)
@@ -109,6 +125,20 @@ public struct TableData: Sendable {
                              settingNote: Registry.setting(spec.setting)?.note ?? "")
         data.precisions = Set(planned.map(\.precision.rawValue)).sorted()
         return data
+    }
+
+    /// What ± means in this table, and n per benchmark column.
+    public var uncertaintyNote: String {
+        let measured = cells.flatMap { $0 }.filter { $0.text == nil && !$0.bySeed.isEmpty }
+        guard !measured.isEmpty, !isCounterTable else { return "" }
+        var s = "± is the standard error over evaluated items with 1 seed (binomial per subset; subsets combined with the benchmark's weights; AVG = √ΣSE²/J), and the sample sd over seeds with several seeds (per-seed values listed below the table); \"no per-item data\" marks a run stored without per-item correctness."
+        var ns: [String] = []
+        for (j, c) in layout.columns.enumerated() where c.averageOf == nil {
+            let counts = Set(cells.compactMap { row in row[j].itemsBySeed.values.first })
+            if !counts.isEmpty { ns.append("\(c.header) \(counts.sorted().map(String.init).joined(separator: "/"))") }
+        }
+        if !ns.isEmpty { s += " n (items per run): " + ns.joined(separator: ", ") + "." }
+        return s
     }
 
     var isCounterTable: Bool { layout.rows.contains { $0.selector.counter != nil } }
@@ -128,7 +158,8 @@ public struct TableData: Sendable {
         if !precisions.isEmpty { parts.append("Frozen-weight products in \(precisions.joined(separator: " and ")).") }
         if !overrides.isEmpty { parts.append("Profile overrides: " + overrides.joined(separator: "; ") + ".") }
         if !settingNote.isEmpty { parts.append("Data: \(settingNote).") }
-        parts.append("Paper values (\(layout.reportedModel ?? "as reported")) from reported-numbers.yaml; — marks a missing value, never filled; several seeds give mean ± sd.")
+        parts.append("Paper values (\(layout.reportedModel ?? "as reported")) from reported-numbers.yaml; — marks a missing value, never filled.")
+        parts.append(uncertaintyNote)
         return parts.joined(separator: " ")
     }
 }

@@ -1,5 +1,6 @@
-// `metalora table N [--format md|tex] [--diff]`: render one table (or figure) from the store into
-// results/tables/, returning the text and the files written.
+// `metalora table N [--format md|tex] [--diff] [--out DIR]`: render one table (or figure) from the store
+// into tableN.md / tableN.tex (results/tables/, a scratch store's own tables/ folder, or --out),
+// returning the text and the files written.
 import Foundation
 
 public enum Tables {
@@ -11,7 +12,8 @@ public enum Tables {
     /// Renders `name` ("2", "table2", "figure2") on `profile`. `formats` chooses the files written;
     /// the returned text is the first format's. Figure 2 also writes figure2.svg and figure2-pgfplots.tex.
     public static func render(_ name: String, paths: HarnessPaths, store: ResultsStore?, profile: Profile, model: String? = nil,
-                              formats: [TableFormat] = [.markdown, .latex], diff: Bool = false, write: Bool = true) throws -> Rendered {
+                              formats: [TableFormat] = [.markdown, .latex], diff: Bool = false, write: Bool = true,
+                              outputDirectory: URL? = nil) throws -> Rendered {
         let table = HarnessPaths.tableName(name)
         guard all.contains(table) else {
             throw SpecError(file: name, line: 0, field: "table", message: "unknown table; valid: \(all.joined(separator: ", "))")
@@ -28,7 +30,7 @@ public enum Tables {
             let data = try TableData.build(layout: layout, spec: spec, profile: profile, model: model, store: store, reported: reported)
             for f in formats {
                 let text = f == .markdown ? TableRenderer.markdown(data, diff: diff) : TableRenderer.latex(data, diff: diff)
-                outputs.append(("\(table)\(diff ? "-diff" : "").\(f.rawValue)", text))
+                outputs.append(("\(table).\(f.rawValue)", text))
             }
             if table == "figure2" {
                 outputs.append(("figure2.svg", FigureRenderer.svg(data)))
@@ -37,9 +39,10 @@ public enum Tables {
         }
         var files: [URL] = []
         if write {
-            try FileManager.default.createDirectory(at: paths.tablesOut, withIntermediateDirectories: true)
+            let out = outputDirectory ?? paths.tablesOut
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
             for (file, text) in outputs {
-                let u = paths.tablesOut.appendingPathComponent(file)
+                let u = out.appendingPathComponent(file)
                 try Data(text.utf8).write(to: u, options: .atomic)
                 files.append(u)
             }

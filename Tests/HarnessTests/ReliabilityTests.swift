@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Harness
+import Models
 
 /// The store and the runner under mistakes a user makes: a mistyped or odd --db, a model file
 /// replaced under the same path, Ctrl-C mid-run, a cell that fails, a spec that repeats itself.
@@ -64,7 +65,7 @@ final class ReliabilityTests: HarnessTestCase {
         XCTAssertEqual(second.ran, 3, "no cell is skipped on the old model's results")
         XCTAssertEqual(lines.filter { $0.contains("model file") && $0.contains("changed") && $0.contains("marked stale") }.count, 3, "\(lines)")
         XCTAssertEqual(try store.runs(status: "stale").count, 3)
-        let now = try Runner.fingerprint(paths.root.appendingPathComponent("model.bin"))
+        let now = try ModelFingerprint.sha256(of: paths.root.appendingPathComponent("model.bin"))
         XCTAssertEqual(Set(try store.runs(status: "done").compactMap(\.modelSHA256)), [now])
         // Unchanged since: skipped as usual.
         XCTAssertEqual(try Runner(store: store, executor: FakeExecutor(), checkpointRoot: paths.checkpoints, codeVersion: "t") { _ in }.run(cells).skipped, 3)

@@ -43,7 +43,7 @@ final class TableTests: HarnessTestCase {
         let (store, profile) = try fill(paths)
         let r = try Tables.render("2", paths: paths, store: store, profile: profile, diff: true)
         let md = r.text
-        XCTAssertEqual(r.files.map(\.lastPathComponent), ["table2-diff.md", "table2-diff.tex"])
+        XCTAssertEqual(r.files.map(\.lastPathComponent), ["table2.md", "table2.tex"])
         let lines = md.split(separator: "\n").map(String.init)
         let lora = try XCTUnwrap(lines.first { $0.hasPrefix("| LoRA |") })
         // LoRA MMLU: seeds 30, 32, 34 → 32.00 ± 2.00; paper 29.43; Δ +2.57.
@@ -53,11 +53,13 @@ final class TableTests: HarnessTestCase {
         let hydra = try XCTUnwrap(lines.first { $0.hasPrefix("| HydraLoRA |") })
         XCTAssertEqual(hydra, "| HydraLoRA | — | 46.61 | — | — | 30.00 | — | — | 37.49 | — | — | 38.03 | — |", "missing stays missing")
         let meta = try XCTUnwrap(lines.first { $0.hasPrefix("| MeTA-LoRA |") })
-        XCTAssertTrue(meta.contains("| 50.00 (1/3 seeds) | 46.34 | +3.66 |"), meta)
-        XCTAssertTrue(meta.contains("| 30.00 (1/3 seeds) | 31.12 | −1.12 |"), meta)
+        XCTAssertTrue(meta.contains("| 50.00 (no per-item data) (1/3 seeds) | 46.34 | +3.66 |"), meta)
+        XCTAssertTrue(meta.contains("| 30.00 (no per-item data) (1/3 seeds) | 31.12 | −1.12 |"), meta)
         XCTAssertTrue(md.contains("Measured with profile t3 on model model.bin (sha256 abcdef012345), code v1.0-test"), md)
         XCTAssertTrue(md.contains("Profile overrides:") && md.contains("iterations 1000 → 5") && md.contains("alpha 5e-06 → 0.0005 (×100)"), md)
         XCTAssertTrue(md.contains("4 of 9 planned runs"), md)
+        XCTAssertTrue(md.contains("± is the standard error over evaluated items") && md.contains("n (items per run): MMLU 100"), md)
+        XCTAssertTrue(md.contains("- LoRA / MMLU: seed 0: 30.00; seed 1: 32.00; seed 2: 34.00"), md)
         // The files on disk hold the same.
         XCTAssertEqual(try String(contentsOf: r.files[0], encoding: .utf8), md)
     }
@@ -68,7 +70,8 @@ final class TableTests: HarnessTestCase {
         let tex = try Tables.render("table2", paths: paths, store: store, profile: profile, formats: [.latex], write: false).text
         XCTAssertTrue(tex.contains("\\toprule") && tex.contains("\\midrule") && tex.contains("\\bottomrule"))
         XCTAssertTrue(tex.contains("32.00 $\\pm$ 2.00 & 29.43"), tex)
-        XCTAssertTrue(tex.contains("\\caption{Table 2: ") && tex.contains("profile t3"), tex)
+        XCTAssertTrue(tex.contains("\\caption{Five-task") && !tex.contains("Table 2: ") && tex.contains("profile t3"), tex)
+        XCTAssertTrue(tex.contains("\\resizebox{\\linewidth}{!}{%"), "the table is scaled to the text width")
         XCTAssertTrue(tex.contains("HydraLoRA & --- & 46.61"), tex)
         XCTAssertFalse(tex.contains("_LLaMA") , "underscores are escaped")
     }
@@ -87,6 +90,36 @@ final class TableTests: HarnessTestCase {
         XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("MeTA-LoRA 50 MMLU: 40.00") && svg.contains("stroke-dasharray"), svg)
         let pgf = try String(contentsOf: paths.tablesOut.appendingPathComponent("figure2-pgfplots.tex"), encoding: .utf8)
         XCTAssertTrue(pgf.contains("\\addplot coordinates {(50-MMLU,40.00) (50-MMLU-math,30.00) (50-BBH,20.00) (50-AVG,30.00)}"), pgf)
+    }
+
+    /// A run with per-item samples shows the binomial SE; the AVG column combines the parts' SEs.
+    func testSingleSeedStandardErrorFromSamples() throws {
+        let paths = try sandboxWithRepoSpecs()
+        let profile = try Profile.parseAll(text: TableTests.seedsProfile, file: "p.yaml")["t3"]!
+        let store = try ResultsStore(path: paths.store.path)
+        let cells = try Planner.plan(try ExperimentSpec.load(TestEnv.repoPaths.spec("table2")), profile: profile)
+        let c = cells.first { $0.methodLabel == "LoRA" && $0.seed == 0 }!
+        guard case .claimed(let id, _) = try store.claim(c, codeVersion: "t", modelSHA256: nil) else { return XCTFail() }
+        // mmlu: 1 of 4 right → 25% ± √(0.25·0.75/4) = 21.65; bbh, mmlu-math: 2 of 4 → 50% ± 25.
+        var samples: [SampleRecord] = []
+        var metrics: [MetricRecord] = []
+        for (b, right) in [("mmlu", 1), ("mmlu-math", 2), ("bbh", 2)] {
+            for i in 0..<4 { samples.append(SampleRecord(benchmark: b, subset: "s", index: i, prediction: "x", target: "x", correct: i < right)) }
+            metrics.append(MetricRecord(benchmark: b, value: Double(right) / 4, n: 4, settings: .object(["aggregation": .string("macro")])))
+        }
+        try store.finish(runID: id, outcome: CellOutcome(metrics: metrics, samples: samples), wallSeconds: 1)
+        let md = try Tables.render("2", paths: paths, store: store, profile: profile, write: false).text
+        let lora = try XCTUnwrap(md.split(separator: "\n").first { $0.hasPrefix("| LoRA |") })
+        XCTAssertTrue(lora.contains("| 25.00 ± 21.65 (1/3 seeds) |") && lora.contains("| 50.00 ± 25.00 (1/3 seeds) |"), String(lora))
+        // AVG: 41.67 ± √(21.65² + 25² + 25²)/3 = √1718.75/3 = 13.82.
+        XCTAssertTrue(lora.contains("| 41.67 ± 13.82 (1/3 seeds) |"), String(lora))
+    }
+
+    func testTablesGoBesideAScratchStoreOrToOut() {
+        let paths = HarnessPaths(root: URL(fileURLWithPath: "/repo"))
+        XCTAssertEqual(HarnessCommands.tablesDirectory(db: "/tmp/s/x.sqlite", out: nil, paths: paths).path, "/tmp/s/tables")
+        XCTAssertEqual(HarnessCommands.tablesDirectory(db: "/tmp/s/x.sqlite", out: "/tmp/o", paths: paths).path, "/tmp/o")
+        XCTAssertEqual(HarnessCommands.tablesDirectory(db: nil, out: nil, paths: paths).path, "/repo/results/tables")
     }
 
     func testTable3FromSpecs() throws {

@@ -77,6 +77,7 @@ struct TableCommand: ParsableCommand {
     @Option(help: "Model whose runs to show (default: the profile's).") var model: String?
     @Option(help: "Another profiles file.") var profiles: String?
     @Option(help: "Results store.") var db: String?
+    @Option(help: "Folder for the table files (default: tables/ beside --db, else results/tables).") var out: String?
     func run() throws {
         let formats: [TableFormat]
         switch format {
@@ -86,7 +87,7 @@ struct TableCommand: ParsableCommand {
         default: throw ValidationError("--format must be md or tex, not \(format!)")
         }
         let rendered = try HarnessCommands.table(name, profile: profile, model: model, profiles: profiles,
-                                                 formats: formats, diff: diff, db: db)
+                                                 formats: formats, diff: diff, db: db, out: out)
         print(rendered.text)
     }
 }
