@@ -19,7 +19,11 @@ final class LossCurveSVGTests: XCTestCase {
         XCTAssertEqual(try doc.nodes(forXPath: "//*[local-name()='circle']").count, 2, "one dot per held-out point")
         XCTAssertTrue(svg.contains(">held-out<") && svg.contains(">train<") && svg.contains("t2 · LoRA &lt;&amp;&gt;"))
         XCTAssertTrue(svg.contains("1 non-finite omitted"))
-        let train = try XCTUnwrap((polylines[0] as? XMLElement)?.attribute(forName: "points")?.stringValue)
+        // On Linux, Foundation's XMLElement.attribute(forName:) finds no attribute on these
+        // namespaced SVG nodes, so the first polyline's (train's) points are read from the text.
+        let firstPolyline = try XCTUnwrap(svg.range(of: "<polyline[^>]*points=\"[^\"]*\"", options: .regularExpression))
+        let pointsAttribute = try XCTUnwrap(svg[firstPolyline].range(of: "points=\"[^\"]*", options: .regularExpression))
+        let train = String(svg[firstPolyline][pointsAttribute].dropFirst("points=\"".count))
         let coords = train.split(separator: " ").map { $0.split(separator: ",").map { Double($0)! } }
         XCTAssertEqual(coords.count, 3)
         XCTAssertLessThan(coords[0][0], coords[2][0], "later steps further right")
