@@ -57,6 +57,8 @@ public struct ExperimentSpec: Sendable {
     public let seeds: [Int]
     /// Training tasks; nil = all of the setting's tasks (Registry.settings).
     public let tasks: [String]?
+    /// Resources for `sweep --backend slurm` (the `slurm:` block); empty when the spec gives none.
+    public var slurm = SlurmResources()
 
     public static func load(_ url: URL) throws -> ExperimentSpec {
         try parse(YAMLField.document(at: url))
@@ -70,7 +72,10 @@ public struct ExperimentSpec: Sendable {
                                 "table10", "table11", "table12", "table13", "figure2"]
 
     static func parse(_ doc: YAMLField) throws -> ExperimentSpec {
-        let top = try doc.mapping(required: ["name", "table", "setting", "methods", "benchmarks", "seeds"], optional: ["description", "tasks"])
+        let top = try doc.mapping(required: ["name", "table", "setting", "methods", "benchmarks", "seeds"], optional: ["description", "tasks", "slurm"])
+        // The name becomes file names and a Slurm job name, so it may not carry paths or shell syntax.
+        let name = try top["name"]!.string()
+        if let why = SlurmResources.nameProblem(name) { throw top["name"]!.error(why) }
         let setting = try top["setting"]!.oneOf(Registry.settingNames, what: "setting")
         var tasks: [String]? = nil
         if let t = top["tasks"] {
@@ -89,9 +94,11 @@ public struct ExperimentSpec: Sendable {
         for m in methods where !seen.insert(m.label).inserted {
             throw SpecError(file: doc.file, line: m.line, field: "methods", message: "duplicate method label '\(m.label)'")
         }
-        return ExperimentSpec(file: doc.file, name: try top["name"]!.string(), table: table, setting: setting,
-                              description: try top["description"]?.string() ?? "",
-                              methods: methods, benchmarks: benchmarks, seeds: seeds, tasks: tasks)
+        var spec = ExperimentSpec(file: doc.file, name: name, table: table, setting: setting,
+                                  description: try top["description"]?.string() ?? "",
+                                  methods: methods, benchmarks: benchmarks, seeds: seeds, tasks: tasks)
+        if let block = top["slurm"] { spec.slurm = try SlurmResources.parse(block) }
+        return spec
     }
 
     static func parseBenchmark(_ f: YAMLField) throws -> BenchmarkSpec {

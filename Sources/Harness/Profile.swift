@@ -20,6 +20,9 @@ public struct Profile: Sendable {
     public let rateScale: [String: Double]
     /// Default number of threads per cell.
     public let threads: Int?
+    /// The cluster node plan's cost is also given for (`node:` block), and Slurm defaults (`slurm:`).
+    public var node: NodeDescription? = nil
+    public var slurm = SlurmResources()
 
     public static let scalableRates = ["alpha", "beta", "lr"]
 
@@ -36,7 +39,7 @@ public struct Profile: Sendable {
         var out: [String: Profile] = [:]
         for e in try top["profiles"]!.entries() {
             let m = try e.value.mapping(required: ["description", "model"], optional: [
-                "max_iterations", "max_epochs", "max_examples_per_task", "eval_limit", "max_seq_len", "max_seeds", "rate_scale", "threads"])
+                "max_iterations", "max_epochs", "max_examples_per_task", "eval_limit", "max_seq_len", "max_seeds", "rate_scale", "threads", "node", "slurm"])
             func optInt(_ k: String) throws -> Int? {
                 guard let f = m[k], !f.isNull else { return nil }
                 let v = try f.int(); if v < 1 { throw f.error("must be ≥ 1") }; return v
@@ -50,11 +53,14 @@ public struct Profile: Sendable {
                 }
             }
             let model = m["model"]!.isNull ? nil : try m["model"]!.string()
-            out[e.key] = Profile(name: e.key, description: try m["description"]!.string(), model: model,
+            var profile = Profile(name: e.key, description: try m["description"]!.string(), model: model,
                                  maxIterations: try optInt("max_iterations"), maxEpochs: try optInt("max_epochs"),
                                  maxExamplesPerTask: try optInt("max_examples_per_task"), evalLimit: try optInt("eval_limit"),
                                  maxSeqLen: try optInt("max_seq_len"), maxSeeds: try optInt("max_seeds"), rateScale: scale,
                                  threads: try optInt("threads"))
+            if let n = m["node"] { profile.node = try NodeDescription.parse(n) }
+            if let s = m["slurm"] { profile.slurm = try SlurmResources.parse(s) }
+            out[e.key] = profile
         }
         return out
     }

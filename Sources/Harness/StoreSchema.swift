@@ -3,7 +3,7 @@
 import GRDB
 
 enum StoreSchema {
-    static let migrationIDs = ["v1-runs-metrics-samples-loss-artifacts", "v2-runs-training-record"]
+    static let migrationIDs = ["v1-runs-metrics-samples-loss-artifacts", "v2-runs-training-record", "v3-slurm-jobs"]
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -70,6 +70,16 @@ enum StoreSchema {
             try db.execute(sql: """
                 ALTER TABLE runs ADD COLUMN training_record_json TEXT;
                 PRAGMA user_version = 2;
+                """)
+        }
+        // Slurm array jobs submitted by `sweep --backend slurm`, so `sweep --status` can ask squeue.
+        m.registerMigration(migrationIDs[2]) { db in
+            try db.execute(sql: """
+                CREATE TABLE slurm_jobs (
+                    job_id TEXT NOT NULL, spec TEXT NOT NULL, profile TEXT NOT NULL, shard_directory TEXT NOT NULL,
+                    array TEXT NOT NULL, script TEXT NOT NULL, submitted_at TEXT NOT NULL
+                );
+                PRAGMA user_version = 3;
                 """)
         }
         return m

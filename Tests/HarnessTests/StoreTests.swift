@@ -14,8 +14,8 @@ final class StoreTests: HarnessTestCase {
     func testMigrationCreatesVersionedSchema() throws {
         let dir = try TestEnv.tempDir()
         let store = try ResultsStore(path: dir.appendingPathComponent("r.sqlite").path)
-        XCTAssertEqual(ResultsStore.schemaVersion, 2)
-        XCTAssertEqual(try store.count(sql: "PRAGMA user_version"), 2)
+        XCTAssertEqual(ResultsStore.schemaVersion, 3)
+        XCTAssertEqual(try store.count(sql: "PRAGMA user_version"), 3)
         XCTAssertEqual(try store.count(sql: "SELECT count(*) FROM grdb_migrations"), 2)
         XCTAssertEqual(try store.count(sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'metrics', 'samples', 'loss_curve', 'artifacts')"), 5)
         // Reopening is a no-op.
@@ -29,9 +29,9 @@ final class StoreTests: HarnessTestCase {
         guard case .claimed(let id, _) = try store.claim(cell, codeVersion: "t", modelSHA256: nil) else { return XCTFail("not claimed") }
         try store.finish(runID: id, outcome: CellOutcome(metrics: []), wallSeconds: 1)
         // Back to what a version-1 build wrote: no column, one migration.
-        try sqlite3(store.path, "ALTER TABLE runs DROP COLUMN training_record_json; DELETE FROM grdb_migrations WHERE identifier = 'v2-runs-training-record'; PRAGMA user_version = 1;")
+        try sqlite3(store.path, "ALTER TABLE runs DROP COLUMN training_record_json; DROP TABLE slurm_jobs; DELETE FROM grdb_migrations WHERE identifier IN ('v2-runs-training-record', 'v3-slurm-jobs'); PRAGMA user_version = 1;")
         let reopened = try ResultsStore(path: store.path)
-        XCTAssertEqual(try reopened.count(sql: "PRAGMA user_version"), 2)
+        XCTAssertEqual(try reopened.count(sql: "PRAGMA user_version"), 3)
         XCTAssertEqual(try reopened.count(sql: "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'training_record_json'"), 1)
         let run = try XCTUnwrap(try reopened.doneRun(configHash: cell.configHash))
         XCTAssertNil(run.trainingRecord, "runs finished before the column existed have no record")
