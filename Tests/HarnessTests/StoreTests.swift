@@ -16,7 +16,7 @@ final class StoreTests: HarnessTestCase {
         let store = try ResultsStore(path: dir.appendingPathComponent("r.sqlite").path)
         XCTAssertEqual(ResultsStore.schemaVersion, 3)
         XCTAssertEqual(try store.count(sql: "PRAGMA user_version"), 3)
-        XCTAssertEqual(try store.count(sql: "SELECT count(*) FROM grdb_migrations"), 2)
+        XCTAssertEqual(try store.count(sql: "SELECT count(*) FROM grdb_migrations"), 3)
         XCTAssertEqual(try store.count(sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'metrics', 'samples', 'loss_curve', 'artifacts')"), 5)
         // Reopening is a no-op.
         _ = try ResultsStore(path: store.path)
