@@ -154,21 +154,33 @@ public final class BF16PackedMatrix: @unchecked Sendable {
         do { (pd, p) = try BF16Primitives.shared.primitive(k: k, n: n, rows: rows, accumulate: accumulate, weights: weightsMD) } catch {
             preconditionFailure("bf16 product \(rows)×\(k)×\(n): \(error)")
         }
-        var srcMemory: dnnl_memory_t?, dstMemory: dnnl_memory_t?
+        var srcMemory: dnnl_memory_t?, dstMemory: dnnl_memory_t?, scratchMemory: dnnl_memory_t?
         let engine = DNNL.engine
         var status = dnnl_memory_create(&srcMemory, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), engine,
                                         UnsafeMutableRawPointer(mutating: a))
         if status == dnnl_success {
             status = dnnl_memory_create(&dstMemory, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), engine, c)
         }
+        // Workers execute one primitive concurrently, so each call brings its own scratchpad
+        // (scratchpad mode "user"); with the library's shared scratchpad, concurrent calls
+        // overwrote each other's partial results (BF16Tests, 2 threads).
+        let scratchMD = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)
+        let scratchBytes = scratchMD.map { dnnl_memory_desc_get_size($0) } ?? 0
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(scratchBytes, 64), alignment: 64)
+        defer { scratch.deallocate() }
+        if status == dnnl_success, scratchBytes > 0 {
+            status = dnnl_memory_create(&scratchMemory, scratchMD, engine, scratch)
+        }
         if status == dnnl_success {
             var args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: srcMemory),
                         dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: weightsMemory),
                         dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: dstMemory)]
-            status = dnnl_primitive_execute(p, stream, 3, &args)
+            if scratchMemory != nil { args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchMemory)) }
+            status = dnnl_primitive_execute(p, stream, Int32(args.count), &args)
             if status == dnnl_success { status = dnnl_stream_wait(stream) }
         }
         dnnl_memory_destroy(srcMemory); dnnl_memory_destroy(dstMemory)
+        if scratchMemory != nil { dnnl_memory_destroy(scratchMemory) }
         precondition(status == dnnl_success, "bf16 product \(rows)×\(k)×\(n): oneDNN status \(status.rawValue)")
     }
 
@@ -199,6 +211,7 @@ final class BF16Primitives: @unchecked Sendable {
         var attr: dnnl_primitive_attr_t?
         try DNNL.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
         defer { dnnl_primitive_attr_destroy(attr) }
+        try DNNL.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
         if accumulate {
             var ops: dnnl_post_ops_t?
             try DNNL.check(dnnl_post_ops_create(&ops), "dnnl_post_ops_create")
