@@ -38,7 +38,6 @@ public enum Trainer {
     public static func train(method: TrainingMethod, decoder: LlamaDecoder, tasks: TrainingTasks,
                              hyper: TrainingHyperParameters, options: TrainingOptions) throws -> TrainingResult {
         try hyper.validate(for: method)
-        try MethodRegistry.checkWired(method)
         let plans = ActivationPlans(config: decoder.config)
         plans.recomputeMLPFromLength = options.recomputeMLPFromLength
         let fileManager = FileManager.default
@@ -47,15 +46,15 @@ public enum Trainer {
         record["prompt_format"] = tasks.promptFormat
         record["truncation"] = tasks.truncation.description
         if method.isEpisodic { record["loop"] = options.loop.rawValue }
-        // LoRAHub trains several upstream LoRAs and searches their combination: its own driver.
-        if method == .loraHub {
-            return try LoRAHubTraining.train(decoder: decoder, tasks: tasks, hyper: hyper, options: options, record: record, plans: plans)
+        // A method with its own driver (LoRAHub: upstream LoRAs, then the composition search).
+        if let train = method.descriptor.hooks.train {
+            return try train(decoder, tasks, hyper, options, record, plans)
         }
 
         let savedAdapter = decoder.adapter
         defer { decoder.adapter = savedAdapter }
 
-        if method == .base {
+        if method.descriptor.loop == .none {
             decoder.adapter = nil
             let eval = try HeldOutLoss.measure(decoder, heldOut: tasks.heldOut, batchSize: hyper.evalBatchSize, plans: plans)
             return TrainingResult(method: method, optimizerSteps: 0, samplesProcessed: 0, tokensProcessed: 0, wallSeconds: 0,
@@ -161,11 +160,13 @@ public enum Trainer {
         if method.isEpisodic {
             return try EpisodicLoop(method: method, decoder: decoder, tasks: tasks, hyper: hyper, loop: loop, plans: plans)
         }
-        let factory = try MethodRegistry.adapterFactory(for: method)
+        guard let recipe = method.descriptor.adapter else {
+            throw TrainingError.invalidHyperParameter("method '\(method.rawValue)' names neither an episodic loop nor an adapter to train")
+        }
         var rng = SplitMix64(seed: hyper.seed ^ TrainingSeeds.adapterInit)
-        let adapter = try factory.make(decoder.config, hyper, tasks.taskCount, &rng)
+        let adapter = try recipe.make(decoder.config, hyper, tasks.taskCount, &rng)
         return try MixedBatchLoop(method: method, decoder: decoder, adapter: adapter, tasks: tasks, hyper: hyper,
-                                  sequenceGroupsAreTasks: factory.sequenceGroupsAreTasks, plans: plans)
+                                  sequenceGroupsAreTasks: recipe.sequenceGroupsAreTasks, plans: plans)
     }
 
     /// One JSON object per line: `{"loss":…,"split":"query","step":12}`.

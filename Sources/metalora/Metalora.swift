@@ -11,12 +11,11 @@ struct Metalora: ParsableCommand {
         subcommands: [
             InspectCommand.self, TokenizeCommand.self, ScoreCommand.self, GenerateCommand.self,
             EvalCommand.self, TrainCommand.self, BenchCommand.self,
-            PlanCommand.self, RunCommand.self, RunCellCommandCLI.self, SweepCommand.self,
+            PlanCommand.self, DeviationsCommand.self, RunCommand.self, RunCellCommandCLI.self, SweepCommand.self,
             TableCommand.self, ResultsCommand.self, DataCommand.self,
         ])
 
     static func main() {
-        MethodRegistry.registerMultiHeadAdapters()
         do {
             var command = try parseAsRoot()
             try command.run()

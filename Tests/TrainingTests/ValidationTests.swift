@@ -39,7 +39,7 @@ final class ValidationTests: XCTestCase {
 
     /// LoRAHub's own knobs, and a setting it cannot compose over (one task), fail before any compute.
     func testLoRAHubBadInput() {
-        expectError(request(.loraHub) { $0.upstreamLoRAs = 0 }, containing: "n_loras must be at least 1 (got 0)")
+        expectError(request(.loraHub) { $0.nLoras = 0 }, containing: "n_loras must be at least 1 (got 0)")
         expectError(request(.loraHub) { $0.searchSteps = 0 }, containing: "search_steps must be at least 1 (got 0)")
         expectError(request(.loraHub) { $0.batchSize = 0 }, containing: "batch size must be positive")
         expectError(request(.loraHub, tasks: ["gsm8k"]), containing: "this run has 1 task(s)")

@@ -16,7 +16,6 @@ public final class EngineCellExecutor: CellExecutor {
     public init(dataDirectory: String? = nil, log: @escaping (String) -> Void = { print($0) }) {
         self.dataDirectory = dataDirectory
         self.log = log
-        MethodRegistry.registerMultiHeadAdapters()
     }
 
     func model(_ path: String) throws -> LanguageModel {
@@ -30,14 +29,14 @@ public final class EngineCellExecutor: CellExecutor {
                         progress: @escaping (CellProgress) -> Void) throws -> CellOutcome {
         Parallel.setThreads(threads)
         let started = Date()
-        let method = try TrainingMethod.named(cell.method)
-        if method == .loraHub {
+        let method = cell.descriptor.method
+        if cell.descriptor.hooks.composesPerSubset {
             // One composition per evaluated subset rather than one trained adapter.
             return try LoRAHubCell.execute(cell, model: try self.model(cell.model), checkpointDir: checkpointDir,
                                            dataDirectory: dataDirectory, log: log, progress: progress)
         }
         var result: TrainingResult?
-        if method != .base {
+        if cell.descriptor.loop != .none {
             result = try CellTraining.train(cell, method: method, checkpointDir: checkpointDir, dataDirectory: dataDirectory,
                                             log: log, progress: progress)
             if let r = result {
