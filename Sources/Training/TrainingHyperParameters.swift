@@ -116,7 +116,7 @@ public struct TrainingHyperParameters: Codable, Equatable, Sendable {
             case let x as Int: return .int(x)
             case let x as UInt64: return .int(Int(truncatingIfNeeded: x))
             case let x as Double: return .number(x)
-            case let x as Float: return .number(Double(x))
+            case let x as Float: return .number(Double(String(x)) ?? Double(x))
             case let x as String: return .string(x)
             case let x as Bool: return .bool(x)
             case let x as [Projection]: return .strings(x.map { String($0.rawValue.dropLast("_proj".count)) })
