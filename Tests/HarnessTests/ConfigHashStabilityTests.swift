@@ -1,6 +1,6 @@
 import XCTest
 import Training
-@testable import Harness
+import Harness
 
 /// Stores made before the method descriptors keep their finished cells: every cell of a method
 /// whose descriptor does not hash its defaults (LoRA, base) has the config hash it had before

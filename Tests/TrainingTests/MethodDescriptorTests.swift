@@ -2,7 +2,7 @@ import XCTest
 import Engine
 import Models
 import Adapters
-@testable import Training
+import Training
 
 /// The descriptors: one name per key, resolved defaults per method with their sources, the
 /// adapter kinds they save, and Algorithm 1's loss normalisation.
