@@ -196,7 +196,9 @@ public struct TrainingHyperParameters: Codable, Equatable, Sendable {
 
     /// Range checks that need no data (run before anything is loaded); the per-key ranges come
     /// from the method's descriptor, these are the ones across keys.
-    public func validate(for method: TrainingMethod) throws {
+    /// `againstBudget` false leaves out the support + query ≤ budget check: planning resolves cells
+    /// on profiles whose budget cap may be below n_s + n_q, and the run refuses such a cell.
+    public func validate(for method: TrainingMethod, againstBudget: Bool = true) throws {
         func require(_ ok: Bool, _ message: @autoclosure () -> String) throws {
             if !ok { throw TrainingError.invalidHyperParameter(message()) }
         }
@@ -212,7 +214,7 @@ public struct TrainingHyperParameters: Codable, Equatable, Sendable {
             if let value = value(p.key) { try p.check(value) }
         }
         try require(budgetPerTask.map { $0 > 0 } ?? true, "budget per task must be positive (got \(budgetPerTask ?? 0))")
-        if method.isEpisodic, let budget = budgetPerTask {
+        if againstBudget, method.isEpisodic, let budget = budgetPerTask {
             try require(supportSize + querySize <= budget,
                         "support size \(supportSize) + query size \(querySize) = \(supportSize + querySize) is larger than the per-task budget \(budget); support and query sets must be disjoint subsets of the budget")
         }

@@ -23,7 +23,7 @@ final class MethodDescriptorTests: XCTestCase {
 
     func testResolvedDefaultsPerMethod() throws {
         let hydra = try HydraLoRAMethod.descriptor.resolve([:], budgetPerTask: nil)
-        XCTAssertEqual(hydra.rank, 4); XCTAssertEqual(hydra.loraAlpha, 32); XCTAssertEqual(hydra.targets, [.gate, .up, .down])
+        XCTAssertEqual(hydra.rank, 4); XCTAssertEqual(hydra.loraAlpha, 32); XCTAssertEqual(hydra.targets, [.gate, .down, .up])
         XCTAssertEqual(hydra.lrScheduler, "cosine"); XCTAssertEqual(hydra.warmupRatio, 0.03); XCTAssertEqual(hydra.batchSize, 8)
         XCTAssertNil(hydra.loraNums); XCTAssertEqual(hydra.epochs, 1); XCTAssertEqual(hydra.maxSeqLen, 1024)
         let rlora = try RLoRAMethod.descriptor.resolve([:], budgetPerTask: nil)

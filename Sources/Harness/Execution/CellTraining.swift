@@ -12,11 +12,12 @@ enum CellTraining {
     /// A cell's training values: the descriptor's defaults, then the spec, grid and profile
     /// values (`hyper`, epochs already resolved for the budget), checked against the schema.
     /// The profile's max_seq_len (capped by the spec's) replaces the default when it is set.
+    /// Support + query against the budget is checked when the cell runs (`TrainingSession.validate`).
     static func resolve(_ descriptor: MethodDescriptor, hyper: [String: JSONValue], perTask: Int?, maxSeqLen: Int?,
                         seed: Int) throws -> TrainingHyperParameters {
         var explicit = hyper.hyperValues
         if let maxSeqLen, descriptor.parameter("max_seq_len") != nil { explicit["max_seq_len"] = .int(maxSeqLen) }
-        return try descriptor.resolve(explicit, budgetPerTask: perTask, seed: UInt64(seed))
+        return try descriptor.resolve(explicit, budgetPerTask: perTask, seed: UInt64(seed), checkingBudget: false)
     }
 
     static func hyperParameters(for cell: ResolvedCell, method: TrainingMethod) throws -> TrainingHyperParameters {

@@ -44,7 +44,8 @@ public struct MethodDescriptor: Sendable {
 
     /// Resolves a run's hyper-parameters: the descriptor's defaults, then the budget-derived
     /// epochs, then `explicit` (spec, grid, profile or CLI), each checked against the schema.
-    public func resolve(_ explicit: [String: HyperValue], budgetPerTask: Int?, seed: UInt64 = 0) throws -> TrainingHyperParameters {
+    public func resolve(_ explicit: [String: HyperValue], budgetPerTask: Int?, seed: UInt64 = 0,
+                        checkingBudget: Bool = true) throws -> TrainingHyperParameters {
         var values: [String: HyperValue] = [:]
         for p in hyperParameters { if let d = p.defaultValue { values[p.key] = d } }
         if parameter("epochs") != nil { values["epochs"] = .int(TrainingHyperParameters.epochs(forBudget: budgetPerTask)) }
@@ -60,7 +61,7 @@ public struct MethodDescriptor: Sendable {
         h.budgetPerTask = budgetPerTask
         h.seed = seed
         try hooks.resolve?(&h, explicit)
-        try h.validate(for: method)
+        try h.validate(for: method, againstBudget: checkingBudget)
         return h
     }
 
