@@ -76,6 +76,10 @@ final class ValidationTests: XCTestCase {
     func testBudgetLargerThanPool() throws {
         let data = Fixtures.packageRoot.appendingPathComponent("data")
         guard FileManager.default.fileExists(atPath: data.appendingPathComponent(".").path) else { throw XCTSkip("no data mirror at \(data.path)") }
-        expectError(request(.lora) { $0.budgetPerTask = 50_000_000 }, containing: "larger than the pool")
+        // A budget larger than a task's pool trains on that whole pool (Flanv2's CB: 90 candidates under 100)
+        // and the plan records each such task with the examples it has.
+        let plan = try TrainingSession.plan(request(.lora) { $0.budgetPerTask = 50_000_000 })
+        XCTAssertEqual(Set(plan.shortBudgets.keys), Set(plan.budgets.map(\.taskID)), "every pool is shorter than 50M")
+        for b in plan.budgets { XCTAssertEqual(plan.shortBudgets[b.taskID], b.size) }
     }
 }
