@@ -3,8 +3,20 @@ import Engine
 import Models
 
 /// Loads any saved adapter folder for inference, dispatching on its `adapter_config.json`
-/// (PEFT LoRA, or the multi-head kinds this project writes).
+/// (PEFT LoRA, or the multi-head kinds this project writes) through a table of loaders by kind.
+/// Each method's descriptor names the kind it saves; a test checks that every one has a loader.
 public enum AdapterFiles {
+    public typealias Loader = (_ folder: URL, _ model: LlamaConfig) throws -> any ProjectionAdapter
+
+    /// The kinds this build writes, each with its reader.
+    public static let loaders: [String: Loader] = [
+        "lora": { LoRAAdapter(try PEFTFormat.load($0, model: $1)) },
+        "hydralora": { try MultiHeadFormat.load($0, model: $1) },
+        "rlora": { try MultiHeadFormat.load($0, model: $1) },
+        // Loaded for inference on benchmarks, whose items belong to no training task.
+        "loramoe": { let a = try LoRAMoEAdapter.load($0, model: $1); a.routing = .uniformMixtureOfTaskGates; return a },
+    ]
+
     public static func load(_ folder: URL, model: LlamaConfig) throws -> any ProjectionAdapter {
         let configURL = folder.appendingPathComponent("adapter_config.json")
         guard let data = try? Data(contentsOf: configURL),
@@ -12,12 +24,9 @@ public enum AdapterFiles {
             throw AdapterError.invalid(file: configURL.path, reason: "missing or unreadable adapter_config.json")
         }
         let kind = (json["kind"] as? String) ?? ((json["peft_type"] as? String) == "LORA" ? "lora" : "unknown")
-        switch kind {
-        case "lora": return LoRAAdapter(try PEFTFormat.load(folder, model: model))
-        case "hydralora", "rlora": return try MultiHeadFormat.load(folder, model: model)
-        case "loramoe": return try LoRAMoEAdapter.load(folder, model: model)
-        default:
+        guard let loader = loaders[kind] else {
             throw AdapterError.unsupportedOption(file: configURL.path, option: "kind", value: kind)
         }
+        return try loader(folder, model)
     }
 }

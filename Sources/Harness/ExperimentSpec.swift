@@ -3,6 +3,7 @@
 import Foundation
 import Evaluation
 import Engine
+import Training
 
 /// How much training data a method gets: the whole pool ("full") or n examples per task (Table 3).
 public enum DataBudget: Hashable, Sendable, CustomStringConvertible {
@@ -61,19 +62,22 @@ public struct ExperimentSpec: Sendable {
     public let tasks: [String]?
     /// `precision: f32 | bf16` of the frozen base's products; nil = the profile's, else f32.
     public var precision: Precision? = nil
+    /// The methods this spec was read against (their descriptors resolve its cells).
+    public var catalog: MethodCatalog = .standard
 
-    public static func load(_ url: URL) throws -> ExperimentSpec {
-        try parse(YAMLField.document(at: url))
+    /// `catalog`: the methods the spec may name (the standard list unless a caller extends it).
+    public static func load(_ url: URL, methods catalog: MethodCatalog = .standard) throws -> ExperimentSpec {
+        try parse(YAMLField.document(at: url), catalog: catalog)
     }
 
-    public static func parse(text: String, file: String) throws -> ExperimentSpec {
-        try parse(YAMLField.document(text: text, file: file))
+    public static func parse(text: String, file: String, methods catalog: MethodCatalog = .standard) throws -> ExperimentSpec {
+        try parse(YAMLField.document(text: text, file: file), catalog: catalog)
     }
 
     public static let tables = ["table1", "table2", "table4", "table5", "table6", "table7", "table8", "table9",
                                 "table10", "table11", "table12", "table13", "figure2"]
 
-    static func parse(_ doc: YAMLField) throws -> ExperimentSpec {
+    static func parse(_ doc: YAMLField, catalog: MethodCatalog) throws -> ExperimentSpec {
         let top = try doc.mapping(required: ["name", "table", "setting", "methods", "benchmarks", "seeds"], optional: ["description", "tasks", "precision"])
         let setting = try top["setting"]!.oneOf(Registry.settingNames, what: "setting")
         var tasks: [String]? = nil
@@ -91,7 +95,7 @@ public struct ExperimentSpec: Sendable {
         let seeds = try top["seeds"]!.sequence().map { try $0.int() }
         if seeds.isEmpty { throw top["seeds"]!.error("at least one seed is required") }
         try requireDistinct(seeds.map(String.init), in: top["seeds"]!, what: "seed")
-        let methods = try top["methods"]!.sequence().map(parseMethod)
+        let methods = try top["methods"]!.sequence().map { try parseMethod($0, catalog: catalog) }
         if methods.isEmpty { throw top["methods"]!.error("at least one method is required") }
         var seen = Set<String>()
         for m in methods where !seen.insert(m.label).inserted {
@@ -101,6 +105,7 @@ public struct ExperimentSpec: Sendable {
                                   description: try top["description"]?.string() ?? "",
                                   methods: methods, benchmarks: benchmarks, seeds: seeds, tasks: tasks)
         spec.precision = try top["precision"].map(parsePrecision)
+        spec.catalog = catalog
         return spec
     }
 
@@ -133,12 +138,12 @@ public struct ExperimentSpec: Sendable {
         return BenchmarkSpec(name: name, shots: shots, variant: variant)
     }
 
-    static func parseMethod(_ f: YAMLField) throws -> MethodEntry {
+    static func parseMethod(_ f: YAMLField, catalog: MethodCatalog) throws -> MethodEntry {
         let m = try f.mapping(required: ["name"], optional: ["label", "budgets", "selection", "selection_target", "hyper", "grid"])
-        let name = try m["name"]!.oneOf(Registry.methodNames, what: "method")
-        let schema = Registry.method(name)!
+        let name = try m["name"]!.oneOf(catalog.names, what: "method")
+        let schema = Registry.method(name, in: catalog)!
         var budgets: [DataBudget] = [.none]
-        if name == "base" {
+        if schema.descriptor.loop == .none {
             if let b = m["budgets"] { throw b.error("the base model is not fine-tuned and takes no budget") }
         } else {
             guard let b = m["budgets"] else { throw SpecError(file: f.file, line: f.line, field: "\(f.path).budgets", message: "missing required field (list of 'full' or examples per task)") }
@@ -156,7 +161,7 @@ public struct ExperimentSpec: Sendable {
                     throw SpecError(file: f.file, line: e.line, field: e.value.path,
                                     message: "unknown hyper-parameter '\(e.key)' for \(name); allowed: \(schema.hyper.keys.sorted().joined(separator: ", "))")
                 }
-                hyper[e.key] = try parseHyper(e.value, kind: kind, budgets: budgets)
+                hyper[e.key] = try parseHyper(e.value, kind: kind, parameter: schema.parameter(e.key)!, budgets: budgets)
             }
         } else if !schema.required.isEmpty {
             throw SpecError(file: f.file, line: f.line, field: "\(f.path).hyper", message: "missing required field")
@@ -175,7 +180,7 @@ public struct ExperimentSpec: Sendable {
                         throw SpecError(file: f.file, line: e.line, field: e.value.path,
                                         message: "grid sets unknown hyper-parameter '\(e.key)' for \(name); allowed: \(schema.hyper.keys.sorted().joined(separator: ", "))")
                     }
-                    values[e.key] = try parseHyper(e.value, kind: kind, budgets: budgets)
+                    values[e.key] = try parseHyper(e.value, kind: kind, parameter: schema.parameter(e.key)!, budgets: budgets)
                 }
                 guard let l = label else { throw SpecError(file: f.file, line: p.line, field: "\(p.path).label", message: "missing required field") }
                 if values.isEmpty { throw p.error("a grid point must set at least one hyper-parameter") }
@@ -214,28 +219,33 @@ public struct ExperimentSpec: Sendable {
         return .perTask(n)
     }
 
-    static func parseHyper(_ f: YAMLField, kind: MethodSchema.Kind, budgets: [DataBudget]) throws -> JSONValue {
-        switch kind {
-        case .int:
-            let v = try f.int(); if v < 0 { throw f.error("must be ≥ 0") }; return .int(v)
-        case .number:
-            let v = try f.double(); if v < 0 { throw f.error("must be ≥ 0") }; return .double(v)
-        case .string: return .string(try f.string())
-        case .strings:
-            let v = try f.strings()
-            if f.path.hasSuffix("targets") {
-                for t in v where !Registry.adapterTargets.contains(t) {
-                    throw f.error("unknown adapter target '\(t)'; valid targets: \(Registry.adapterTargets.joined(separator: ", "))")
-                }
+    /// One hyper-parameter value, typed by its kind and checked against the descriptor's range
+    /// (zero iterations, rank 0, a non-finite rate fail here, naming the file and line).
+    static func parseHyper(_ f: YAMLField, kind: MethodSchema.Kind, parameter: HyperParameter, budgets: [DataBudget]) throws -> JSONValue {
+        func checked(_ v: JSONValue) throws -> JSONValue {
+            if let h = v.hyperValue {
+                do { try parameter.check(h) } catch { throw f.error("\(error)") }
             }
-            return .array(v.map(JSONValue.string))
+            return v
+        }
+        switch kind {
+        case .int: return try checked(.int(try f.int()))
+        case .number: return try checked(.double(try f.double()))
+        case .bool: return try checked(.bool(try f.bool()))
+        case .string: return try checked(.string(try f.string()))
+        case .headCount:
+            if let v = try? f.int() { return try checked(.int(v)) }
+            let s = try f.string()
+            guard s == "tasks" else { throw f.error("must be a number of heads or 'tasks' (one per training task), found '\(s)'") }
+            return .string(s)
+        case .strings: return try checked(.array(try f.strings().map(JSONValue.string)))
         case .epochs:
             // Appendix A.1.2: 1 epoch on full data, 5 with 50 per task, 10 with 100 per task.
-            if case .scalar = f.node { let v = try f.int(); if v < 1 { throw f.error("must be ≥ 1") }; return .int(v) }
+            if case .scalar = f.node { return try checked(.int(try f.int())) }
             var o: [String: JSONValue] = [:]
             for e in try f.entries() {
                 guard e.key == "full" || Int(e.key) != nil else { throw e.value.error("epoch keys are 'full' or a per-task budget") }
-                o[e.key] = .int(try e.value.int())
+                o[e.key] = try checked(.int(try e.value.int()))
             }
             for b in budgets where o[b.description] == nil {
                 throw f.error("no epoch count for budget \(b); give one per budget (\(budgets.map(\.description).joined(separator: ", ")))")

@@ -15,6 +15,14 @@ public enum HarnessCommands {
         return "\(s.name) → \(s.table) (\(s.setting)) on profile \(p.name)\n" + Planner.describe(try Planner.plan(s, profile: p, model: model))
     }
 
+    /// `metalora deviations SPEC --profile P [--model M] [--format md|tex]`: the table's
+    /// "Protocol and deviations" block alone, from the same resolved plan the runs use.
+    public static func deviations(spec: String, profile: String, model: String? = nil, profiles: String? = nil,
+                                  format: TableFormat = .markdown, paths: HarnessPaths = .current) throws -> String {
+        let (s, p) = try load(spec, profile, profiles: profiles, paths: paths)
+        return try DeviationBlock.text(spec: s, profile: p, model: model, format: format)
+    }
+
     /// `metalora run SPEC --profile P [--model M] [--db D] [--threads T] [--checkpoints DIR]`: runs the missing cells in
     /// this process. A scratch --db with its own --checkpoints leaves results/ untouched (e.g. smoke checks).
     public static func run(spec: String, profile: String, model: String? = nil, profiles: String? = nil, db: String? = nil, threads: Int? = nil,

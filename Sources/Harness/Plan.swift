@@ -2,6 +2,7 @@
 // its canonical config JSON, config hash and estimated cost. Nothing is run.
 import Foundation
 import Engine
+import Training
 
 /// Estimated work of one cell (Table 7's counters): training samples and optimizer steps,
 /// evaluation examples (nil = the full test sets) and an upper bound on training tokens.
@@ -18,6 +19,8 @@ public struct ResolvedCell: Sendable {
     public let index: Int
     public let methodLabel: String
     public let method: String
+    /// The method's descriptor (not hashed: its name and, where it says so, its defaults are).
+    public let descriptor: MethodDescriptor
     public let setting: String
     public let budget: DataBudget
     /// Examples per task actually used (after the profile's cap); nil = the whole pool.
@@ -41,6 +44,8 @@ public struct ResolvedCell: Sendable {
     public let cost: CostEstimate
     /// Arithmetic of the frozen base's products: the spec's `precision`, else the profile's, else f32.
     public var precision: Precision = .f32
+    /// The hyper-parameters the trainer will use (descriptor defaults, spec, grid, profile).
+    public let resolved: TrainingHyperParameters
 
     /// The canonical configuration: everything that determines the result, nothing that only
     /// names it (labels, spec, profile name), so identical cells in different tables share a hash.
@@ -59,6 +64,9 @@ public struct ResolvedCell: Sendable {
         if !selectionTarget.isEmpty { o["selection_target"] = .array(selectionTarget.map(JSONValue.string)) }
         // f32 is the default and the reference, so f32 cells keep the hashes they always had.
         if precision != .f32 { o["precision"] = .string(precision.rawValue) }
+        // Methods whose descriptors hash their defaults: a changed default gives a new cell.
+        let defaults = descriptor.hashedDefaults
+        if !defaults.isEmpty { o["method_defaults"] = .object(defaults.mapValues(JSONValue.init)) }
         return .object(o)
     }
     public var configJSON: String { config.canonical }
@@ -92,7 +100,7 @@ public enum Planner {
         if let m = profile.maxSeeds, seeds.count > m { seeds = Array(seeds.prefix(m)) }
         var cells: [ResolvedCell] = []
         for entry in spec.methods {
-            let schema = Registry.method(entry.method)!
+            let schema = Registry.method(entry.method, in: spec.catalog)!
             let points: [GridPoint?] = entry.grid.isEmpty ? [nil] : entry.grid
             for budget in entry.budgets {
                 for point in points {
@@ -127,15 +135,22 @@ public enum Planner {
                         var seqLen: Int? = profile.maxSeqLen
                         if let s = hyper["max_seq_len"]?.intValue { seqLen = min(s, seqLen ?? s) }
                         if profile.evalLimit != nil { overrides.append("eval ≤ \(profile.evalLimit!) examples per subset") }
-                        let cost = estimateCost(schema: schema, hyper: hyper, setting: setting, taskCount: taskCount, perTask: perTask,
-                                                budget: budget, seqLen: seqLen, evalLimit: profile.evalLimit)
+                        let resolved: TrainingHyperParameters
+                        do {
+                            resolved = try CellTraining.resolve(schema.descriptor, hyper: hyper, perTask: perTask, maxSeqLen: seqLen, seed: seed)
+                        } catch {
+                            throw SpecError(file: spec.file, line: entry.line, field: "methods[\(entry.label)].hyper", message: "\(error)")
+                        }
+                        let cost = estimateCost(schema.descriptor, resolved: resolved, setting: setting, taskCount: taskCount,
+                                                perTask: perTask, evalLimit: profile.evalLimit)
                         var cell = ResolvedCell(
                             spec: spec.name, table: spec.table, index: cells.count, methodLabel: entry.label, method: entry.method,
+                            descriptor: schema.descriptor,
                             setting: spec.setting, budget: budget, examplesPerTask: perTask, selection: entry.selection,
                             selectionTarget: selectionTarget(entry, spec), tasks: tasks,
                             gridLabel: point?.label, seed: seed, profile: profile.name, model: modelPath, hyper: hyper,
                             benchmarks: spec.benchmarks, evalLimit: profile.evalLimit, maxSeqLen: seqLen,
-                            overrides: overrides, cost: cost)
+                            overrides: overrides, cost: cost, resolved: resolved)
                         cell.precision = spec.precision ?? profile.precision ?? .f32
                         cells.append(cell)
                     }
@@ -171,30 +186,15 @@ public enum Planner {
         return spec.benchmarks.map(\.name).filter { seen.insert($0).inserted }
     }
 
-    /// Table 7 / Appendix A.2: MeTA-LoRA processes iterations × n × (k·n_s + n_q) samples
-    /// (1000 × 2 × (3·8 + 8) = 64,000); epoch-based methods process epochs × examples.
-    static func estimateCost(schema: MethodSchema, hyper: [String: JSONValue], setting: SettingInfo, taskCount: Int, perTask: Int?,
-                             budget: DataBudget, seqLen: Int?, evalLimit: Int?) -> CostEstimate {
-        var samples = 0, steps = 0
-        switch schema.consumption {
-        case "meta":
-            let it = hyper["iterations"]?.intValue ?? 0, n = hyper["tasks_per_iteration"]?.intValue ?? 0
-            let k = hyper["adaptation_steps"]?.intValue ?? 0, ns = hyper["support_size"]?.intValue ?? 0
-            let nq = hyper["query_size"]?.intValue ?? 0
-            samples = it * n * (k * ns + nq); steps = it
-        case "epochs":
-            // LoRAHub trains one upstream LoRA per task on at most n_loras (default 20) of the tasks,
-            // each on its own batches; its search passes are forward-only and not counted here.
-            let loraHub = schema.name == "lorahub"
-            let trained = loraHub ? min(taskCount, hyper["n_loras"]?.intValue ?? 20) : taskCount
-            let pool = setting.mirrorPool ?? setting.paperFullSamples
-            let examples = perTask.map { $0 * trained } ?? pool * trained / max(1, taskCount)
-            let ep = hyper["epochs"]?.intValue ?? 1, batch = max(1, hyper["batch_size"]?.intValue ?? 1)
-            samples = ep * examples; steps = ep * ((examples + batch - 1) / batch)
-            if loraHub, let perTask { steps = ep * trained * ((perTask + batch - 1) / batch) }
-        default: break
-        }
-        return CostEstimate(trainSamples: samples, optimizerSteps: steps, trainTokensUpperBound: seqLen.map { $0 * samples },
+    /// Table 7 / Appendix A.2: the descriptor's sample formula over the resolved values (MeTA-LoRA:
+    /// iterations × n × (k·n_s + n_q) = 1000 × 2 × (3·8 + 8) = 64,000; the baselines epochs × examples
+    /// of the mirror's full pools), and tokens ≤ samples × max_seq_len.
+    static func estimateCost(_ descriptor: MethodDescriptor, resolved: TrainingHyperParameters, setting: SettingInfo, taskCount: Int,
+                             perTask: Int?, evalLimit: Int?) -> CostEstimate {
+        let pool = setting.mirrorPool ?? setting.paperFullSamples
+        let (samples, steps) = descriptor.consumption.estimate(ConsumptionInput(hyper: resolved, taskCount: taskCount, perTask: perTask,
+                                                                                fullPool: pool))
+        return CostEstimate(trainSamples: samples, optimizerSteps: steps, trainTokensUpperBound: resolved.maxSeqLen * samples,
                             evalExamplesPerSubset: evalLimit)
     }
 

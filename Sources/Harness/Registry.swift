@@ -1,52 +1,33 @@
 import Data
 import Evaluation
-// The names a spec may use; specs naming anything else are rejected with the valid list. The
-// benchmark names and variants come from the evaluator's benchmark list (BenchmarkCatalog), so a
-// benchmark added there is usable in specs and tables without an edit here.
+import Training
+// The names a spec may use; specs naming anything else are rejected with the valid list. Methods
+// come from their descriptors (Training/Methods); benchmark names and variants from the evaluator's
+// benchmark list (BenchmarkCatalog), so a benchmark added there is usable in specs and tables without an edit here.
 
-/// One fine-tuning method and the hyper-parameters its spec entry may set (name → kind).
+/// One fine-tuning method as a spec sees it: the keys its entry may set (name → kind) and the ones
+/// it must state, read from the method's descriptor (Training/Methods).
 public struct MethodSchema: Sendable {
-    public enum Kind: String, Sendable { case int, number, string, strings, epochs }
-    public let name: String
-    public let hyper: [String: Kind]
-    public let required: [String]
-    /// How the method consumes data: "meta" (iterations × n × (k·n_s + n_q) samples, Table 7),
-    /// "epochs" (epochs × examples), "none" (the base model, evaluated without fine-tuning).
-    public let consumption: String
+    public enum Kind: String, Sendable { case int, number, string, strings, bool, epochs, headCount }
+    public let descriptor: MethodDescriptor
+    public var name: String { descriptor.name }
+    public var hyper: [String: Kind] {
+        Dictionary(uniqueKeysWithValues: descriptor.hyperParameters.map { ($0.key, Kind(rawValue: $0.type.rawValue)!) })
+    }
+    public var required: [String] { descriptor.requiredInSpec }
+    public func parameter(_ key: String) -> HyperParameter? { descriptor.parameter(key) }
 }
 
 public enum Registry {
-    static let adapterKeys: [String: MethodSchema.Kind] = ["rank": .int, "targets": .strings]
-    static let epochKeys: [String: MethodSchema.Kind] = ["lr": .number, "batch_size": .int, "epochs": .epochs, "max_seq_len": .int]
-
-    /// Methods (§4.1 baselines, §3 MeTA-LoRA, §4.3 -STA, Appendix A.1.2 hyper-parameters).
-    public static let methods: [MethodSchema] = [
-        MethodSchema(name: "meta-lora", hyper: adapterKeys.merging([
-            "iterations": .int, "tasks_per_iteration": .int, "support_size": .int, "query_size": .int,
-            "adaptation_steps": .int, "alpha": .number, "beta": .number, "meta_optimizer": .string, "max_seq_len": .int,
-        ]) { a, _ in a }, required: ["iterations", "tasks_per_iteration", "support_size", "query_size", "adaptation_steps", "alpha", "beta", "rank", "targets"],
-        consumption: "meta"),
-        // -STA (§4.3, Figure 2): no task-specific adaptation; only query gradients update the shared adapter.
-        MethodSchema(name: "sta", hyper: adapterKeys.merging([
-            "iterations": .int, "tasks_per_iteration": .int, "query_size": .int, "beta": .number, "meta_optimizer": .string, "max_seq_len": .int,
-        ]) { a, _ in a }, required: ["iterations", "tasks_per_iteration", "query_size", "beta", "rank", "targets"], consumption: "meta"),
-        MethodSchema(name: "lora", hyper: adapterKeys.merging(epochKeys) { a, _ in a },
-                     required: ["lr", "batch_size", "epochs", "rank", "targets"], consumption: "epochs"),
-        // HydraLoRA: lora_nums B matrices = number of tasks (Appendix A.1.2).
-        MethodSchema(name: "hydralora", hyper: adapterKeys.merging(epochKeys) { a, _ in a }.merging(["lora_nums": .string]) { a, _ in a },
-                     required: ["lr", "batch_size", "epochs", "rank", "targets"], consumption: "epochs"),
-        MethodSchema(name: "rlora", hyper: adapterKeys.merging(epochKeys) { a, _ in a }.merging(["heads": .string]) { a, _ in a },
-                     required: ["lr", "batch_size", "epochs", "rank", "targets"], consumption: "epochs"),
-        MethodSchema(name: "loramoe", hyper: adapterKeys.merging(epochKeys) { a, _ in a }.merging(["experts": .int]) { a, _ in a },
-                     required: ["lr", "batch_size", "epochs", "rank", "targets"], consumption: "epochs"),
-        // LoRAHub (§4.1): black-box weights over 20 LoRAs; the upstream LoRAs are trained per task.
-        MethodSchema(name: "lorahub", hyper: adapterKeys.merging(epochKeys) { a, _ in a }.merging(["n_loras": .int, "search_steps": .int]) { a, _ in a },
-                     required: ["lr", "batch_size", "epochs", "rank", "targets", "n_loras", "search_steps"], consumption: "epochs"),
-        // The untuned base model (Table 1 "Base", Table 4 "LLaMA").
-        MethodSchema(name: "base", hyper: [:], required: [], consumption: "none"),
-    ]
-    public static var methodNames: [String] { methods.map(\.name) }
-    public static func method(_ name: String) -> MethodSchema? { methods.first { $0.name == name } }
+    /// The methods specs may name: the descriptors of `MethodCatalog.standard`, or of the catalog
+    /// a caller passes (tests extend it with a method of their own).
+    public static func methods(_ catalog: MethodCatalog = .standard) -> [MethodSchema] {
+        catalog.descriptors.map(MethodSchema.init(descriptor:))
+    }
+    public static var methodNames: [String] { MethodCatalog.standard.names }
+    public static func method(_ name: String, in catalog: MethodCatalog = .standard) -> MethodSchema? {
+        catalog.descriptor(name).map(MethodSchema.init(descriptor:))
+    }
 
     /// Benchmark names of the active definitions (`Evaluation.BenchmarkCatalog.active()`).
     public static var benchmarks: [String] { BenchmarkRegistry.names }
@@ -54,7 +35,6 @@ public enum Registry {
     public static func variants(of benchmark: String) -> [String] { (try? BenchmarkCatalog.active().variants(of: benchmark)) ?? [] }
     public static var bbhVariants: [String] { variants(of: "bbh") }
     public static let dataSelections = ["random", "bm25", "dsir"]
-    public static let adapterTargets = ["q", "k", "v", "o"]
     /// The metric every table reads: accuracy as a fraction in [0, 1], subset "all" = the
     /// benchmark's headline aggregate (the evaluator defines it; e.g. average over languages for Table 4).
     public static let headlineMetric = "accuracy"

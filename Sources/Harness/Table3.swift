@@ -14,12 +14,15 @@ public enum Table3 {
             let spec = try ExperimentSpec.load(paths.spec(specName))
             let setting = Registry.setting(spec.setting)!
             let meta = spec.methods.first { $0.method == "meta-lora" }
+            // The tasks the runs train on: the mirror's (Flanv2 without DROP: 42 of 43), so the
+            // sample count is budget × those tasks, never × the paper's task count.
+            let tasks = spec.tasks?.count ?? (setting.presentTasks.isEmpty ? setting.taskCount : setting.presentTasks.count)
             var ours: Int? = nil
-            if case .perTask(let n)? = meta?.budgets.first { ours = n * setting.taskCount }
+            if case .perTask(let n)? = meta?.budgets.first { ours = n * tasks }
             var oursProfile: Int? = ours
-            if let cap = profile?.maxExamplesPerTask, case .perTask(let n)? = meta?.budgets.first { oursProfile = min(n, cap) * setting.taskCount }
+            if let cap = profile?.maxExamplesPerTask, case .perTask(let n)? = meta?.budgets.first { oursProfile = min(n, cap) * tasks }
             let rep = ["Tasks", "Baselines", "Ours"].map { reported.value(table: "table3", row: name, column: $0) }
-            return Row(name: name, tasks: setting.taskCount, baselinesMirror: setting.mirrorPool, baselinesPaper: setting.paperFullSamples,
+            return Row(name: name, tasks: tasks, baselinesMirror: setting.mirrorPool, baselinesPaper: setting.paperFullSamples,
                        ours: ours, oursProfile: oursProfile, reported: rep)
         }
     }

@@ -30,7 +30,8 @@ public enum Tables {
             let data = try TableData.build(layout: layout, spec: spec, profile: profile, model: model, store: store, reported: reported)
             for f in formats {
                 let text = f == .markdown ? TableRenderer.markdown(data, diff: diff) : TableRenderer.latex(data, diff: diff)
-                outputs.append(("\(table).\(f.rawValue)", text))
+                let block = try DeviationBlock.text(spec: spec, profile: profile, model: model, format: f)
+                outputs.append(("\(table).\(f.rawValue)", text + block))
             }
             if table == "figure2" {
                 outputs.append(("figure2.svg", FigureRenderer.svg(data)))

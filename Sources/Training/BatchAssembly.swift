@@ -36,6 +36,19 @@ public enum BatchAssembly {
     public static func realTokens(_ batch: TokenBatch) -> Int { batch.mask.reduce(0) { $0 + Int($1) } }
 
     /// Scored positions of each sequence group (the per-task denominators of Eq. 4 / Eq. 6).
+    /// Eq. 4 / 6's example mean: each sequence's weight 1/(its scored positions) (0 when it has
+    /// none), and per group the number of sequences that have scored positions.
+    public static func exampleMeanWeights(_ batch: TokenBatch, groups: Int) -> (weights: [Float], examples: [Int]) {
+        var weights = [Float](repeating: 0, count: batch.batch)
+        var examples = [Int](repeating: 0, count: groups)
+        for b in 0..<batch.batch {
+            var n = 0
+            for t in 0..<batch.seqLen where batch.targets[b * batch.seqLen + t] >= 0 { n += 1 }
+            if n > 0 { weights[b] = 1 / Float(n); examples[batch.sequenceGroups[b]] += 1 }
+        }
+        return (weights, examples)
+    }
+
     public static func scoredPositions(_ batch: TokenBatch, groups: Int) -> [Int] {
         var counts = [Int](repeating: 0, count: groups)
         for b in 0..<batch.batch {

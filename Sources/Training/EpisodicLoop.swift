@@ -33,9 +33,10 @@ public final class EpisodicLoop: TrainingLoop {
         var initRNG = SplitMix64(seed: hyper.seed ^ TrainingSeeds.adapterInit)
         theta.initialiseLikePEFT(rng: &initRNG)
         step = MetaLoRAStep(decoder: decoder, theta: theta, tasksPerIteration: hyper.tasksPerIteration,
-                            adaptationSteps: method == .sta ? 0 : hyper.adaptationSteps,
+                            adaptationSteps: method.descriptor.loop == .episodic(adapts: false) ? 0 : hyper.adaptationSteps,
                             alpha: hyper.alpha, beta: hyper.beta, weightDecay: hyper.weightDecay, loop: loop,
-                            gradientClip: hyper.gradientClip, plans: plans)
+                            gradientClip: hyper.gradientClip,
+                            lossNormalization: LossNormalization(rawValue: hyper.lossNormalization) ?? .tokenMean, plans: plans)
         evaluationAdapter = LoRAAdapter(theta)
         totalSteps = hyper.iterations
         rng = SplitMix64(seed: hyper.seed ^ TrainingSeeds.episodes)

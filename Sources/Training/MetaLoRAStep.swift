@@ -51,8 +51,9 @@ public struct MetaLoRAObserver {
 ///             θ ← AdamW(θ, (1/n) Σ_i g_i) at rate β                              (Eq. 5)
 ///
 /// With `adaptationSteps` = 0 this is the -STA ablation: the query gradients are taken at θ.
-/// Every loss is a token mean over the task's own labelled positions (Eq. 4 / 6 with equal
-/// per-example lengths — the fixture's convention).
+/// Each task's loss averages over its own set as `lossNormalization` says: the mean over examples
+/// of each example's token mean (Eq. 4 / 6 as written), or the token mean over the set's labelled
+/// positions (the two agree when every example has the same number of answer tokens).
 public final class MetaLoRAStep {
     public let decoder: LlamaDecoder
     /// The shared adapter θ; its gradient buffers receive the meta-gradient.
@@ -68,12 +69,14 @@ public final class MetaLoRAStep {
     public var alpha: Double
     public var loop: MetaLoRALoop
     public var gradientClip: Double?
+    public var lossNormalization: LossNormalization
     public var observer = MetaLoRAObserver()
     let plans: ActivationPlans
 
     public init(decoder: LlamaDecoder, theta: LoRAParameters, tasksPerIteration: Int, adaptationSteps: Int,
                 alpha: Double, beta: Double, weightDecay: Double = 0, loop: MetaLoRALoop = .batched,
-                gradientClip: Double? = nil, plans: ActivationPlans? = nil) {
+                gradientClip: Double? = nil, lossNormalization: LossNormalization = .tokenMean, plans: ActivationPlans? = nil) {
+        self.lossNormalization = lossNormalization
         self.decoder = decoder
         self.theta = theta
         self.taskCopies = (0..<tasksPerIteration).map { _ in theta.clone(model: decoder.config) }
@@ -140,9 +143,10 @@ public final class MetaLoRAStep {
         return stats
     }
 
-    /// Gradients of each task's token-mean loss on its own batch, left in `taskCopies[i].grad*`.
-    /// Returns the token mean over all tasks' labelled positions and each task's own mean.
+    /// Gradients of each task's loss on its own batch (`lossNormalization`), left in
+    /// `taskCopies[i].grad*`. Returns the loss over all tasks' sets and each task's own.
     func gradients(of batches: [TokenBatch], tasks n: Int, step: Int, phase: String) throws -> (Double, [Double]) {
+        if lossNormalization == .exampleMean { return try exampleMeanGradients(of: batches, tasks: n, step: step, phase: phase) }
         for copy in taskCopies.prefix(n) { copy.zeroGradients() }
         var sum = 0.0, count = 0
         var perTask: [Double] = []
@@ -171,6 +175,41 @@ public final class MetaLoRAStep {
         }
         guard count > 0 else { throw TrainingError.noAnswerTokens(step: step, phase: phase) }
         let loss = sum / Double(count)
+        guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: step, phase: phase, loss: loss) }
+        return (loss, perTask)
+    }
+
+    /// Eq. 4 / 6 as written: L_i = (1/|set_i|) Σ_examples (token mean of the example). Sequences
+    /// weigh 1/(their scored positions) in the LM-head gradient; dividing copy i's gradient by its
+    /// example count gives ∇L_i. Returns the mean over all examples and each task's L_i.
+    func exampleMeanGradients(of batches: [TokenBatch], tasks n: Int, step: Int, phase: String) throws -> (Double, [Double]) {
+        for copy in taskCopies.prefix(n) { copy.zeroGradients() }
+        var weightedSum = 0.0, examples = 0
+        var perTask: [Double] = []
+        switch loop {
+        case .sequential:
+            for (i, batch) in batches.enumerated() {
+                var own = batch
+                own.sequenceGroups = [Int](repeating: i, count: batch.batch)
+                let (weights, counts) = BatchAssembly.exampleMeanWeights(own, groups: n)
+                let m = counts[i]
+                let result = try decoder.lossAndGradients(own, plans.activations(for: own, backward: true),
+                                                          gradScale: m > 0 ? 1 / Float(m) : 0, sequenceWeights: weights)
+                weightedSum += result.sumNLL; examples += m
+                perTask.append(m > 0 ? result.sumNLL / Double(m) : 0)
+            }
+        case .batched:
+            let combined = BatchAssembly.concatenate(batches)
+            let (weights, counts) = BatchAssembly.exampleMeanWeights(combined, groups: n)
+            let result = try decoder.lossAndGradients(combined, plans.activations(for: combined, backward: true),
+                                                      gradScale: 1, sequenceWeights: weights)
+            weightedSum = result.sumNLL; examples = counts.reduce(0, +)
+            for (i, copy) in taskCopies.prefix(n).enumerated() where counts[i] > 0 {
+                for p in copy.namedParameters { Elementwise.scale(p.grad.data, by: 1 / Float(counts[i]), count: p.grad.count) }
+            }
+            perTask = [Double](repeating: examples > 0 ? weightedSum / Double(examples) : 0, count: n)
+        }
+        let loss = examples > 0 ? weightedSum / Double(examples) : 0
         guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: step, phase: phase, loss: loss) }
         return (loss, perTask)
     }

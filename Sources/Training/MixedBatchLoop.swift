@@ -4,9 +4,9 @@ import Models
 import Adapters
 import Data
 
-/// The baselines' loop (LoRA; HydraLoRA, R-LoRA and LoRA-MoE plug in through `MethodRegistry`):
+/// The baselines' loop (LoRA; HydraLoRA, R-LoRA and LoRA-MoE bring their adapters in their descriptors, `Methods/`):
 /// one adapter, all tasks' budget examples mixed and reshuffled every epoch, batches of
-/// `batchSize` (8), one AdamW step per batch at `learningRate` (2e-4), for `epochs` epochs
+/// `batchSize` (8), one AdamW step per batch at `lr` (2e-4), for `epochs` epochs
 /// (appendix A.1.2). Works with any `TrainableAdapter`.
 public final class MixedBatchLoop: TrainingLoop {
     public let method: TrainingMethod
@@ -17,7 +17,8 @@ public final class MixedBatchLoop: TrainingLoop {
     public let optimizer: AdamW
     public let sequenceGroupsAreTasks: Bool
     public let totalSteps: Int
-    let schedule: LinearWarmupDecaySchedule?
+    /// The rate multiplier before step `index - 1` (nil = constant rate).
+    let schedule: ((Int) -> Double)?
     let plans: ActivationPlans
     var batches: MixedTaskBatches
     var batchesConsumed = 0
@@ -37,16 +38,28 @@ public final class MixedBatchLoop: TrainingLoop {
         self.sequenceGroupsAreTasks = sequenceGroupsAreTasks
         self.plans = plans
         let parameters = adapter.namedParameters.map { Parameter(name: $0.name, value: $0.value, grad: $0.grad) }
-        optimizer = AdamW(groups: [ParameterGroup(name: adapter.kind, parameters: parameters, lr: hyper.learningRate,
+        optimizer = AdamW(groups: [ParameterGroup(name: adapter.kind, parameters: parameters, lr: hyper.lr,
                                                   weightDecay: hyper.weightDecay)])
         batches = try MixedTaskBatches(examples: tasks.budgets.flatMap(\.examples), batchSize: hyper.batchSize,
                                        epochs: hyper.epochs, seed: hyper.seed ^ TrainingSeeds.batches)
         totalSteps = min(batches.batchesPerEpoch * hyper.epochs, hyper.maxSteps ?? Int.max)
-        if hyper.warmupSteps > 0 || hyper.linearDecay {
-            schedule = LinearWarmupDecaySchedule(warmupSteps: hyper.warmupSteps,
-                                                 totalSteps: hyper.linearDecay ? totalSteps : Int.max / 2)
-        } else {
-            schedule = nil
+        schedule = MixedBatchLoop.schedule(hyper, totalSteps: totalSteps)
+    }
+
+    /// `lr_scheduler` after `warmup_steps` (or ⌈warmup_ratio × steps⌉, as transformers counts it).
+    static func schedule(_ hyper: TrainingHyperParameters, totalSteps: Int) -> ((Int) -> Double)? {
+        let warmup = hyper.warmupSteps > 0 ? hyper.warmupSteps : Int((hyper.warmupRatio * Double(totalSteps)).rounded(.up))
+        switch hyper.lrScheduler {
+        case "cosine":
+            let s = CosineWarmupDecaySchedule(warmupSteps: warmup, totalSteps: totalSteps)
+            return { s.factor(step: $0) }
+        case "linear":
+            let s = LinearWarmupDecaySchedule(warmupSteps: warmup, totalSteps: totalSteps)
+            return { s.factor(step: $0) }
+        default:
+            guard warmup > 0 else { return nil }
+            let s = LinearWarmupDecaySchedule(warmupSteps: warmup, totalSteps: Int.max / 2)
+            return { s.factor(step: $0) }
         }
     }
 
@@ -71,7 +84,10 @@ public final class MixedBatchLoop: TrainingLoop {
             throw TrainingError.nonFinite(step: index, tensor: bad.tensorName, value: bad.value)
         }
         if let clip = hyper.gradientClip { GradientClipping.clip(adapter.namedParameters.map(\.grad), maxNorm: clip) }
-        if let schedule { schedule.apply(to: optimizer.groups, step: index - 1) }
+        if let schedule {
+            let f = schedule(index - 1)
+            for g in optimizer.groups { g.lr = g.baseLR * f }
+        }
         optimizer.step()
         return StepOutcome(loss: result.meanNLL, points: [LossCurvePoint(step: index, split: "train", loss: result.meanNLL)],
                            samples: batch.batch, tokens: BatchAssembly.realTokens(batch))

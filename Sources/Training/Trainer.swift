@@ -49,7 +49,6 @@ public enum Trainer {
     public static func train(method: TrainingMethod, decoder: LlamaDecoder, tasks: TrainingTasks,
                              hyper: TrainingHyperParameters, options: TrainingOptions) throws -> TrainingResult {
         try hyper.validate(for: method)
-        try MethodRegistry.checkWired(method)
         if let warning = try tasks.checkAnswerTokens() { options.log?(warning) }
         let plans = ActivationPlans(config: decoder.config)
         plans.recomputeMLPFromLength = options.recomputeMLPFromLength
@@ -60,15 +59,15 @@ public enum Trainer {
         record["precision"] = decoder.precision.rawValue
         record["truncation"] = tasks.truncation.description
         if method.isEpisodic { record["loop"] = options.loop.rawValue }
-        // LoRAHub trains several upstream LoRAs and searches their combination: its own driver.
-        if method == .loraHub {
-            return try LoRAHubTraining.train(decoder: decoder, tasks: tasks, hyper: hyper, options: options, record: record, plans: plans)
+        // A method with its own driver (LoRAHub: upstream LoRAs, then the composition search).
+        if let train = method.descriptor.hooks.train {
+            return try train(decoder, tasks, hyper, options, record, plans)
         }
 
         let savedAdapter = decoder.adapter
         defer { decoder.adapter = savedAdapter }
 
-        if method == .base {
+        if method.descriptor.loop == .none {
             decoder.adapter = nil
             let eval = try HeldOutLoss.measure(decoder, heldOut: tasks.heldOut, batchSize: hyper.evalBatchSize, plans: plans)
             try requireFinite(eval, tasks, when: "base model's")
@@ -183,11 +182,13 @@ public enum Trainer {
         if method.isEpisodic {
             return try EpisodicLoop(method: method, decoder: decoder, tasks: tasks, hyper: hyper, loop: loop, plans: plans)
         }
-        let factory = try MethodRegistry.adapterFactory(for: method)
+        guard let recipe = method.descriptor.adapter else {
+            throw TrainingError.invalidHyperParameter("method '\(method.rawValue)' names neither an episodic loop nor an adapter to train")
+        }
         var rng = SplitMix64(seed: hyper.seed ^ TrainingSeeds.adapterInit)
-        let adapter = try factory.make(decoder.config, hyper, tasks.taskCount, &rng)
+        let adapter = try recipe.make(decoder.config, hyper, tasks.taskCount, &rng)
         return try MixedBatchLoop(method: method, decoder: decoder, adapter: adapter, tasks: tasks, hyper: hyper,
-                                  sequenceGroupsAreTasks: factory.sequenceGroupsAreTasks, plans: plans)
+                                  sequenceGroupsAreTasks: recipe.sequenceGroupsAreTasks, plans: plans)
     }
 
     /// One JSON object per line: `{"loss":…,"split":"query","step":12}`.

@@ -1,41 +1,54 @@
 import Foundation
 import Data
 
-/// The training methods of the paper's comparison (Tables 1–6, 13) plus `base` (no training).
-public enum TrainingMethod: String, CaseIterable, Codable, Sendable {
-    /// Algorithm 1 with the first-order approximation (Eq. 3–6).
-    case metaLoRA = "meta-lora"
-    /// The -STA ablation: no task-specific adaptation, query gradients at θ averaged.
-    case sta
-    /// One LoRA adapter on shuffled mixed-task batches (appendix A.1.2).
-    case lora
-    case hydraLoRA = "hydralora"
-    case rLoRA = "rlora"
-    case loraMoE = "loramoe"
-    case loraHub = "lorahub"
-    /// The untrained base model.
-    case base
+/// A training method of the comparison: a handle on its descriptor (`MethodDescriptor`), stored
+/// and compared by name. Every method is one file under `Methods/` plus one line in
+/// `MethodCatalog.standard`.
+public struct TrainingMethod: Hashable, Codable, Sendable, CustomStringConvertible {
+    public let descriptor: MethodDescriptor
 
-    /// Parses a CLI name; unknown names list the valid ones.
-    public static func named(_ name: String) throws -> TrainingMethod {
-        guard let method = TrainingMethod(rawValue: name.lowercased()) else {
-            throw TrainingError.unknownMethod(name, valid: allCases.map(\.rawValue))
+    public init(_ descriptor: MethodDescriptor) { self.descriptor = descriptor }
+
+    public var rawValue: String { descriptor.name }
+    public var description: String { descriptor.name }
+
+    /// Parses a CLI or spec name in `catalog`; unknown names list the valid ones.
+    public static func named(_ name: String, in catalog: MethodCatalog = .standard) throws -> TrainingMethod {
+        guard let d = catalog.descriptor(name.lowercased()) else {
+            throw TrainingError.unknownMethod(name, valid: catalog.names)
         }
-        return method
+        return d.method
     }
 
-    /// Methods that run Algorithm 1's episodic loop (support/query sets per sampled task).
-    public var isEpisodic: Bool { self == .metaLoRA || self == .sta }
+    public static var allCases: [TrainingMethod] { MethodCatalog.standard.descriptors.map(\.method) }
 
+    /// Methods that run Algorithm 1's episodic loop (support/query sets per sampled task).
+    public var isEpisodic: Bool { descriptor.loop.isEpisodic }
     /// Methods trained like plain LoRA on shuffled mixed-task batches.
-    public var isMixedBatch: Bool { [.lora, .hydraLoRA, .rLoRA, .loraMoE].contains(self) }
+    public var isMixedBatch: Bool { descriptor.loop == .mixedBatch }
+
+    public static func == (a: TrainingMethod, b: TrainingMethod) -> Bool { a.rawValue == b.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+    /// Encoded as its name; decoding looks the name up in the standard catalog.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+    public init(from decoder: Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let d = MethodCatalog.standard.descriptor(name) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "unknown training method '\(name)'"))
+        }
+        self.init(d)
+    }
 }
 
 /// Everything that stops a training run, raised as early as possible (bad input before any
 /// compute) and with enough context to act on.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case unknownMethod(String, valid: [String])
-    case methodNotWired(TrainingMethod)
     case invalidHyperParameter(String)
     case nonFinite(step: Int, tensor: String, value: Float)
     case nonFiniteLoss(step: Int, phase: String, loss: Double)
@@ -56,8 +69,6 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .unknownMethod(name, valid):
             return "unknown training method '\(name)'; valid methods: \(valid.joined(separator: ", "))"
-        case let .methodNotWired(method):
-            return "training method '\(method.rawValue)' has no adapter registered (call MethodRegistry.registerMultiHeadAdapters() at start-up)"
         case let .invalidHyperParameter(message):
             return "invalid hyper-parameter: \(message)"
         case let .nonFinite(step, tensor, value):

@@ -40,16 +40,8 @@ public struct TrainingResult: Codable, Equatable, Sendable {
             "adapter": adapterPath ?? NSNull(),
         ]
         if let lossCurvePath { object["loss_curve"] = lossCurvePath }
-        // LoRAHub: where the weights are, and how the counters split between the upstream LoRAs'
-        // training and the composition search's forward passes.
-        if method == .loraHub {
-            object["lorahub_weights"] = record["lorahub_weights_file"] ?? NSNull()
-            for (key, recordKey) in [("upstream_samples", "lorahub_upstream_samples"), ("upstream_tokens", "lorahub_upstream_tokens"),
-                                     ("search_evaluations", "lorahub_search_evaluations"), ("search_samples", "lorahub_search_samples"),
-                                     ("search_tokens", "lorahub_search_tokens")] {
-                if let value = record[recordKey].flatMap(Int.init) { object[key] = value }
-            }
-        }
+        // A method's own entries (LoRAHub: its weights file and the upstream/search split).
+        method.descriptor.hooks.resultJSON?(&object, record)
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }

@@ -32,7 +32,6 @@ public enum TrainingSession {
     /// and task names, n against the number of tasks, n_s + n_q against the budget, and that a
     /// data selection has a per-task count and target texts.
     public static func validate(_ request: TrainingRequest) throws {
-        try MethodRegistry.checkWired(request.method)
         try request.options.precision.requireAvailable()
         try request.hyper.validate(for: request.method)
         if let selection = request.selection {
@@ -46,7 +45,7 @@ public enum TrainingSession {
         }
         let setting = try TaskRegistry.setting(request.setting)
         let taskCount = try request.tasks.map { try $0.map(setting.task).count } ?? setting.tasks.count
-        if request.method == .loraHub { try LoRAHubTraining.requireSeveralTasks(taskCount) }
+        try request.method.descriptor.hooks.checkTaskCount?(taskCount)
         if request.method.isEpisodic {
             try DataValidation.checkEpisode(taskCount: taskCount, tasksPerIteration: request.hyper.tasksPerIteration,
                                             supportSize: request.hyper.supportSize, querySize: request.hyper.querySize,
@@ -63,8 +62,11 @@ public enum TrainingSession {
                                               method: selection.method, target: selection.target, count: count, seed: h.seed,
                                               episode: episode)
         }
+        // A task whose pool is smaller than the budget (Flanv2's CB: 90 candidates under the budget
+        // of 100) trains on its whole pool, as the paper must have; the plan records it
+        // (`short_budgets`) and the cell's protocol block declares it.
         return try DataPlan.build(setting: request.setting, tasks: request.tasks, directory: request.dataDirectory,
-                                  budgetPerTask: h.budgetPerTask, seed: h.seed, episode: episode)
+                                  budgetPerTask: h.budgetPerTask, seed: h.seed, episode: episode, shortPools: .useWholePool)
     }
 
     /// Validate, load data, load the model, train.
@@ -73,7 +75,7 @@ public enum TrainingSession {
         let plan = try plan(request)
         let model = try LanguageModel(path: request.modelPath)
         try model.decoder.setPrecision(request.options.precision)
-        let tokenizer = try exampleTokenizer(for: model, maxLength: request.hyper.maxLength)
+        let tokenizer = try exampleTokenizer(for: model, maxLength: request.hyper.maxSeqLen)
         let tasks = TrainingTasks(plan: plan, tokenizer: tokenizer, evalExamplesPerTask: request.hyper.evalExamplesPerTask)
         var options = request.options
         options.baseModelName = options.baseModelName.isEmpty ? model.url.standardizedFileURL.path : options.baseModelName

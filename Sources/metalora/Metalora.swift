@@ -12,7 +12,7 @@ struct Metalora: ParsableCommand {
         subcommands: [
             InspectCommand.self, TokenizeCommand.self, ScoreCommand.self, GenerateCommand.self,
             EvalCommand.self, TrainCommand.self, BenchCommand.self,
-            PlanCommand.self, RunCommand.self, RunCellCommandCLI.self, SweepCommand.self,
+            PlanCommand.self, DeviationsCommand.self, RunCommand.self, RunCellCommandCLI.self, SweepCommand.self,
             TableCommand.self, ResultsCommand.self, DataCommand.self,
         ])
 
@@ -20,7 +20,6 @@ struct Metalora: ParsableCommand {
         // Past a file-size limit (ulimit -f) a write then fails with EFBIG, which the writers
         // report and clean up after, instead of SIGXFSZ killing the process mid-file.
         signal(SIGXFSZ, SIG_IGN)
-        MethodRegistry.registerMultiHeadAdapters()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -22,7 +22,8 @@ final class LoRAHubCellTests: HarnessTestCase {
           - name: lorahub
             label: LoRAHub
             budgets: [8]
-            hyper: {lr: 1.0e-2, batch_size: 8, epochs: 1, rank: 4, targets: [q, k, v, o], n_loras: 2, search_steps: 3}
+            hyper: {lr: 1.0e-2, batch_size: 8, epochs: 1, rank: 4, targets: [q, k, v, o], n_loras: 2, search_steps: 3,
+                    search_loss: token_mean}
         """
 
     /// The repository's smoke profile, one evaluation item per subset.

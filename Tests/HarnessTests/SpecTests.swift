@@ -150,8 +150,8 @@ final class SpecTests: HarnessTestCase {
         let g = try XCTUnwrap(parseError(good.replacingOccurrences(of: "tasks_per_iteration: 3}", with: "taskz: 3}")))
         XCTAssertTrue(g.message.contains("grid sets unknown hyper-parameter 'taskz'"), g.message)
         XCTAssertEqual(g.line, 17)
-        let t = try XCTUnwrap(parseError(good.replacingOccurrences(of: "targets: [q, k, v, o]", with: "targets: [q, up]")))
-        XCTAssertTrue(t.message.contains("unknown adapter target 'up'"), t.message)
+        let t = try XCTUnwrap(parseError(good.replacingOccurrences(of: "targets: [q, k, v, o]", with: "targets: [q, ffn]")))
+        XCTAssertTrue(t.message.contains("names 'ffn', not one of q, k, v, o, gate, up, down"), t.message)
     }
 
     func testTasksAreCheckedAgainstTheSetting() throws {

@@ -55,7 +55,7 @@ final class LoRAHubTrainingTests: XCTestCase {
 
         // A finished upstream LoRA made with other hyper-parameters is not silently reused ...
         var other = hyper
-        other.learningRate *= 2
+        other.lr *= 2
         XCTAssertThrowsError(try prepare(folder, hyper: other)) { XCTAssertTrue("\($0)".contains("trained with other hyper-parameters"), "\($0)") }
         // ... while knobs of the later stages (search budget, held-out scoring) do not invalidate it.
         var searchOnly = hyper
@@ -132,8 +132,8 @@ final class LoRAHubTrainingTests: XCTestCase {
         let data = Fixtures.packageRoot.appendingPathComponent("data")
         guard FileManager.default.fileExists(atPath: data.appendingPathComponent("gsm8k").path) else { throw XCTSkip("no data mirror at \(data.path)") }
         var hyper = TrainingHyperParameters.defaults(for: .loraHub, budgetPerTask: 8)
-        hyper.rank = 4; hyper.loraAlpha = 8; hyper.epochs = 1; hyper.learningRate = 1e-2
-        hyper.maxLength = 1024; hyper.evalExamplesPerTask = 2; hyper.searchSteps = 4; hyper.upstreamLoRAs = 2
+        hyper.rank = 4; hyper.loraAlpha = 8; hyper.epochs = 1; hyper.lr = 1e-2
+        hyper.maxSeqLen = 1024; hyper.evalExamplesPerTask = 2; hyper.searchSteps = 4; hyper.nLoras = 2
         let output = SyntheticTasks.temporaryDirectory("lorahub-session")
         let request = TrainingRequest(method: .loraHub, setting: "five-task", tasks: ["gsm8k", "siqa", "piqa"],
                                       modelPath: try Fixtures.require("tiny-llama/model-f32.gguf").path,

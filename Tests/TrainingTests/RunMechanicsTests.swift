@@ -14,7 +14,7 @@ final class RunMechanicsTests: XCTestCase {
         let model = try SyntheticTasks.tinyModel()
         let tasks = try SyntheticTasks.make()
         var hyper = TrainingHyperParameters.defaults(for: .metaLoRA, budgetPerTask: 40)
-        hyper.rank = 4; hyper.iterations = 3; hyper.maxLength = 64; hyper.evalExamplesPerTask = 2; hyper.checkpointEvery = 0
+        hyper.rank = 4; hyper.iterations = 3; hyper.maxSeqLen = 64; hyper.evalExamplesPerTask = 2; hyper.checkpointEvery = 0
         XCTAssertEqual([hyper.tasksPerIteration, hyper.supportSize, hyper.querySize, hyper.adaptationSteps], [2, 8, 8, 3])
         let result = try Trainer.train(method: .metaLoRA, decoder: model.decoder, tasks: tasks, hyper: hyper,
                                        options: TrainingOptions(outputDirectory: SyntheticTasks.temporaryDirectory("counts")))
@@ -33,10 +33,10 @@ final class RunMechanicsTests: XCTestCase {
         XCTAssertEqual(meta.iterations, 1000)
         XCTAssertEqual(meta.alpha, 5e-6); XCTAssertEqual(meta.beta, 2e-6)
         XCTAssertEqual(meta.rank, 16); XCTAssertEqual(meta.targets, [.q, .k, .v, .o])
-        XCTAssertEqual(meta.maxLength, 512)
+        XCTAssertEqual(meta.maxSeqLen, 512)
         XCTAssertEqual(TrainingHyperParameters.defaults(for: .sta).adaptationSteps, 0)
         let lora = TrainingHyperParameters.defaults(for: .lora, budgetPerTask: 50)
-        XCTAssertEqual(lora.learningRate, 2e-4); XCTAssertEqual(lora.batchSize, 8); XCTAssertEqual(lora.epochs, 5)
+        XCTAssertEqual(lora.lr, 2e-4); XCTAssertEqual(lora.batchSize, 8); XCTAssertEqual(lora.epochs, 5)
         XCTAssertEqual(TrainingHyperParameters.defaults(for: .lora, budgetPerTask: 100).epochs, 10)
         XCTAssertEqual(TrainingHyperParameters.defaults(for: .lora, budgetPerTask: nil).epochs, 1)
     }

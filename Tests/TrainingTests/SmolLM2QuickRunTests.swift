@@ -14,16 +14,16 @@ final class SmolLM2QuickRunTests: XCTestCase {
 
     func quickHyper(_ method: TrainingMethod, steps: Int) -> TrainingHyperParameters {
         var h = TrainingHyperParameters.defaults(for: method, budgetPerTask: 50)
-        h.maxLength = 256
+        h.maxSeqLen = 256
         h.iterations = steps
         let setSize = Int(environment["METALORA_TRAIN_SET_SIZE"] ?? "") ?? 4
         h.supportSize = setSize; h.querySize = setSize
         h.adaptationSteps = Int(environment["METALORA_TRAIN_K"] ?? "") ?? 2
-        h.maxLength = Int(environment["METALORA_TRAIN_MAX_LENGTH"] ?? "") ?? 256
+        h.maxSeqLen = Int(environment["METALORA_TRAIN_MAX_LENGTH"] ?? "") ?? 256
         // Rates scaled up for so few steps (the paper's α = 5e-6, β = 2e-6, lr 2e-4 assume 1,000 iterations / 5 epochs).
         h.alpha = Double(environment["METALORA_TRAIN_ALPHA"] ?? "") ?? 1e-3
         h.beta = Double(environment["METALORA_TRAIN_BETA"] ?? "") ?? 1e-3
-        h.learningRate = Double(environment["METALORA_TRAIN_LR"] ?? "") ?? 1e-3
+        h.lr = Double(environment["METALORA_TRAIN_LR"] ?? "") ?? 1e-3
         h.evalExamplesPerTask = Int(environment["METALORA_TRAIN_EVAL"] ?? "") ?? 8
         h.checkpointEvery = 10
         h.seed = 1

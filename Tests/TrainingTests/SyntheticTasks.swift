@@ -56,9 +56,9 @@ enum SyntheticTasks {
         // kernels, ~50× slower) a few dozen steps at higher rates.
         h.alpha = isDebugBuild ? 0.1 : 0.05
         h.beta = isDebugBuild ? 2e-2 : 5e-3
-        h.learningRate = isDebugBuild ? 2e-2 : 5e-3
+        h.lr = isDebugBuild ? 2e-2 : 5e-3
         h.epochs = 10
-        h.maxLength = 64
+        h.maxSeqLen = 64
         h.evalExamplesPerTask = 16
         h.checkpointEvery = 0
         h.seed = 11

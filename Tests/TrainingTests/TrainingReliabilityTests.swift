@@ -22,7 +22,7 @@ final class TrainingReliabilityTests: XCTestCase {
             let text = "\(error)"
             XCTAssertTrue(text.contains("all 160 training examples") && text.contains("--max-length") && text.contains("max_seq_len"), text)
         }
-        var hyper = quickHyper(); hyper.maxLength = 4
+        var hyper = quickHyper(); hyper.maxSeqLen = 4
         XCTAssertThrowsError(try Trainer.train(method: .lora, decoder: SyntheticTasks.tinyModel().decoder, tasks: tasks, hyper: hyper,
                                                options: TrainingOptions(outputDirectory: SyntheticTasks.temporaryDirectory("cut-all")))) { error in
             guard case .answersCut? = error as? TrainingError else { return XCTFail("\(error)") }
@@ -52,7 +52,7 @@ final class TrainingReliabilityTests: XCTestCase {
     // MARK: rates
 
     func testNonFiniteRatesAreRefusedBeforeAnyCompute() {
-        for (name, set) in [("learning rate", { (h: inout TrainingHyperParameters) in h.learningRate = .infinity }),
+        for (name, set) in [("learning rate", { (h: inout TrainingHyperParameters) in h.lr = .infinity }),
                             ("β (beta)", { (h: inout TrainingHyperParameters) in h.beta = .nan }),
                             ("weight decay", { (h: inout TrainingHyperParameters) in h.weightDecay = .infinity })] {
             var h = TrainingHyperParameters.defaults(for: .metaLoRA)

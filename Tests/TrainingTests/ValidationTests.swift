@@ -28,22 +28,23 @@ final class ValidationTests: XCTestCase {
         }
     }
 
-    /// LoRAHub has its own driver; the multi-head baselines are wired once registered.
-    func testEveryMethodIsWiredOnceRegistered() throws {
-        XCTAssertNoThrow(try MethodRegistry.checkWired(.loraHub))
-        MethodRegistry.registerMultiHeadAdapters()
-        for method in [TrainingMethod.hydraLoRA, .rLoRA, .loraMoE] {
-            XCTAssertNoThrow(try MethodRegistry.checkWired(method), method.rawValue)
+    /// Every trained method names its loop: a custom driver, the episodic loop or an adapter.
+    func testEveryMethodNamesHowItTrains() throws {
+        XCTAssertNotNil(TrainingMethod.loraHub.descriptor.hooks.train)
+        for method in [TrainingMethod.lora, .hydraLoRA, .rLoRA, .loraMoE] {
+            XCTAssertNotNil(method.descriptor.adapter, method.rawValue)
         }
     }
 
     /// LoRAHub's own knobs, and a setting it cannot compose over (one task), fail before any compute.
     func testLoRAHubBadInput() {
-        expectError(request(.loraHub) { $0.upstreamLoRAs = 0 }, containing: "n_loras must be at least 1 (got 0)")
-        expectError(request(.loraHub) { $0.searchSteps = 0 }, containing: "search_steps must be at least 1 (got 0)")
-        expectError(request(.loraHub) { $0.batchSize = 0 }, containing: "batch size must be positive")
+        expectError(request(.loraHub) { $0.nLoras = 0 }, containing: "n_loras = 0 is below the minimum 1")
+        expectError(request(.loraHub) { $0.searchSteps = 0 }, containing: "search_steps = 0 is below the minimum 1")
+        expectError(request(.loraHub) { $0.batchSize = 0 }, containing: "batch_size = 0 is below the minimum 1")
         expectError(request(.loraHub, tasks: ["gsm8k"]), containing: "this run has 1 task(s)")
-        expectError(request(.lora) { $0.searchSteps = 40 }, containing: "apply to lorahub only")
+        XCTAssertThrowsError(try TrainingMethod.lora.descriptor.resolve(["search_steps": .int(40)], budgetPerTask: 50)) {
+            XCTAssertTrue("\($0)".contains("lora has no hyper-parameter 'search_steps'"), "\($0)")
+        }
     }
 
     func testUnknownTask() { expectError(request(.metaLoRA, tasks: ["gsm8k", "no-such-task"]), containing: "unknown task 'no-such-task'") }
@@ -66,15 +67,19 @@ final class ValidationTests: XCTestCase {
     }
 
     func testInvalidRanges() {
-        expectError(request(.lora) { $0.batchSize = 0 }, containing: "batch size must be positive")
-        expectError(request(.metaLoRA) { $0.iterations = 0 }, containing: "iterations must be positive")
-        expectError(request(.metaLoRA) { $0.rank = 0 }, containing: "rank must be positive")
+        expectError(request(.lora) { $0.batchSize = 0 }, containing: "batch_size = 0 is below the minimum 1")
+        expectError(request(.metaLoRA) { $0.iterations = 0 }, containing: "iterations = 0 is below the minimum 1")
+        expectError(request(.metaLoRA) { $0.rank = 0 }, containing: "rank = 0 is below the minimum 1")
     }
 
     /// Needs the data mirror: the pool is read (no model is loaded) and found too small.
     func testBudgetLargerThanPool() throws {
         let data = Fixtures.packageRoot.appendingPathComponent("data")
         guard FileManager.default.fileExists(atPath: data.appendingPathComponent(".").path) else { throw XCTSkip("no data mirror at \(data.path)") }
-        expectError(request(.lora) { $0.budgetPerTask = 50_000_000 }, containing: "larger than the pool")
+        // A budget larger than a task's pool trains on that whole pool (Flanv2's CB: 90 candidates under 100)
+        // and the plan records each such task with the examples it has.
+        let plan = try TrainingSession.plan(request(.lora) { $0.budgetPerTask = 50_000_000 })
+        XCTAssertEqual(Set(plan.shortBudgets.keys), Set(plan.budgets.map(\.taskID)), "every pool is shorter than 50M")
+        for b in plan.budgets { XCTAssertEqual(plan.shortBudgets[b.taskID], b.size) }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Engine
 import Models
 
@@ -26,6 +27,31 @@ extension HydraLoRAParameters {
             for b in heads[s]! { Self.kaimingUniform(b, rng: &rng) }
         }
     }
+
+    /// The authors' released start (jinda-liu/R-LoRA fine-tuning.sh:23–26, reinit.py): A [r, in]
+    /// ~ N(0, 1/max(r, in)) and every B_i [out, r] ~ N(0, 1/max(out, r)) ("unit", reinit.py:35–39,
+    /// 62–65), then A ×= r^¼/√γ and B_i ×= r^¼/√γ ("stable", reinit.py:71–76, with m_A = n_B = r);
+    /// the router Kaiming-uniform as HydraLoRA's.
+    public func initialiseLikeRLoRARelease(gamma: Double, rng: inout SplitMix64) {
+        let factor = pow(Double(config.rank), 0.25) / gamma.squareRoot()
+        func unit(_ t: Tensor) {
+            let std = 1 / Double(max(t.shape[0], t.shape[1])).squareRoot() * factor
+            for i in 0..<t.count { t.data[i] = Float(rng.nextNormal() * std) }
+        }
+        for s in sites {
+            unit(a[s]!)
+            Self.kaimingUniform(router[s]!, rng: &rng)
+            for b in heads[s]! { unit(b) }
+        }
+    }
+}
+
+/// How R-LoRA's heads start.
+public enum RLoRAInitialisation: Sendable, Equatable {
+    /// A, router and every B head Kaiming-uniform.
+    case kaiming
+    /// The authors' release: unit Gaussians rescaled by r^¼/√γ (`initialiseLikeRLoRARelease`).
+    case unitStable(gamma: Double)
 }
 
 extension HydraLoRAAdapter {
@@ -33,11 +59,14 @@ extension HydraLoRAAdapter {
     /// run-time subtraction of the initial output (the adapted model starts equal to the base model).
     public static func rLoRA(model: LlamaConfig, tasks: Int, rank: Int = 8, alpha: Float = 16,
                              targets: [Projection] = [.q, .k, .v, .o], headDropout: Float = 0.05,
-                             seed: UInt64) -> HydraLoRAAdapter {
+                             initialisation: RLoRAInitialisation = .kaiming, seed: UInt64) -> HydraLoRAAdapter {
         let config = HydraLoRAConfig(rank: rank, alpha: alpha, heads: tasks, targets: targets, headDropout: headDropout)
         let p = HydraLoRAParameters(config: config, model: model)
         var rng = SplitMix64(seed: seed)
-        p.initialiseLikeRLoRA(rng: &rng)
+        switch initialisation {
+        case .kaiming: p.initialiseLikeRLoRA(rng: &rng)
+        case .unitStable(let gamma): p.initialiseLikeRLoRARelease(gamma: gamma, rng: &rng)
+        }
         let frozen = HydraLoRAParameters(config: config, model: model)
         frozen.copyValues(from: p)
         return HydraLoRAAdapter(parameters: p, initial: frozen)

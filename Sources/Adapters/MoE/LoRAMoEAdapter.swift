@@ -22,6 +22,13 @@ public final class LoRAMoEAdapter: ProjectionAdapter, TrainableAdapter, @uncheck
     /// Rows and sequences the saved activations and scratch can hold (grown on demand, reused otherwise).
     var capacity: (rows: Int, sequences: Int) = (-1, -1)
 
+    /// How a sequence picks its gate: by its task id (training, held-out loss), or — for items of
+    /// tasks the adapter never saw, such as benchmark questions — by `unseenTaskRule`.
+    public enum Routing: Sendable { case taskIndex, uniformMixtureOfTaskGates }
+    public var routing: Routing = .taskIndex
+    /// The rule for items of unseen tasks, as printed in the deviation block.
+    public static let unseenTaskRule = "uniform mixture of the training tasks' gates: gate = (1/T) Σ_t softmax(e_t W_g)"
+
     public init(parameters: LoRAMoEParameters) {
         self.parameters = parameters
         self.targetSet = Set(parameters.config.targets)
@@ -76,15 +83,30 @@ public final class LoRAMoEAdapter: ProjectionAdapter, TrainableAdapter, @uncheck
         guard let st = saved[site], let scratch else { preconditionFailure("LoRAMoEAdapter: forward before prepare") }
         let p = parameters
         let e = gatherEmbeddings(site, layout)
-        LoRAMoELayer.forward(shapes(site, layout), x: x, ldx: ldx, a: p.a[site]!.map { UnsafePointer($0.data) },
+        let s = shapes(site, layout)
+        if routing == .uniformMixtureOfTaskGates { mixtureGate(site, s, into: st.gate) }
+        LoRAMoELayer.forward(s, x: x, ldx: ldx, a: p.a[site]!.map { UnsafePointer($0.data) },
                              b: p.b[site]!.map { UnsafePointer($0.data) }, gateWeight: p.gate[site]!.data, taskEmbedding: e.data,
-                             scale: config.scale, y: y, ldy: ldy, gate: st.gate.data, xa: st.xa.data, scratch: scratch)
+                             scale: config.scale, y: y, ldy: ldy, gate: st.gate.data, xa: st.xa.data, scratch: scratch,
+                             gateGiven: routing == .uniformMixtureOfTaskGates)
+    }
+
+    /// Every sequence's gate = the mean over the T training tasks of softmax(e_t W_gᵀ).
+    func mixtureGate(_ site: AdapterSite, _ s: LoRAMoELayer.Shapes, into gate: Tensor) {
+        let t = config.tasks, ex = config.experts
+        let perTask = Tensor(shape: [t, ex])
+        LoRAMoELayer.gateForward(s, rows: t, gateWeight: parameters.gate[site]!.data,
+                                 taskEmbedding: parameters.taskEmbedding[site]!.data, gate: perTask.data)
+        var mean = [Float](repeating: 0, count: ex)
+        for task in 0..<t { for i in 0..<ex { mean[i] += perTask.data[task * ex + i] / Float(t) } }
+        for q in 0..<s.sequences { for i in 0..<ex { gate.data[q * ex + i] = mean[i] } }
     }
 
     public func backward(layer: Int, projection: Projection, x: UnsafePointer<Float>, ldx: Int,
                          dy: UnsafePointer<Float>, ldy: Int, dx: UnsafeMutablePointer<Float>, lddx: Int, layout: BatchLayout) {
         let site = AdapterSite(layer: layer, projection: projection)
         guard let st = saved[site], let scratch, let de = dEmbeddings else { preconditionFailure("LoRAMoEAdapter: backward before forward") }
+        precondition(routing == .taskIndex, "LoRAMoEAdapter: the unseen-task mixture gate is for inference only")
         let p = parameters
         let e = gatherEmbeddings(site, layout)
         de.zero()

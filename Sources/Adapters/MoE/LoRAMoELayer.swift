@@ -45,14 +45,13 @@ public enum LoRAMoELayer {
                                a: [UnsafePointer<Float>], b: [UnsafePointer<Float>],
                                gateWeight: UnsafePointer<Float>, taskEmbedding e: UnsafePointer<Float>, scale: Float,
                                y: UnsafeMutablePointer<Float>, ldy: Int,
-                               gate: UnsafeMutablePointer<Float>, xa: UnsafeMutablePointer<Float>, scratch: Scratch) {
+                               gate: UnsafeMutablePointer<Float>, xa: UnsafeMutablePointer<Float>, scratch: Scratch,
+                               gateGiven: Bool = false) {
         precondition(a.count == s.experts && b.count == s.experts, "LoRAMoELayer: \(a.count)/\(b.count) experts given, \(s.experts) expected")
         scratch.check(s)
         let n = s.rows, re = s.expertRank, ex = s.experts
-        // Gate: logits = e W_gᵀ, softmax per sequence.
-        BLAS.sgemm(transA: false, transB: true, m: s.sequences, n: ex, k: s.embeddingDim, a: e, lda: s.embeddingDim,
-                   b: gateWeight, ldb: s.embeddingDim, beta: 0, c: gate, ldc: ex)
-        for q in 0..<s.sequences { HydraLoRALayer.softmaxInPlace(gate + q * ex, count: ex) }
+        // Gate: logits = e W_gᵀ, softmax per sequence (unless the caller filled `gate`).
+        if !gateGiven { gateForward(s, gateWeight: gateWeight, taskEmbedding: e, gate: gate) }
         let u = scratch.expertInput.data
         for i in 0..<ex {
             let xai = xa + i * n * re
@@ -118,6 +117,15 @@ public enum LoRAMoELayer {
     /// e_b = T[task_b] (gather; `e` [Bsz, d_e], `table` [tasks, d_e]).
     public static func gatherTaskEmbeddings(table: UnsafePointer<Float>, tasks: [Int], embeddingDim d: Int, into e: UnsafeMutablePointer<Float>) {
         for (q, task) in tasks.enumerated() { (e + q * d).update(from: table + task * d, count: d) }
+    }
+
+    /// gate = softmax(e W_gᵀ) per row of `e` (`[rows, E]`, =).
+    public static func gateForward(_ s: Shapes, rows: Int? = nil, gateWeight: UnsafePointer<Float>, taskEmbedding e: UnsafePointer<Float>,
+                                   gate: UnsafeMutablePointer<Float>) {
+        let m = rows ?? s.sequences, ex = s.experts
+        BLAS.sgemm(transA: false, transB: true, m: m, n: ex, k: s.embeddingDim, a: e, lda: s.embeddingDim,
+                   b: gateWeight, ldb: s.embeddingDim, beta: 0, c: gate, ldc: ex)
+        for q in 0..<m { HydraLoRALayer.softmaxInPlace(gate + q * ex, count: ex) }
     }
 
     /// dT[task_b] += de_b (scatter-add of the per-sequence embedding gradient into the table gradient).

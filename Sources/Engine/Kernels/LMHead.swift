@@ -45,6 +45,7 @@ public enum LMHead {
         public var sumNLL: Double
         /// Number of rows whose target is not -100.
         public var validCount: Int
+        public init(sumNLL: Double, validCount: Int) { self.sumNLL = sumNLL; self.validCount = validCount }
         public var meanNLL: Double { validCount > 0 ? sumNLL / Double(validCount) : 0 }
     }
 

@@ -9,68 +9,19 @@ import enum Data.SelectionMethod
 /// meta-lora, the mixed-batch loop for the baselines). The checkpoint folder is stable per config
 /// hash, so a re-run of an interrupted cell resumes where it stopped.
 enum CellTraining {
-    /// Spec hyper-parameter keys this executor understands (others are refused, never ignored).
-    static let understoodKeys: Set<String> = [
-        "iterations", "tasks_per_iteration", "support_size", "query_size", "adaptation_steps", "alpha", "beta",
-        "meta_optimizer", "epochs", "lr", "batch_size", "rank", "lora_alpha", "targets", "dropout", "max_seq_len",
-        "lora_nums", "heads", "experts", "top_k", "n_loras", "search_steps",
-    ]
+    /// A cell's training values: the descriptor's defaults, then the spec, grid and profile
+    /// values (`hyper`, epochs already resolved for the budget), checked against the schema.
+    /// The profile's max_seq_len (capped by the spec's) replaces the default when it is set.
+    /// Support + query against the budget is checked when the cell runs (`TrainingSession.validate`).
+    static func resolve(_ descriptor: MethodDescriptor, hyper: [String: JSONValue], perTask: Int?, maxSeqLen: Int?,
+                        seed: Int) throws -> TrainingHyperParameters {
+        var explicit = hyper.hyperValues
+        if let maxSeqLen, descriptor.parameter("max_seq_len") != nil { explicit["max_seq_len"] = .int(maxSeqLen) }
+        return try descriptor.resolve(explicit, budgetPerTask: perTask, seed: UInt64(seed), checkingBudget: false)
+    }
 
     static func hyperParameters(for cell: ResolvedCell, method: TrainingMethod) throws -> TrainingHyperParameters {
-        var h = TrainingHyperParameters.defaults(for: method, budgetPerTask: cell.examplesPerTask)
-        for key in cell.hyper.keys where !understoodKeys.contains(key) {
-            throw SpecError(file: cell.spec, line: 0, field: "hyper.\(key)", message: "is not a hyper-parameter the trainer knows")
-        }
-        func int(_ key: String) -> Int? { cell.hyper[key]?.intValue }
-        func double(_ key: String) -> Double? { cell.hyper[key]?.doubleValue }
-        if let v = int("iterations") { h.iterations = v }
-        if let v = int("tasks_per_iteration") { h.tasksPerIteration = v }
-        if let v = int("support_size") { h.supportSize = v }
-        if let v = int("query_size") { h.querySize = v }
-        if let v = int("adaptation_steps") { h.adaptationSteps = v }
-        if let v = double("alpha") { h.alpha = v }
-        if let v = double("beta") { h.beta = v }
-        if let v = int("epochs") { h.epochs = v }
-        if let v = double("lr") { h.learningRate = v }
-        if let v = int("batch_size") { h.batchSize = v }
-        if let v = int("rank") { h.rank = v }
-        if let v = double("lora_alpha") { h.loraAlpha = Float(v) }
-        if let v = double("dropout") { h.dropout = Float(v) }
-        if case .array(let names)? = cell.hyper["targets"] {
-            h.targets = try names.map { value in
-                guard let name = value.stringValue, let p = Projection(name: name) else {
-                    throw SpecError(file: cell.spec, line: 0, field: "hyper.targets", message: "unknown projection \(value.display)")
-                }
-                return p
-            }
-        }
-        if let optimizer = cell.hyper["meta_optimizer"]?.stringValue, optimizer.lowercased() != "adamw" {
-            throw SpecError(file: cell.spec, line: 0, field: "hyper.meta_optimizer",
-                            message: "'\(optimizer)' is not implemented; Algorithm 1 uses AdamW (Eq. 5)")
-        }
-        // Multi-head settings: one head per training task (HydraLoRA's lora_nums, R-LoRA's heads).
-        for key in ["lora_nums", "heads"] {
-            if let v = cell.hyper[key], v.stringValue != "tasks", v.intValue != cell.tasks.count {
-                throw SpecError(file: cell.spec, line: 0, field: "hyper.\(key)",
-                                message: "must be 'tasks' (one head per training task, \(cell.tasks.count) here), not \(v.display)")
-            }
-        }
-        if cell.hyper["top_k"] != nil {
-            throw SpecError(file: cell.spec, line: 0, field: "hyper.top_k",
-                            message: "top-k expert routing is not implemented: LoRA-MoE (MOELoRA) gates all experts densely")
-        }
-        if cell.hyper["n_loras"] != nil || cell.hyper["search_steps"] != nil, method != .loraHub {
-            throw SpecError(file: cell.spec, line: 0, field: "hyper", message: "n_loras/search_steps apply to lorahub only")
-        }
-        if method == .loraHub {
-            h.upstreamLoRAs = int("n_loras")
-            h.searchSteps = int("search_steps")
-        }
-        MethodRegistry.registerMultiHeadAdapters(loraMoEExperts: int("experts") ?? 4)
-        h.budgetPerTask = cell.examplesPerTask
-        h.maxLength = int("max_seq_len") ?? cell.maxSeqLen ?? h.maxLength
-        h.seed = UInt64(cell.seed)
-        return h
+        cell.resolved
     }
 
     static func train(_ cell: ResolvedCell, method: TrainingMethod, checkpointDir: URL, dataDirectory: String?,

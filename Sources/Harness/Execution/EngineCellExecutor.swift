@@ -16,7 +16,6 @@ public final class EngineCellExecutor: CellExecutor {
     public init(dataDirectory: String? = nil, log: @escaping (String) -> Void = { print($0) }) {
         self.dataDirectory = dataDirectory
         self.log = log
-        MethodRegistry.registerMultiHeadAdapters()
     }
 
     /// The model at `path` computing in `precision` (bf16 copies are packed when it changes).
@@ -33,14 +32,14 @@ public final class EngineCellExecutor: CellExecutor {
         Parallel.setThreads(threads)
         try CellEvaluation.requireData(cell, dataDirectory: dataDirectory)
         let started = Date()
-        let method = try TrainingMethod.named(cell.method)
-        if method == .loraHub {
+        let method = cell.descriptor.method
+        if cell.descriptor.hooks.composesPerSubset {
             // One composition per evaluated subset rather than one trained adapter.
             return try LoRAHubCell.execute(cell, model: try self.model(cell.model, precision: cell.precision), checkpointDir: checkpointDir,
                                            dataDirectory: dataDirectory, log: log, progress: progress)
         }
         var result: TrainingResult?
-        if method != .base {
+        if cell.descriptor.loop != .none {
             result = try CellTraining.train(cell, method: method, checkpointDir: checkpointDir, dataDirectory: dataDirectory,
                                             log: log, progress: progress)
             // The trainer has already refused non-finite losses and examples cut to their prompts.

@@ -33,6 +33,7 @@ enum LoRAHubCell {
 
         let compositions = SubsetCompositions(upstream: upstream, decoder: model.decoder,
                                               searchSteps: request.hyper.searchSteps ?? LoRAHubDefaults.searchSteps,
+                                              searchLoss: LoRAHubSearchLoss(rawValue: request.hyper.searchLoss) ?? .tokenMean,
                                               runSeed: request.hyper.seed,
                                               folder: checkpointDir.appendingPathComponent(compositionsFolder),
                                               data: data, log: log)

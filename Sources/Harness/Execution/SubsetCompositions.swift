@@ -39,8 +39,11 @@ final class SubsetCompositions {
     private(set) var evaluations = 0
     private(set) var searchSeconds = 0.0
 
-    init(upstream: [UpstreamLoRA], decoder: LlamaDecoder, searchSteps: Int, runSeed: UInt64, folder: URL,
-         data: Evaluation.DataDirectory, log: @escaping (String) -> Void) {
+    let searchLoss: LoRAHubSearchLoss
+
+    init(upstream: [UpstreamLoRA], decoder: LlamaDecoder, searchSteps: Int, searchLoss: LoRAHubSearchLoss, runSeed: UInt64,
+         folder: URL, data: Evaluation.DataDirectory, log: @escaping (String) -> Void) {
+        self.searchLoss = searchLoss
         precondition(!upstream.isEmpty, "SubsetCompositions: no upstream LoRAs")
         self.upstream = upstream; self.decoder = decoder; self.searchSteps = searchSteps; self.runSeed = runSeed
         self.folder = folder; self.data = data; self.log = log
@@ -78,7 +81,7 @@ final class SubsetCompositions {
                                         promptTokenCount: context.count, truncated: false)
             }
             let outcome = try CompositionSearch.run(decoder: decoder, upstream: upstream.map(\.parameters), targets: tokenized,
-                                                    searchSteps: searchSteps, seed: seed, plans: plans, into: composed)
+                                                    searchSteps: searchSteps, seed: seed, plans: plans, loss: searchLoss, into: composed)
             record = CompositionRecord(target: "\(key)/\(subset)", upstreamTasks: upstreamIDs, outcome: outcome,
                                        searchSteps: searchSteps, seed: seed, targetExamples: targets.map(\.id))
             try record.write(to: url)

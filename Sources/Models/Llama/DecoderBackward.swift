@@ -7,22 +7,46 @@ extension LlamaDecoder {
     ///
     /// `gradScale` defaults to 1/(scored positions), i.e. the HF mean loss; callers that average
     /// over several batches pass their own.
+    ///
+    /// `sequenceWeights` (one per sequence) weights each sequence's summed NLL: the loss becomes
+    /// Σ_b w_b Σ_{t∈b} nll_t, its gradient scaled by `gradScale` (default 1), and the result's
+    /// `sumNLL` is that weighted sum (`validCount` stays the scored positions). With
+    /// w_b = 1/(scored positions of b) and gradScale 1/B this is the mean over examples of each
+    /// example's token mean (MeTA-LoRA Eq. 4 / 6).
     @discardableResult
     public func lossAndGradients(_ batch: TokenBatch, _ acts: DecoderActivations, backward: Bool = true,
                                  gradScale: Float? = nil, dEmbeddings: Tensor? = nil,
-                                 training: Bool = true) throws -> LMHead.LossResult {
+                                 training: Bool = true, sequenceWeights: [Float]? = nil) throws -> LMHead.LossResult {
         precondition(!backward || acts.savesForBackward, "backward needs activations planned with saveForBackward")
         try forward(batch, acts, training: training)
         let c = config, n = batch.rows
         let grads = backward ? gradientScratch(rows: n) : nil
         let count = batch.targetCount
-        let scale = gradScale ?? (count > 0 ? 1 / Float(count) : 0)
         if let grads { grads.normed.zero() }
-        let result = StageTimer.measure("lm-head loss") { batch.targets.withUnsafeBufferPointer { targets in
-            LMHead.loss(h: acts.finalNormed.data, weight: weights.output.data, targets: targets.baseAddress!,
-                        rows: n, channels: c.hiddenSize, vocab: c.vocabularySize,
-                        dh: grads?.normed.data, gradScale: scale, scratch: acts.lmHeadScratch, bf16: bf16Weights?.output)
-        } }
+        let result: LMHead.LossResult
+        if let sequenceWeights {
+            precondition(sequenceWeights.count == batch.batch, "sequenceWeights: one weight per sequence")
+            let scale = gradScale ?? 1, t = batch.seqLen
+            var weightedSum = 0.0, scored = 0
+            StageTimer.measure("lm-head loss") { batch.targets.withUnsafeBufferPointer { targets in
+                for b in 0..<batch.batch where sequenceWeights[b] != 0 {
+                    let r = LMHead.loss(h: acts.finalNormed.data + b * t * c.hiddenSize, weight: weights.output.data,
+                                        targets: targets.baseAddress! + b * t, rows: t, channels: c.hiddenSize,
+                                        vocab: c.vocabularySize, dh: grads.map { $0.normed.data + b * t * c.hiddenSize },
+                                        gradScale: scale * sequenceWeights[b], scratch: acts.lmHeadScratch, bf16: bf16Weights?.output)
+                    weightedSum += Double(sequenceWeights[b]) * r.sumNLL
+                    scored += r.validCount
+                }
+            } }
+            result = LMHead.LossResult(sumNLL: weightedSum, validCount: scored)
+        } else {
+            let scale = gradScale ?? (count > 0 ? 1 / Float(count) : 0)
+            result = StageTimer.measure("lm-head loss") { batch.targets.withUnsafeBufferPointer { targets in
+                LMHead.loss(h: acts.finalNormed.data, weight: weights.output.data, targets: targets.baseAddress!,
+                            rows: n, channels: c.hiddenSize, vocab: c.vocabularySize,
+                            dh: grads?.normed.data, gradScale: scale, scratch: acts.lmHeadScratch, bf16: bf16Weights?.output)
+            } }
+        }
         guard let grads else { return result }
         grads.residual.zero()
         RMSNorm.backward(dinp: grads.residual.data, dweight: nil, dout: grads.normed.data, inp: acts.lastResidual.data,

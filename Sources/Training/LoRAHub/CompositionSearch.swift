@@ -36,7 +36,7 @@ public enum CompositionSearch {
     /// `composed` (optional) is the buffer the candidates are composed into and the result lives in.
     public static func run(decoder: LlamaDecoder, upstream: [LoRAParameters], targets: [TokenizedExample],
                            searchSteps: Int = LoRAHubDefaults.searchSteps, seed: UInt64, plans: ActivationPlans? = nil,
-                           batchSize: Int = 8, into composed: LoRAParameters? = nil,
+                           batchSize: Int = 8, loss lossKind: LoRAHubSearchLoss = .tokenMean, into composed: LoRAParameters? = nil,
                            progress: ((TrainingProgress) -> Void)? = nil) throws -> Outcome {
         guard !upstream.isEmpty else { throw TrainingError.invalidHyperParameter("LoRAHub needs at least one upstream LoRA") }
         guard searchSteps >= 1 else { throw TrainingError.invalidHyperParameter("search_steps must be at least 1 (got \(searchSteps))") }
@@ -46,6 +46,8 @@ public enum CompositionSearch {
         let plans = plans ?? ActivationPlans(config: decoder.config)
         let buffer = composed ?? LoRAParameters(config: upstream[0].config, model: decoder.config)
         let adapter = LoRAAdapter(buffer)
+        // The authors' objective runs the targets in batches of 5 (reproduce_bbh.py:89).
+        let batchSize = lossKind == .perExample ? LoRAHubDefaults.targetExamples : batchSize
         let batches = stride(from: 0, to: targets.count, by: batchSize).map {
             BatchAssembly.batch([Array(targets[$0..<min($0 + batchSize, targets.count)])])
         }
@@ -59,7 +61,7 @@ public enum CompositionSearch {
         let result = try LoRAHub.search(upstreamCount: upstream.count, budget: searchSteps, bounds: LoRAHubDefaults.bounds,
                                         l1: LoRAHubDefaults.l1, seed: seed) { weights in
             LoRAHub.compose(upstream: upstream, weights: weights, into: buffer)
-            let loss = try targetLoss(decoder: decoder, batches: batches, plans: plans)
+            let loss = try targetLoss(decoder: decoder, batches: batches, plans: plans, kind: lossKind)
             guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: losses.count + 1, phase: "composition search", loss: loss) }
             losses.append(loss)
             samples += targets.count
@@ -79,14 +81,22 @@ public enum CompositionSearch {
                        wallSeconds: Date().timeIntervalSince(start))
     }
 
-    /// Token-mean loss over the scored (answer) positions of `batches` with the decoder's current
-    /// adapter: no dropout, no backward pass.
-    static func targetLoss(decoder: LlamaDecoder, batches: [TokenBatch], plans: ActivationPlans) throws -> Double {
-        var sum = 0.0, count = 0
+    /// The loss of `batches` with the decoder's current adapter (no dropout, no backward pass):
+    /// the token mean over the scored (answer) positions, or the authors' per-example form, each
+    /// batch's token mean summed over batches and divided by the number of examples
+    /// (sail-sg/lorahub lorahub/algorithm.py:124–135).
+    static func targetLoss(decoder: LlamaDecoder, batches: [TokenBatch], plans: ActivationPlans,
+                           kind: LoRAHubSearchLoss = .tokenMean) throws -> Double {
+        var sum = 0.0, count = 0, batchMeans = 0.0, examples = 0
         for batch in batches {
             let r = try decoder.lossAndGradients(batch, plans.activations(for: batch, backward: false), backward: false, training: false)
             sum += r.sumNLL; count += r.validCount
+            batchMeans += r.meanNLL; examples += batch.batch
         }
-        return count > 0 ? sum / Double(count) : .nan
+        guard count > 0 else { return .nan }
+        switch kind {
+        case .tokenMean: return sum / Double(count)
+        case .perExample: return batchMeans / Double(examples)
+        }
     }
 }

@@ -38,7 +38,7 @@ enum LoRAHubTraining {
         decoder.adapter = nil
         let initial = try HeldOutLoss.measure(decoder, heldOut: tasks.heldOut, batchSize: hyper.evalBatchSize, plans: plans)
 
-        let upstreamIDs = LoRAHubDefaults.upstreamTasks(tasks.taskIDs, limit: hyper.upstreamLoRAs, seed: hyper.seed)
+        let upstreamIDs = LoRAHubDefaults.upstreamTasks(tasks.taskIDs, limit: hyper.nLoras, seed: hyper.seed)
         let upstream = try UpstreamLoRAs.prepare(taskIDs: upstreamIDs, decoder: decoder, tasks: tasks, hyper: hyper,
                                                  folder: output.appendingPathComponent(UpstreamLoRAs.folderName),
                                                  baseModel: options.baseModelName, resume: options.resume, plans: plans,
@@ -49,6 +49,7 @@ enum LoRAHubTraining {
         let seed = LoRAHubDefaults.searchSeed(run: hyper.seed, target: mixtureTarget)
         let search = try CompositionSearch.run(decoder: decoder, upstream: upstream.map(\.parameters), targets: tasks.tokens(targets),
                                                searchSteps: searchSteps, seed: seed, plans: plans, batchSize: hyper.evalBatchSize,
+                                               loss: LoRAHubSearchLoss(rawValue: hyper.searchLoss) ?? .tokenMean,
                                                progress: options.progress)
 
         decoder.adapter = LoRAAdapter(search.composed)

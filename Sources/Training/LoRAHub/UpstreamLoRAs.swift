@@ -35,7 +35,7 @@ struct UpstreamRecord: Codable, Equatable {
 }
 
 /// Stage 1 of LoRAHub: one plain LoRA per upstream task, each trained by the LoRA baseline's loop
-/// (`MixedBatchLoop`: AdamW at `learningRate`, batches of `batchSize`, `epochs` epochs, rank and
+/// (`MixedBatchLoop`: AdamW at `lr`, batches of `batchSize`, `epochs` epochs, rank and
 /// targets as for LoRA, appendix A.1.2) on that task's budget examples only, saved in PEFT layout
 /// under `<output>/upstream/<task-id>/`.
 ///
@@ -156,7 +156,7 @@ public enum UpstreamLoRAs {
     static func identity(_ hyper: TrainingHyperParameters) -> TrainingHyperParameters {
         var h = hyper
         let defaults = TrainingHyperParameters()
-        h.upstreamLoRAs = nil; h.searchSteps = nil
+        h.nLoras = nil; h.searchSteps = nil; h.searchLoss = defaults.searchLoss
         h.evalExamplesPerTask = defaults.evalExamplesPerTask; h.evalBatchSize = defaults.evalBatchSize
         h.checkpointEvery = defaults.checkpointEvery; h.logEvery = defaults.logEvery
         return h

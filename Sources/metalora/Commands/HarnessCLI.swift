@@ -19,6 +19,18 @@ struct PlanCommand: ParsableCommand {
     }
 }
 
+struct DeviationsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "deviations",
+        abstract: "Print the spec's \"Protocol and deviations\" block on a profile (what every table prints under itself); runs nothing.")
+    @OptionGroup var options: SpecOptions
+    @Option(help: "md | tex") var format = "md"
+    func run() throws {
+        guard let f = TableFormat(rawValue: format) else { throw ValidationError("--format must be md or tex (got \(format))") }
+        print(try HarnessCommands.deviations(spec: options.spec, profile: options.profile, model: options.model,
+                                             profiles: options.profiles, format: f))
+    }
+}
+
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run",
         abstract: "Run the spec's missing cells (training + evaluation) into the results store; finished cells are skipped.")

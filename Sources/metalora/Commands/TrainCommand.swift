@@ -78,15 +78,15 @@ struct TrainCommand: ParsableCommand {
         if let v = adaptationSteps { h.adaptationSteps = v }
         if let v = alpha { h.alpha = v }
         if let v = beta { h.beta = v }
-        if let v = lr { h.learningRate = v }
+        if let v = lr { h.lr = v }
         if let v = batchSize { h.batchSize = v }
         if let v = maxSteps { h.maxSteps = v }
-        if let v = nLoras { h.upstreamLoRAs = v }
+        if let v = nLoras { h.nLoras = v }
         if let v = searchSteps { h.searchSteps = v }
         if let v = rank { h.rank = v }
         if let v = loraAlpha { h.loraAlpha = v }
         if let v = dropout { h.dropout = v }
-        if let v = maxLength { h.maxLength = v }
+        if let v = maxLength { h.maxSeqLen = v }
         if let v = seed { h.seed = v }
         if let v = weightDecay { h.weightDecay = v }
         if let v = warmup { h.warmupSteps = v }
