@@ -35,7 +35,7 @@ public enum FiveTaskCatalog {
                 let label = try row.string("label")
                 guard label == "0" || label == "1" else { throw row.fail("label '\(label)' is not 0 or 1") }
                 let input = "Question 1: \(PromptText.clean(try row.string("text_a")))\nQuestion 2: \(PromptText.clean(try row.string("text_b")))"
-                out.append(spec.example(file: file, row: row.row, input: input, output: label == "1" ? "yes" : "no"))
+                out.append(spec.example(file: file, row: row.row, input: input, choices: ["yes", "no"], answer: label == "1" ? 0 : 1))
             }
         }
         return out
@@ -52,7 +52,7 @@ public enum FiveTaskCatalog {
             let options = try (0..<4).map { try row.field("answer\($0)") }
             let label = try PromptText.labelIndex(try row.field("label"), base: 0, count: 4, file: file, line: row.line)
             let input = "Passage: \(PromptText.clean(try row.field("context")))\nQuestion: \(PromptText.clean(try row.field("question")))\n\(PromptText.options(options))"
-            return spec.example(file: file, row: row.row, input: input, output: options[label])
+            return spec.example(file: file, row: row.row, input: input, choices: options, answer: label)
         }
     }
 
@@ -67,7 +67,7 @@ public enum FiveTaskCatalog {
             let options = try ["answerA", "answerB", "answerC"].map { try row.string($0) }
             let label = try PromptText.labelIndex(raw, base: 1, count: 3, file: spec.sourceFiles[1], line: row.row)
             let input = "Situation: \(PromptText.clean(try row.string("context")))\nQuestion: \(PromptText.clean(try row.string("question")))\n\(PromptText.options(options))"
-            return spec.example(file: file, row: row.row, input: input, output: options[label])
+            return spec.example(file: file, row: row.row, input: input, choices: options, answer: label)
         }
     }
 
@@ -82,7 +82,7 @@ public enum FiveTaskCatalog {
             let options = try ["sol1", "sol2"].map { PromptText.clean(try row.string($0)) }
             let label = try PromptText.labelIndex(raw, base: 0, count: 2, file: spec.sourceFiles[1], line: row.row)
             let input = "Goal: \(PromptText.clean(try row.string("goal")))\n\(PromptText.options(options))"
-            return spec.example(file: file, row: row.row, input: input, output: options[label])
+            return spec.example(file: file, row: row.row, input: input, choices: options, answer: label)
         }
     }
 
@@ -97,7 +97,7 @@ public enum FiveTaskCatalog {
             let options = try ["option1", "option2"].map { try row.string($0) }
             let label = try PromptText.labelIndex(try row.string("answer"), base: 1, count: 2, file: file, line: row.line)
             let input = "Sentence: \(PromptText.clean(try row.string("sentence")))\n\(PromptText.options(options))"
-            return spec.example(file: file, row: row.row, input: input, output: options[label])
+            return spec.example(file: file, row: row.row, input: input, choices: options, answer: label)
         }
     }
 

@@ -48,6 +48,12 @@ public struct TaskSpec: Sendable {
         TrainingExample(id: "\(id):\(file):\(row)", instruction: instruction ?? self.instruction,
                         input: input, output: output, task: id, cluster: cluster)
     }
+
+    /// A multiple-choice example: the target is the text of `choices[answer]`.
+    public func example(file: String, row: Int, input: String, choices: [String], answer: Int) -> TrainingExample {
+        TrainingExample(id: "\(id):\(file):\(row)", instruction: instruction, input: input, output: choices[answer],
+                        task: id, cluster: cluster, choices: choices, answerIndex: answer)
+    }
 }
 
 /// Shared text shapes of FLAN-style inputs.

@@ -15,13 +15,21 @@ public struct TrainingExample: Hashable, Codable, Sendable {
     public var task: String
     /// Flanv2 task cluster (appendix A.1.1) or the five-task / multilingual grouping.
     public var cluster: String
+    /// For multiple-choice tasks, the option texts as the input lists them; `output` is
+    /// `choices[answerIndex]`. Held-out items are scored on them (`five-task-heldout`); nil for
+    /// free-form targets (GSM8K, translation, generation tasks).
+    public var choices: [String]?
+    public var answerIndex: Int?
 
-    public init(id: String, instruction: String, input: String, output: String, task: String, cluster: String) {
+    public init(id: String, instruction: String, input: String, output: String, task: String, cluster: String,
+                choices: [String]? = nil, answerIndex: Int? = nil) {
         self.id = id
         self.instruction = instruction
         self.input = input
         self.output = output
         self.task = task
         self.cluster = cluster
+        self.choices = choices
+        self.answerIndex = answerIndex
     }
 }

@@ -15,6 +15,9 @@ public struct EvaluationOptions {
     /// Called with each subset's name before its items are scored: a caller that adapts the model
     /// per subset (LoRAHub composes one adapter per BBH task / MMLU subject) switches it here.
     public var beforeSubset: ((String) throws -> Void)?
+    /// Items of `trainingHeldOut` definitions by subset, built by the caller (the harness knows the
+    /// training tasks' held-out draws and the model's prompt format); `limit` still applies.
+    public var suppliedItems: [String: [PreparedItem]]?
 
     public init(dataDirectory: DataDirectory, subsets: [String]? = nil, shots: Int? = nil, limit: Int? = nil,
                 itemsPerBatch: Int = 1024, progress: EvaluationProgress? = nil) {

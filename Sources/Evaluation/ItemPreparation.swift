@@ -24,7 +24,8 @@ public enum ItemPreparation {
         var cache = SharedFileCache()
         for source in selected {
             items[source.name] = try build(def, source, shots: shots, limit: options.limit ?? Int.max,
-                                           data: options.dataDirectory, skipped: &skipped, cache: &cache)
+                                           data: options.dataDirectory, skipped: &skipped, cache: &cache,
+                                           suppliedItems: options.suppliedItems)
         }
         return PreparedBenchmark(subsets: selected.map(\.name), items: items, shots: shots, skippedRows: skipped)
     }
@@ -48,7 +49,8 @@ public enum ItemPreparation {
     /// The subset's items; `limit` keeps the first N scored rows in file order (lm-eval `--limit`),
     /// applied before prompt construction so quick profiles stay quick.
     static func build(_ def: BenchmarkDefinition, _ source: SubsetSource, shots: Int, limit: Int, data: DataDirectory,
-                      skipped: inout [SkippedRow], cache: inout SharedFileCache) throws -> [PreparedItem] {
+                      skipped: inout [SkippedRow], cache: inout SharedFileCache,
+                      suppliedItems: [String: [PreparedItem]]? = nil) throws -> [PreparedItem] {
         let name = source.name
         let delimiter = def.targetDelimiter
         switch def.template {
@@ -109,6 +111,15 @@ public enum ItemPreparation {
             if cache.winograd[source.path] == nil { cache.winograd[source.path] = try XWinogradLoader.loadAll(source.path, in: data) }
             return try cache.winograd[source.path]!.filter { $0.language == (source.rowFilter ?? name) }
                 .prefix(limit).map { try WinogradPrompt.item(language: name, row: $0.row, targetDelimiter: delimiter) }
+
+        case .trainingPrompt:
+            guard let supplied = suppliedItems else {
+                throw EvaluationError.invalidOption("\(def.label) scores the held-out examples of training tasks: it runs inside an experiment cell (`metalora run`), which builds its items from the cell's training data, not through `metalora eval`")
+            }
+            guard let subsetItems = supplied[name] else {
+                throw EvaluationError.invalidOption("\(def.label): no held-out items were supplied for subset '\(name)'")
+            }
+            return Array(subsetItems.prefix(limit))
 
         case .questionAnswer:
             // One parse of the shared 13.5k-row file serves all 16 languages.

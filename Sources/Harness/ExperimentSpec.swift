@@ -21,11 +21,20 @@ public struct BenchmarkSpec: Equatable, Sendable {
     public let shots: Int
     /// BBH prompt variant (direct, cot, instruct-eval); nil for the others.
     public let variant: String?
+    /// Subjects / tasks / languages to score (nil = all the definition's).
+    public var subsets: [String]? = nil
+    /// Items per subset for this benchmark, replacing the profile's `eval_limit` (nil = that).
+    public var limit: Int? = nil
     public var json: JSONValue {
         var o: [String: JSONValue] = ["name": .string(name), "shots": .int(shots)]
         if let v = variant { o["variant"] = .string(v) }
+        // Only set when given, so entries without them keep their hashes.
+        if let s = subsets { o["subsets"] = .array(s.map(JSONValue.string)) }
+        if let l = limit { o["limit"] = .int(l) }
         return .object(o)
     }
+    /// What makes two entries score the same thing twice.
+    var key: String { name + (variant.map { " (\($0))" } ?? "") + " at \(shots) shots" + (subsets.map { " on " + $0.joined(separator: ",") } ?? "") }
 }
 
 /// One point of a sweep grid (Tables 8–11): a label and the hyper-parameters it sets.
@@ -90,8 +99,7 @@ public struct ExperimentSpec: Sendable {
         let table = try top["table"]!.oneOf(tables, what: "table")
         let benchmarks = try top["benchmarks"]!.sequence().map(parseBenchmark)
         if benchmarks.isEmpty { throw top["benchmarks"]!.error("at least one benchmark is required") }
-        try requireDistinct(benchmarks.map { $0.name + ($0.variant.map { " (\($0))" } ?? "") + " at \($0.shots) shots" },
-                            in: top["benchmarks"]!, what: "benchmark")
+        try requireDistinct(benchmarks.map(\.key), in: top["benchmarks"]!, what: "benchmark")
         let seeds = try top["seeds"]!.sequence().map { try $0.int() }
         if seeds.isEmpty { throw top["seeds"]!.error("at least one seed is required") }
         try requireDistinct(seeds.map(String.init), in: top["seeds"]!, what: "seed")
@@ -118,7 +126,7 @@ public struct ExperimentSpec: Sendable {
     }
 
     static func parseBenchmark(_ f: YAMLField) throws -> BenchmarkSpec {
-        let m = try f.mapping(required: ["name", "shots"], optional: ["variant"])
+        let m = try f.mapping(required: ["name", "shots"], optional: ["variant", "subsets", "limit"])
         let catalog: BenchmarkCatalog
         do { catalog = try BenchmarkCatalog.active() } catch {
             throw SpecError(file: f.file, line: f.line, field: "\(f.path).name", message: "the benchmark definitions cannot be read: \(error)")
@@ -135,7 +143,22 @@ public struct ExperimentSpec: Sendable {
         } else if !variants.isEmpty {
             throw SpecError(file: f.file, line: f.line, field: "\(f.path).variant", message: "\(name) needs a variant: \(variants.joined(separator: ", "))")
         }
-        return BenchmarkSpec(name: name, shots: shots, variant: variant)
+        var spec = BenchmarkSpec(name: name, shots: shots, variant: variant)
+        if let list = m["subsets"] {
+            let names = try list.sequence().map { try $0.string() }
+            if names.isEmpty { throw list.error("subsets is empty: leave it out to score every subset") }
+            let valid = (try? BenchmarkRegistry.definition(name: name, variant: variant).subsets.map(\.name)) ?? []
+            if let bad = names.first(where: { !valid.contains($0) }) {
+                throw list.error("\(name) has no subset '\(bad)'; valid: \(valid.joined(separator: ", "))")
+            }
+            try requireDistinct(names, in: list, what: "subset")
+            spec.subsets = names
+        }
+        if let l = m["limit"] {
+            let v = try l.int(); if v < 1 { throw l.error("limit must be ≥ 1") }
+            spec.limit = v
+        }
+        return spec
     }
 
     static func parseMethod(_ f: YAMLField, catalog: MethodCatalog) throws -> MethodEntry {

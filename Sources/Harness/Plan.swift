@@ -44,6 +44,8 @@ public struct ResolvedCell: Sendable {
     public let cost: CostEstimate
     /// Arithmetic of the frozen base's products: the spec's `precision`, else the profile's, else f32.
     public var precision: Precision = .f32
+    /// Each training task's held-out draw size (the profile's `held_out_per_task`); nil = 32.
+    public var heldOutPerTask: Int? = nil
     /// The hyper-parameters the trainer will use (descriptor defaults, spec, grid, profile).
     public let resolved: TrainingHyperParameters
 
@@ -64,6 +66,8 @@ public struct ResolvedCell: Sendable {
         if !selectionTarget.isEmpty { o["selection_target"] = .array(selectionTarget.map(JSONValue.string)) }
         // f32 is the default and the reference, so f32 cells keep the hashes they always had.
         if precision != .f32 { o["precision"] = .string(precision.rawValue) }
+        // The held-out draw decides which examples budgets may use: part of the data, hashed when set.
+        if let h = heldOutPerTask { o["held_out_per_task"] = .int(h) }
         // Methods whose descriptors hash their defaults: a changed default gives a new cell.
         let defaults = descriptor.hashedDefaults
         if !defaults.isEmpty { o["method_defaults"] = .object(defaults.mapValues(JSONValue.init)) }
@@ -99,16 +103,28 @@ public enum Planner {
         var seeds = spec.seeds
         if let m = profile.maxSeeds, seeds.count > m { seeds = Array(seeds.prefix(m)) }
         var cells: [ResolvedCell] = []
+        // A capped profile scales every per-task budget of the spec by one factor (the smallest
+        // budget becomes the cap), so data-scale tables (6, 12, Figure 2) keep distinct budgets
+        // in the paper's ratios instead of cutting 50 and 100 both to the cap.
+        let smallestBudget = spec.methods.flatMap(\.budgets).compactMap { b -> Int? in
+            if case .perTask(let n) = b { return n } else { return nil }
+        }.min()
         for entry in spec.methods {
             let schema = Registry.method(entry.method, in: spec.catalog)!
             let points: [GridPoint?] = entry.grid.isEmpty ? [nil] : entry.grid
             for budget in entry.budgets {
                 for point in points {
-                    for seed in seeds {
+                    // Nothing of an untrained cell depends on the seed: one run serves every seed.
+                    for seed in schema.descriptor.loop == .none ? Array(seeds.prefix(1)) : seeds {
                         var overrides: [String] = []
                         var hyper = entry.hyper
                         for (k, v) in point?.values ?? [:] { hyper[k] = v }
                         if case .object(let byBudget)? = hyper["epochs"] { hyper["epochs"] = byBudget[budget.description] }
+                        if let f = profile.sampleScale, let it = hyper["iterations"]?.intValue {
+                            let scaled = max(1, Int((Double(it) * f).rounded()))
+                            hyper["iterations"] = .int(scaled)
+                            overrides.append("iterations \(it) → \(scaled) (×\(JSONValue.double(f).canonical))")
+                        }
                         if let cap = profile.maxIterations, let it = hyper["iterations"]?.intValue, it > cap {
                             hyper["iterations"] = .int(cap); overrides.append("iterations \(it) → \(cap)")
                         }
@@ -127,9 +143,20 @@ public enum Planner {
                         switch budget {
                         case .perTask(let n):
                             perTask = n
-                            if let cap = profile.maxExamplesPerTask, n > cap { perTask = cap; overrides.append("examples per task \(n) → \(cap)") }
+                            if let cap = profile.maxExamplesPerTask, let smallest = smallestBudget, smallest > cap {
+                                let scaled = max(1, Int((Double(n) * Double(cap) / Double(smallest)).rounded()))
+                                perTask = scaled; overrides.append("examples per task \(n) → \(scaled)")
+                            }
                         case .full:
-                            if let cap = profile.maxExamplesPerTask { perTask = cap; overrides.append("full data → \(cap) examples per task") }
+                            if let f = profile.sampleScale {
+                                // Table 3's full-data size scaled like MeTA-LoRA's iterations, so the
+                                // Table 7 ratio of samples holds on the profile.
+                                let scaled = max(1, Int((Double(setting.paperFullSamples) * f / Double(setting.taskCount)).rounded()))
+                                perTask = min(scaled, profile.fullExamplesPerTask ?? scaled)
+                                overrides.append("full data → \(perTask!) examples per task (×\(JSONValue.double(f).canonical) of the paper's \(setting.paperFullSamples))")
+                            } else if let cap = profile.fullExamplesPerTask ?? profile.maxExamplesPerTask {
+                                perTask = cap; overrides.append("full data → \(cap) examples per task")
+                            }
                         case .none: break
                         }
                         var seqLen: Int? = profile.maxSeqLen
@@ -149,9 +176,10 @@ public enum Planner {
                             setting: spec.setting, budget: budget, examplesPerTask: perTask, selection: entry.selection,
                             selectionTarget: selectionTarget(entry, spec), tasks: tasks,
                             gridLabel: point?.label, seed: seed, profile: profile.name, model: modelPath, hyper: hyper,
-                            benchmarks: spec.benchmarks, evalLimit: profile.evalLimit, maxSeqLen: seqLen,
+                            benchmarks: benchmarks(spec, profile), evalLimit: profile.evalLimit, maxSeqLen: seqLen,
                             overrides: overrides, cost: cost, resolved: resolved)
                         cell.precision = spec.precision ?? profile.precision ?? .f32
+                        cell.heldOutPerTask = profile.heldOutPerTask
                         cells.append(cell)
                     }
                 }
@@ -159,6 +187,12 @@ public enum Planner {
         }
         try requireDistinctConfigurations(cells, spec: spec)
         return cells
+    }
+
+    /// The spec's benchmarks, then the profile's additions that the spec does not already score.
+    static func benchmarks(_ spec: ExperimentSpec, _ profile: Profile) -> [BenchmarkSpec] {
+        let present = Set(spec.benchmarks.map(\.key))
+        return spec.benchmarks + profile.benchmarks.filter { !present.contains($0.key) }
     }
 
     /// Two cells with one configuration (say, two entries differing only in label, or grid points
@@ -215,6 +249,7 @@ public enum Planner {
             let ov = Array(Set(cells.flatMap(\.overrides))).sorted()
             if !ov.isEmpty { lines.append("profile overrides: " + ov.joined(separator: "; ")) }
         }
+        lines += PlanProportions.lines(cells)
         return lines.joined(separator: "\n")
     }
 }

@@ -23,6 +23,18 @@ public struct Profile: Sendable {
     public let threads: Int?
     /// `precision: f32 | bf16` for cells whose spec sets none.
     public var precision: Precision? = nil
+    /// Cap on a "full data" budget per task (nil: `maxExamplesPerTask`). Kept apart from the cap
+    /// on small budgets so full data stays many times larger than a budget, as in the paper.
+    public var fullExamplesPerTask: Int? = nil
+    /// One factor for every method's training samples: MeTA-LoRA's iterations and the full-data
+    /// size (Table 3's count per task) are both multiplied by it, so Table 7's ratio of samples
+    /// (MeTA-LoRA ≈ 13% of LoRA's) holds on the profile.
+    public var sampleScale: Double? = nil
+    /// Size of each training task's fixed held-out draw (nil: TaskPool's default of 32).
+    public var heldOutPerTask: Int? = nil
+    /// Benchmarks the profile adds to every spec's (the study profile's above-chance probes),
+    /// each with its own subsets and limit.
+    public var benchmarks: [BenchmarkSpec] = []
 
     public static let scalableRates = ["alpha", "beta", "lr"]
 
@@ -39,7 +51,8 @@ public struct Profile: Sendable {
         var out: [String: Profile] = [:]
         for e in try top["profiles"]!.entries() {
             let m = try e.value.mapping(required: ["description", "model"], optional: [
-                "max_iterations", "max_epochs", "max_examples_per_task", "eval_limit", "max_seq_len", "max_seeds", "rate_scale", "threads", "precision"])
+                "max_iterations", "max_epochs", "max_examples_per_task", "eval_limit", "max_seq_len", "max_seeds", "rate_scale", "threads", "precision",
+                "full_examples_per_task", "held_out_per_task", "benchmarks", "sample_scale"])
             func optInt(_ k: String) throws -> Int? {
                 guard let f = m[k], !f.isNull else { return nil }
                 let v = try f.int(); if v < 1 { throw f.error("must be ≥ 1") }; return v
@@ -59,6 +72,18 @@ public struct Profile: Sendable {
                                  maxSeqLen: try optInt("max_seq_len"), maxSeeds: try optInt("max_seeds"), rateScale: scale,
                                  threads: try optInt("threads"))
             profile.precision = try m["precision"].map(parsePrecision)
+            profile.fullExamplesPerTask = try optInt("full_examples_per_task")
+            profile.heldOutPerTask = try optInt("held_out_per_task")
+            if let f = m["sample_scale"] {
+                let v = try f.double()
+                guard v > 0, v <= 1 else { throw f.error("sample_scale must be in (0, 1]") }
+                profile.sampleScale = v
+            }
+            if let list = m["benchmarks"] {
+                let items = try list.sequence()
+                profile.benchmarks = try items.map(ExperimentSpec.parseBenchmark)
+                try ExperimentSpec.requireDistinct(profile.benchmarks.map(\.key), in: list, what: "benchmark")
+            }
             out[e.key] = profile
         }
         return out

@@ -76,6 +76,19 @@ public struct TableLayout: Sendable {
     }
 }
 
+extension TableLayout {
+    /// The layout with one column per benchmark a profile adds (the study profile's above-chance
+    /// probes), after the paper's columns; the paper reports nothing for them.
+    func addingColumns(for benchmarks: [BenchmarkSpec]) -> TableLayout {
+        let present = Set(columns.compactMap(\.selector.benchmark))
+        let added = benchmarks.filter { !present.contains($0.name) }.map { b in
+            LayoutColumn(header: b.name + (b.subsets.map { "-" + $0.joined(separator: ",") } ?? ""),
+                         selector: CellSelector(benchmark: b.name), averageOf: nil, reportedColumn: nil)
+        }
+        return TableLayout(table: table, spec: spec, title: title, reportedModel: reportedModel, columns: columns + added, rows: rows)
+    }
+}
+
 /// reported-numbers.yaml: per table, `columns` and nested `rows` ending in value lists.
 public struct ReportedNumbers {
     let root: [String: Any]

@@ -18,6 +18,9 @@ public struct TrainingRequest {
     public var options: TrainingOptions
     /// nil = budgets drawn at random with the run seed (or the full pools).
     public var selection: TrainingDataSelection?
+    /// Size of each task's fixed held-out draw, kept out of every budget and full-data pool
+    /// (a study profile enlarges it so held-out accuracy has a usable n).
+    public var heldOutPerTask: Int = TaskPool.defaultHeldOutCount
 
     public init(method: TrainingMethod, setting: String, tasks: [String]? = nil, modelPath: String,
                 dataDirectory: DataDirectory, hyper: TrainingHyperParameters, options: TrainingOptions,
@@ -60,13 +63,14 @@ public enum TrainingSession {
         if let selection = request.selection, let count = h.budgetPerTask {
             return try DataPlan.buildSelected(setting: request.setting, tasks: request.tasks, directory: request.dataDirectory,
                                               method: selection.method, target: selection.target, count: count, seed: h.seed,
-                                              episode: episode)
+                                              episode: episode, heldOutCount: request.heldOutPerTask)
         }
         // A task whose pool is smaller than the budget (Flanv2's CB: 90 candidates under the budget
         // of 100) trains on its whole pool, as the paper must have; the plan records it
         // (`short_budgets`) and the cell's protocol block declares it.
         return try DataPlan.build(setting: request.setting, tasks: request.tasks, directory: request.dataDirectory,
-                                  budgetPerTask: h.budgetPerTask, seed: h.seed, episode: episode, shortPools: .useWholePool)
+                                  budgetPerTask: h.budgetPerTask, seed: h.seed, episode: episode,
+                                  heldOutCount: request.heldOutPerTask, shortPools: .useWholePool)
     }
 
     /// Validate, load data, load the model, train.

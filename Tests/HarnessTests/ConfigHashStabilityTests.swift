@@ -211,9 +211,17 @@ small figure2 3 e8aff69c5c63
         var compared = 0, changed = 0
         for line in Self.preChange.split(separator: "\n") {
             let f = line.split(separator: " ").map(String.init)
+            // Deliberate changes of science since: quick and small scale every method's samples by
+            // one factor (Table 7's proportions), so their cells are new; table2 gained a Base row
+            // in front; on smoke, budgets above a spec's smallest are scaled with it instead of cut
+            // to the cap (data-scale tables keep distinct budgets).
+            if f[0] != "smoke" { continue }
             let spec = try ExperimentSpec.load(paths.spec(f[1]))
             let profile = try Profile.named(f[0], in: paths.profiles)
-            let cell = try Planner.plan(spec, profile: profile)[Int(f[2])!]
+            let index = Int(f[2])! + (f[1] == "table2" ? 1 : 0)
+            let cell = try Planner.plan(spec, profile: profile)[index]
+            if case .perTask(let n) = cell.budget, n > (spec.methods.flatMap(\.budgets).compactMap { b -> Int? in
+                if case .perTask(let m) = b { return m } else { return nil } }.min() ?? n) { continue }
             if cell.descriptor.hashesDefaults {
                 XCTAssertNotEqual(String(cell.configHash.prefix(12)), f[3], "\(line): \(cell.method) hashes its defaults now")
                 changed += 1
@@ -222,7 +230,7 @@ small figure2 3 e8aff69c5c63
                 compared += 1
             }
         }
-        XCTAssertGreaterThan(compared, 40)
-        XCTAssertGreaterThan(changed, 100)
+        XCTAssertGreaterThanOrEqual(compared, 12)
+        XCTAssertGreaterThanOrEqual(changed, 30)
     }
 }

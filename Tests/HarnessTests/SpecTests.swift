@@ -8,7 +8,7 @@ final class SpecTests: HarnessTestCase {
 
     func testEveryShippedSpecParsesAndPlansOnEveryProfile() throws {
         let profiles = try Profile.loadAll(paths.profiles)
-        XCTAssertEqual(Set(profiles.keys), ["smoke", "quick", "small", "paper"])
+        XCTAssertEqual(Set(profiles.keys), ["smoke", "quick", "small", "study", "paper"])
         XCTAssertNil(profiles["paper"]!.model, "the paper profile takes the model from the user")
         for name in ExperimentSpec.tables {
             let spec = try ExperimentSpec.load(paths.spec(name))
@@ -54,17 +54,19 @@ final class SpecTests: HarnessTestCase {
     func testProfileOverridesAreRecorded() throws {
         let quick = try Profile.named("quick", in: paths.profiles)
         let cells = try Planner.plan(try ExperimentSpec.load(paths.spec("table2")), profile: quick)
-        XCTAssertEqual(cells.count, 3, "one seed on quick")
+        XCTAssertEqual(cells.count, 4, "one seed on quick: Base, LoRA, HydraLoRA, MeTA-LoRA")
         let meta = cells.first { $0.method == "meta-lora" }!
-        let cap = try XCTUnwrap(quick.maxIterations)
-        XCTAssertEqual(meta.hyper["iterations"], .int(cap))
-        XCTAssertTrue(meta.overrides.contains("iterations 1000 → \(cap)"), "\(meta.overrides)")
+        let scale = try XCTUnwrap(quick.sampleScale)
+        let iterations = Int((1000 * scale).rounded())
+        XCTAssertEqual(meta.hyper["iterations"], .int(iterations))
+        XCTAssertTrue(meta.overrides.contains("iterations 1000 → \(iterations) (×\(JSONValue.double(scale).canonical))"), "\(meta.overrides)")
         XCTAssertTrue(meta.overrides.contains { $0.hasPrefix("alpha 5e-06 → 0.0005") }, "\(meta.overrides)")
         let lora = cells.first { $0.method == "lora" }!
-        XCTAssertEqual(lora.examplesPerTask, 16)
-        XCTAssertTrue(lora.overrides.contains("full data → 16 examples per task"))
+        let full = Int((439_950 * scale / 5).rounded())
+        XCTAssertEqual(lora.examplesPerTask, full)
+        XCTAssertTrue(lora.overrides.contains { $0.hasPrefix("full data → \(full) examples per task") }, "\(lora.overrides)")
         let text = Planner.describe(cells)
-        XCTAssertTrue(text.contains("MeTA-LoRA") && text.contains("3 cells") && text.contains("profile overrides:"), text)
+        XCTAssertTrue(text.contains("MeTA-LoRA") && text.contains("4 cells") && text.contains("profile overrides:"), text)
     }
 
     /// Table 1's LoRAHub trains n_loras = 20 upstream LoRAs (of the 42 Flanv2 tasks the mirror holds;
@@ -74,9 +76,10 @@ final class SpecTests: HarnessTestCase {
         let cells = try Planner.plan(try ExperimentSpec.load(paths.spec("table1")), profile: quick)
         let hub = try XCTUnwrap(cells.first { $0.method == "lorahub" })
         XCTAssertEqual(hub.hyper["n_loras"], .int(20))
-        XCTAssertEqual(hub.cost.trainSamples, 20 * 16)
+        // Full data on quick: 325,783 × 0.002 / 43 = 15 examples per task.
+        XCTAssertEqual(hub.cost.trainSamples, 20 * 15)
         XCTAssertEqual(hub.cost.optimizerSteps, 20 * 2)
-        XCTAssertEqual(cells.first { $0.method == "lora" }?.cost.trainSamples, 42 * 16)
+        XCTAssertEqual(cells.first { $0.method == "lora" }?.cost.trainSamples, 42 * 15)
     }
 
     func testConfigHashIsStableAndSharedAcrossTables() throws {
@@ -85,7 +88,7 @@ final class SpecTests: HarnessTestCase {
         let b = try Planner.plan(try ExperimentSpec.load(paths.spec("table2")), profile: smoke)
         XCTAssertEqual(a.map(\.configHash), b.map(\.configHash))
         // The canonical JSON sorts keys and has no spaces; the hash is its sha256.
-        let c = a[2]
+        let c = a.first { $0.method == "meta-lora" }!
         XCTAssertTrue(c.configJSON.hasPrefix("{\"benchmarks\":[{\"name\":\"mmlu\",\"shots\":5}"), c.configJSON)
         XCTAssertEqual(c.configHash, SHA256.hex(of: c.configJSON))
         XCTAssertEqual(c.configHash.count, 64)
@@ -94,7 +97,7 @@ final class SpecTests: HarnessTestCase {
         XCTAssertTrue(t6.contains { $0.configHash == c.configHash && $0.methodLabel == "MeTA-LoRA" })
         // Any change of science changes the hash.
         let quick = try Planner.plan(try ExperimentSpec.load(paths.spec("table2")), profile: try Profile.named("quick", in: paths.profiles))
-        XCTAssertNotEqual(quick[2].configHash, c.configHash)
+        XCTAssertNotEqual(quick.first { $0.method == "meta-lora" }!.configHash, c.configHash)
     }
 
     func testSHA256KnownVectors() {

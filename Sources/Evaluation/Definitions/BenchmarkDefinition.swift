@@ -78,6 +78,9 @@ public enum DataFormat: String, Sendable, Codable, Equatable {
     case examsJSONL
     /// LoRAHub's `data_bbh/<task>/few_shot.jsonl`: `{"context","completion"}`, shots inside the context.
     case lorahubBBHJSONL
+    /// A training task's held-out examples (never in any budget), built by the caller that knows
+    /// the training data and the prompt format (the harness) and passed in `EvaluationOptions.suppliedItems`.
+    case trainingHeldOut
 }
 
 /// One subject/task/language: the item file (relative to the data directory), an optional few-shot
@@ -140,6 +143,9 @@ public enum PromptTemplate: String, Sendable, Codable, Equatable {
     /// R-LoRA `eval_bbh.py`: "I will give you three examples, please answer the last question based on them.\n"
     /// + data_bbh context with "Q:" → "question:", "A:" → "Answer:".
     case rloraDataBBH
+    /// The prompt the model was trained on (its chat template or Alpaca) up to the response; choices
+    /// the task's option texts, scored as the response.
+    case trainingPrompt
 
     public var text: String {
         switch self {
@@ -152,6 +158,7 @@ public enum PromptTemplate: String, Sendable, Codable, Equatable {
         case .winogradPartial: return "contexts sentence[:i] + option (i = index of '_'); continuation ' ' + sentence[i+1:].strip()"
         case .questionAnswer: return "'Q: {stem}\\nA:'; choices ' ' + choice text"
         case .openCompassBBH: return "'Follow the given examples and answer the question.\\n{description}\\n\\n' + CoT shots joined by '\\n\\n' + '\\n\\nQ: {input}\\nA: Let's think step by step.'"
+        case .trainingPrompt: return "the training prompt format (chat template or Alpaca) of instruction + input, up to the response; choices the option texts"
         case .rloraDataBBH: return "'I will give you three examples, please answer the last question based on them.\\n' + context.replace('Q:', 'question:').replace('A:', 'Answer:')"
         }
     }

@@ -28,6 +28,8 @@ public struct BenchmarkInputReader {
             if cache.winograd[source.path] == nil { cache.winograd[source.path] = try XWinogradLoader.loadAll(source.path, in: data) }
             return cache.winograd[source.path]!.filter { $0.language == (source.rowFilter ?? source.name) }
                 .map { [$0.row.sentence, $0.row.option1, $0.row.option2].joined(separator: "\n") }
+        case .trainingHeldOut:
+            throw EvaluationError.invalidOption("\(def.label) is built from training tasks' held-out examples: it cannot be a data-selection target")
         case .examsJSONL:
             if cache.exams[source.path] == nil { cache.exams[source.path] = try EXAMSLoader.load(source.path, language: nil, in: data) }
             return cache.exams[source.path]!.rows.filter { $0.language == (source.rowFilter ?? source.name) }

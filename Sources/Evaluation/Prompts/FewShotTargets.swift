@@ -77,7 +77,7 @@ public enum FewShotTargets {
             throw EvaluationError.invalidOption("\(def.label) holds its shots inside each scored item's context, so it has no examples "
                                                 + "outside its scored items to learn a per-\(name) composition from")
 
-        case .xcopa, .xstorycloze, .winogradPartial, .questionAnswer:
+        case .xcopa, .xstorycloze, .winogradPartial, .questionAnswer, .trainingPrompt:
             throw EvaluationError.invalidOption("\(def.name) is zero-shot and declares no few-shot source, so it has no examples "
                                                 + "outside its scored items to learn a per-\(name) composition from")
         }
@@ -92,7 +92,7 @@ public enum FewShotTargets {
         case .instructEvalBBH: return "the task's leading (unscored) shot items, zero-shot '{input}\\nAnswer:' prompt, answer ' {target}'"
         case .openCompassBBH: return "the task's cot-prompt exemplars, zero-shot OpenCompass prompt, answer = the exemplar's reasoning and final answer"
         case .rloraDataBBH: return "none (the shots are inside each scored item)"
-        case .xcopa, .xstorycloze, .winogradPartial, .questionAnswer: return "none (zero-shot benchmark)"
+        case .xcopa, .xstorycloze, .winogradPartial, .questionAnswer, .trainingPrompt: return "none (zero-shot benchmark)"
         }
     }
 }

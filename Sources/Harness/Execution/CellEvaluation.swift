@@ -18,8 +18,12 @@ enum CellEvaluation {
         var samples: [SampleRecord] = []
         for spec in cell.benchmarks {
             let definition = try BenchmarkRegistry.definition(name: spec.name, variant: spec.variant)
-            var options = EvaluationOptions(dataDirectory: dataDirectory, shots: spec.shots, limit: cell.evalLimit,
+            var options = EvaluationOptions(dataDirectory: dataDirectory, subsets: spec.subsets, shots: spec.shots,
+                                            limit: spec.limit ?? cell.evalLimit,
                                             progress: CellEvaluationProgress(benchmark: spec.name, report: progress))
+            if definition.format == .trainingHeldOut {
+                options.suppliedItems = try HeldOutItems.build(definition, cell: cell, model: model, dataDirectory: dataDirectory)
+            }
             if let compositions {
                 options.beforeSubset = { subset in
                     try compositions.activate(definition, shots: spec.shots, subset: subset, backend: backend)
@@ -55,6 +59,9 @@ enum CellEvaluation {
                 let prediction = r.generated ?? r.pred.map(String.init) ?? ""
                 let target = r.target ?? r.gold.map(String.init) ?? ""
                 var detail: [String: JSONValue] = ["prompt_id": .string(r.promptId)]
+                if let idx = r.promptId.firstIndex(of: "/"), definition.format == .trainingHeldOut {
+                    detail["example_id"] = .string(String(r.promptId[r.promptId.index(after: idx)...]))
+                }
                 if let lls = r.choiceLoglikelihoods { detail["choice_loglikelihoods"] = .array(lls.map(JSONValue.double)) }
                 if let answer = r.extractedAnswer { detail["extracted_answer"] = .string(answer) }
                 samples.append(SampleRecord(benchmark: spec.name, subset: r.subset, index: i, prediction: prediction,

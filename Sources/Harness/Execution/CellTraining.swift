@@ -52,10 +52,12 @@ enum CellTraining {
         }
         options.record["spec"] = cell.spec
         options.record["config_hash"] = cell.configHash
-        return TrainingRequest(method: method, setting: cell.setting, tasks: cell.tasks, modelPath: cell.model,
-                               dataDirectory: DataDirectory.resolve(explicit: dataDirectory),
-                               hyper: try hyperParameters(for: cell, method: method), options: options,
-                               selection: selection)
+        var request = TrainingRequest(method: method, setting: cell.setting, tasks: cell.tasks, modelPath: cell.model,
+                                      dataDirectory: DataDirectory.resolve(explicit: dataDirectory),
+                                      hyper: try hyperParameters(for: cell, method: method), options: options,
+                                      selection: selection)
+        if let h = cell.heldOutPerTask { request.heldOutPerTask = h }
+        return request
     }
 
     /// Table 13: a bm25/dsir cell's budgets are the top examples per task for the evaluation
