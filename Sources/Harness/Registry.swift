@@ -43,11 +43,13 @@ public enum Registry {
     public static let settings: [SettingInfo] = [
         SettingInfo(name: "flanv2-43", paperName: "Flanv2", taskCount: 43,
                     tasks: taskIDs("flanv2-43"),
-                    paperFullSamples: 325_783, mirrorPool: nil,
+                    // The 42 present tasks' candidates (each pool minus its held-out draw), as
+                    // SettingStatisticsTests counts them on the mirror.
+                    paperFullSamples: 325_783, mirrorPool: 227_538,
                     note: "Appendix A.1.1 names 42 datasets for 43 tasks; DROP is absent from the mirror, WMT13 en-es stands in for Paracrawl"),
         SettingInfo(name: "five-task", paperName: "Five-task", taskCount: 5, tasks: taskIDs("five-task"),
                     paperFullSamples: 439_950, mirrorPool: 7_473 + 8_999 + 2_985 + 33_410 + 1_838,
-                    note: "CosmosQA and PIQA pools are their validation splits (official train absent from the mirror)"),
+                    note: "CosmosQA and PIQA pools are their validation splits (official train absent from the mirror); QQP is the mirror's 9,999 labelled pairs (8,999 + 1,000), not GLUE QQP's 363,846 training pairs"),
         SettingInfo(name: "five-task-winogrande", paperName: "Five-task variant", taskCount: 5, tasks: taskIDs("five-task-winogrande"),
                     paperFullSamples: 487_075, mirrorPool: 7_473 + 8_999 + 2_985 + 33_410 + 2_558,
                     note: "§4.3 RQ1: PiQA replaced by WinoGrande (train_m pool on the mirror)"),

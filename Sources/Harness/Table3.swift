@@ -35,7 +35,7 @@ public enum Table3 {
         let body = rows.map { [$0.name, String($0.tasks), r($0.reported[0]), n($0.baselinesMirror), r($0.reported[1]), n($0.ours), r($0.reported[2]), n($0.oursProfile)] }
         let caption = "Tasks and training samples per setting, computed from the specs' data budgets (MeTA-LoRA: examples per task × tasks). "
             + "Baselines use the full pool: on the data mirror this is smaller than the paper's (CosmosQA and PIQA pools are validation splits; "
-            + "Bactrian-X is replaced by FLORES-200; the Flanv2 pool is not counted yet, —). Paper values from reported-numbers.yaml."
+            + "Bactrian-X is replaced by FLORES-200; Flanv2 counts the 42 present tasks' candidates, DROP is missing). Paper values from reported-numbers.yaml."
         switch format {
         case .markdown:
             var s = "## Table 3\n\n| " + header.joined(separator: " | ") + " |\n|" + header.indices.map { $0 == 0 ? "---" : "---:" }.joined(separator: "|") + "|\n"

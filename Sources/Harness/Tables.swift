@@ -25,7 +25,8 @@ public enum Tables {
             for f in formats { outputs.append(("table3.\(f.rawValue)", Table3.render(rows, profile: profile, format: f))) }
         } else {
             guard let store = store else { throw StoreError.sqlite(path: paths.store.path, detail: "no results store") }
-            let layout = try TableLayout.load(paths.layout(table)).addingColumns(for: profile.benchmarks)
+            let modelPath = (model ?? profile.model).map { $0.hasPrefix("/") ? $0 : paths.root.appendingPathComponent($0).path }
+            let layout = try TableLayout.load(paths.layout(table)).addingColumns(for: profile.benchmarks).reportedFor(model: modelPath)
             let spec = try ExperimentSpec.load(paths.spec(layout.spec))
             let data = try TableData.build(layout: layout, spec: spec, profile: profile, model: model, store: store, reported: reported)
             for f in formats {

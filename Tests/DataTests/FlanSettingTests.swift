@@ -77,6 +77,7 @@ final class SettingStatisticsTests: XCTestCase {
         XCTAssertEqual(flan.paperBaselineSamples, 325_783)
         XCTAssertEqual(flan.poolSizes.filter { $0.value < 100 }.keys.sorted(), ["cb"], "only CB cannot fill a budget of 100")
         XCTAssertEqual(flan.baselineSamples, flan.poolSizes.values.reduce(0, +))
+        XCTAssertEqual(flan.baselineSamples, 227_538, "the harness Registry's flanv2-43 mirrorPool")
         print("flanv2-43: \(flan.tasksPresent) of \(flan.paperTasks) tasks, baseline samples \(flan.baselineSamples), ours \(flan.ourSamples)")
 
         let multilingual = try SettingStatistics.measure(try TaskRegistry.setting("multilingual"), directory: dir)

@@ -57,7 +57,7 @@ final class TableTests: HarnessTestCase {
         XCTAssertTrue(meta.contains("| 30.00 (no per-item data) (1/3 seeds) | 31.12 | −1.12 |"), meta)
         XCTAssertTrue(md.contains("Measured with profile t3 on model model.bin (sha256 abcdef012345), code v1.0-test"), md)
         XCTAssertTrue(md.contains("Profile overrides:") && md.contains("iterations 1000 → 5") && md.contains("alpha 5e-06 → 0.0005 (×100)"), md)
-        XCTAssertTrue(md.contains("4 of 9 planned runs"), md)
+        XCTAssertTrue(md.contains("4 of 10 planned runs"), md)   // 3 seeds × 3 methods + one Base run
         XCTAssertTrue(md.contains("± is the standard error over evaluated items") && md.contains("n (items per run): MMLU 100"), md)
         XCTAssertTrue(md.contains("- LoRA / MMLU: seed 0: 30.00; seed 1: 32.00; seed 2: 34.00"), md)
         // The files on disk hold the same.
@@ -126,7 +126,7 @@ final class TableTests: HarnessTestCase {
         let paths = try sandboxWithRepoSpecs()
         let md = try Tables.render("3", paths: paths, store: nil, profile: try Profile.named("quick", in: TestEnv.repoPaths.profiles), write: false).text
         // Ours = per-task budget × the tasks the mirror holds (Flanv2 without DROP: 42 × 100 = 4,200; paper 4,300).
-        XCTAssertTrue(md.contains("| Flanv2 | 42 | 43 | — | 325783 | 4200 | 4300 | 672 |"), md)
+        XCTAssertTrue(md.contains("| Flanv2 | 42 | 43 | 227538 | 325783 | 4200 | 4300 | 672 |"), md)
         XCTAssertTrue(md.contains("| Five-task | 5 | 5 | 54705 | 439950 | 250 | 250 | 80 |"), md)
         XCTAssertTrue(md.contains("| Multilingual | 52 | 52 | 52624 | 3400000 | 2600 | 2600 | 832 |"), md)
         XCTAssertTrue(md.contains("| Five-task variant | 5 | 5 | 55425 | 487075 | 250 | 250 | 80 |"), md)

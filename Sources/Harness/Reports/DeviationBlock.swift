@@ -16,8 +16,14 @@ public enum DeviationBlock {
             let mirror = setting.mirrorPool.map { String($0) } ?? "not counted"
             out.append("Data (\(setting.paperName)): full data on the mirror \(mirror) examples vs the paper's \(setting.paperFullSamples); \(setting.note).")
         }
-        for b in spec.benchmarks {
-            out.append("Benchmark \(b.name)\(b.variant.map { " (variant \($0))" } ?? ""), \(b.shots)-shot.")
+        let specKeys = Set(spec.benchmarks.map(\.key))
+        for b in cells.first?.benchmarks ?? spec.benchmarks {
+            let added = specKeys.contains(b.key) ? "" : " Added by profile \(cells[0].profile), not a benchmark of this table in the paper."
+            let scope = (b.subsets.map { ", subsets \($0.joined(separator: ", "))" } ?? "") + (b.limit.map { ", first \($0) items per subset" } ?? "")
+            out.append("Benchmark \(b.name)\(b.variant.map { " (variant \($0))" } ?? ""), \(b.shots)-shot\(scope).\(added)")
+        }
+        if let h = cells.first?.heldOutPerTask {
+            out.append("Held-out draw: \(h) examples per training task (default 32), outside every budget and full-data pool; five-task-heldout scores them.")
         }
         let overrides = Array(Set(cells.flatMap(\.overrides))).sorted()
         if !overrides.isEmpty { out.append("Profile \(cells[0].profile) overrides: " + overrides.joined(separator: "; ") + ".") }
