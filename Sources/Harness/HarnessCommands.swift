@@ -1,17 +1,22 @@
 // One entry point per CLI subcommand, so the `metalora` executable only parses flags and calls
 // these: plan, run, run-cell (RunCellCommand), sweep, table, results, data.
 import Foundation
+import Training
 
+/// `methods` is the method list specs are read against: the standard one, or a caller's that adds
+/// methods (README "Extending: adding a method").
 public enum HarnessCommands {
-    static func load(_ specPath: String, _ profileName: String, profiles: String?, paths: HarnessPaths) throws -> (ExperimentSpec, Profile) {
-        let spec = try ExperimentSpec.load(paths.resolve(specPath))
+    static func load(_ specPath: String, _ profileName: String, profiles: String?, paths: HarnessPaths,
+                     methods: MethodCatalog = .standard) throws -> (ExperimentSpec, Profile) {
+        let spec = try ExperimentSpec.load(paths.resolve(specPath), methods: methods)
         let profile = try Profile.named(profileName, in: profiles.map(paths.resolve) ?? paths.profiles)
         return (spec, profile)
     }
 
     /// `metalora plan SPEC --profile P [--model M]`: the resolved cells and their cost; runs nothing.
-    public static func plan(spec: String, profile: String, model: String? = nil, profiles: String? = nil, paths: HarnessPaths = .current) throws -> String {
-        let (s, p) = try load(spec, profile, profiles: profiles, paths: paths)
+    public static func plan(spec: String, profile: String, model: String? = nil, profiles: String? = nil, paths: HarnessPaths = .current,
+                            methods: MethodCatalog = .standard) throws -> String {
+        let (s, p) = try load(spec, profile, profiles: profiles, paths: paths, methods: methods)
         return "\(s.name) → \(s.table) (\(s.setting)) on profile \(p.name)\n" + Planner.describe(try Planner.plan(s, profile: p, model: model))
     }
 
@@ -27,8 +32,9 @@ public enum HarnessCommands {
     /// this process. A scratch --db with its own --checkpoints leaves results/ untouched (e.g. smoke checks).
     public static func run(spec: String, profile: String, model: String? = nil, profiles: String? = nil, db: String? = nil, threads: Int? = nil,
                            checkpoints: String? = nil, executor: CellExecutor, paths: HarnessPaths = .current,
+                           methods: MethodCatalog = .standard,
                            handleSignals: Bool = false, log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
-        let (s, p) = try load(spec, profile, profiles: profiles, paths: paths)
+        let (s, p) = try load(spec, profile, profiles: profiles, paths: paths, methods: methods)
         let cells = try Planner.plan(s, profile: p, model: model)
         let store = try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path)
         let env = ProcessInfo.processInfo.environment["METALORA_THREADS"].flatMap(Int.init)
@@ -66,12 +72,13 @@ public enum HarnessCommands {
 
     /// `metalora table N [--format md|tex] [--diff] --profile P [--model M] [--db D] [--out DIR]`: writes the table files and returns the text.
     public static func table(_ name: String, profile: String, model: String? = nil, profiles: String? = nil, formats: [TableFormat] = [.markdown, .latex],
-                             diff: Bool = false, db: String? = nil, out: String? = nil, paths: HarnessPaths = .current) throws -> Tables.Rendered {
+                             diff: Bool = false, db: String? = nil, out: String? = nil, paths: HarnessPaths = .current,
+                             methods: MethodCatalog = .standard) throws -> Tables.Rendered {
         let p = try Profile.named(profile, in: profiles.map(paths.resolve) ?? paths.profiles)
         let table = HarnessPaths.tableName(name)
         let store = table == "table3" ? nil : try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path, mustExist: true)
         return try Tables.render(table, paths: paths, store: store, profile: p, model: model, formats: formats, diff: diff,
-                                 outputDirectory: tablesDirectory(db: db, out: out, paths: paths))
+                                 outputDirectory: tablesDirectory(db: db, out: out, paths: paths), methods: methods)
     }
 
     /// Where `table` writes: --out, else a tables/ folder beside the store given with --db, else results/tables/.

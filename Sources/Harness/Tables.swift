@@ -2,6 +2,7 @@
 // into tableN.md / tableN.tex (results/tables/, a scratch store's own tables/ folder, or --out),
 // returning the text and the files written.
 import Foundation
+import Training
 
 public enum Tables {
     public static let all = ["table1", "table2", "table3", "table4", "table5", "table6", "table7", "table8", "table9",
@@ -13,7 +14,7 @@ public enum Tables {
     /// the returned text is the first format's. Figure 2 also writes figure2.svg and figure2-pgfplots.tex.
     public static func render(_ name: String, paths: HarnessPaths, store: ResultsStore?, profile: Profile, model: String? = nil,
                               formats: [TableFormat] = [.markdown, .latex], diff: Bool = false, write: Bool = true,
-                              outputDirectory: URL? = nil) throws -> Rendered {
+                              outputDirectory: URL? = nil, methods: MethodCatalog = .standard) throws -> Rendered {
         let table = HarnessPaths.tableName(name)
         guard all.contains(table) else {
             throw SpecError(file: name, line: 0, field: "table", message: "unknown table; valid: \(all.joined(separator: ", "))")
@@ -27,7 +28,7 @@ public enum Tables {
             guard let store = store else { throw StoreError.sqlite(path: paths.store.path, detail: "no results store") }
             let modelPath = (model ?? profile.model).map { $0.hasPrefix("/") ? $0 : paths.root.appendingPathComponent($0).path }
             let layout = try TableLayout.load(paths.layout(table)).addingColumns(for: profile.benchmarks).reportedFor(model: modelPath)
-            let spec = try ExperimentSpec.load(paths.spec(layout.spec))
+            let spec = try ExperimentSpec.load(paths.spec(layout.spec), methods: methods)
             let data = try TableData.build(layout: layout, spec: spec, profile: profile, model: model, store: store, reported: reported)
             for f in formats {
                 let text = f == .markdown ? TableRenderer.markdown(data, diff: diff) : TableRenderer.latex(data, diff: diff)

@@ -62,9 +62,10 @@ public final class EpisodicLoop: TrainingLoop {
     }
 }
 
-/// Fixed offsets that separate the run seed's random streams.
-enum TrainingSeeds {
-    static let adapterInit: UInt64 = 0xA11C_E5EE_D000_0001
+/// Fixed offsets that separate the run seed's random streams (public: a run's adapter
+/// initialisation can be reproduced from its seed alone).
+public enum TrainingSeeds {
+    public static let adapterInit: UInt64 = 0xA11C_E5EE_D000_0001
     static let episodes: UInt64 = 0xE715_0DE5_0000_0002
     static let batches: UInt64 = 0xBA7C_4E50_0000_0003
     static let dropout: UInt64 = 0xD209_0C70_0000_0004
