@@ -56,6 +56,9 @@ public struct MethodEntry: Sendable {
     public let hyper: [String: JSONValue]
     public let grid: [GridPoint]
     public let line: Int
+    /// `select_best`: the criterion a table uses to report one point of `grid` (appendix A.1.2's
+    /// "best results" as a declared protocol); nil = no selection, every grid point is its own row.
+    public var selectBest: GridSelection.Criterion? = nil
 }
 
 public struct ExperimentSpec: Sendable {
@@ -162,7 +165,7 @@ public struct ExperimentSpec: Sendable {
     }
 
     static func parseMethod(_ f: YAMLField, catalog: MethodCatalog) throws -> MethodEntry {
-        let m = try f.mapping(required: ["name"], optional: ["label", "budgets", "selection", "selection_target", "hyper", "grid"])
+        let m = try f.mapping(required: ["name"], optional: ["label", "budgets", "selection", "selection_target", "hyper", "grid", "select_best"])
         let name = try m["name"]!.oneOf(catalog.names, what: "method")
         let schema = Registry.method(name, in: catalog)!
         var budgets: [DataBudget] = [.none]
@@ -212,8 +215,15 @@ public struct ExperimentSpec: Sendable {
             }
             if grid.isEmpty { throw g.error("an empty grid; leave the key out instead") }
         }
-        return MethodEntry(label: try m["label"]?.string() ?? name, method: name, budgets: budgets, selection: selection,
-                           selectionTarget: selectionTarget, hyper: hyper, grid: grid, line: f.line)
+        var entry = MethodEntry(label: try m["label"]?.string() ?? name, method: name, budgets: budgets, selection: selection,
+                                selectionTarget: selectionTarget, hyper: hyper, grid: grid, line: f.line)
+        if let sb = m["select_best"] {
+            let value = try sb.oneOf(GridSelection.Criterion.allCases.map(\.rawValue), what: "selection criterion")
+            guard grid.count >= 2 else { throw sb.error("select_best chooses among grid points: give a grid of at least two points") }
+            guard schema.descriptor.loop != .none else { throw sb.error("the base model trains nothing and has no held-out loss to select on") }
+            entry.selectBest = GridSelection.Criterion(rawValue: value)
+        }
+        return entry
     }
 
     /// Table 13: a bm25/dsir selection picks n examples per task for target benchmarks, so it needs

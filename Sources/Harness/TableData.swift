@@ -39,6 +39,8 @@ public struct TableData: Sendable {
     public let settingNote: String
     /// Precisions of the planned cells (f32, bf16), named in the caption.
     public var precisions: [String] = []
+    /// Best-of-grid choices of `select_best` entries (by method label), stated in the caption.
+    public var gridChoices: [String: GridSelection.Choice] = [:]
 
     /// Resolves the layout's spec on the profile and reads every cell's runs from the store.
     public static func build(layout: TableLayout, spec: ExperimentSpec, profile: Profile, model: String?,
@@ -52,6 +54,7 @@ public struct TableData: Sendable {
                 metricsByRun[r.id] = try store.metrics(runID: r.id)
             }
         }
+        let choices = try GridSelection.choices(spec: spec, planned: planned, store: store)
         var grid: [[CellValue]] = []
         for row in layout.rows {
             var line: [CellValue] = []
@@ -65,6 +68,8 @@ public struct TableData: Sendable {
                     let matching = planned.filter { c in
                         (sel.method == nil || c.methodLabel == sel.method) && (sel.budget == nil || c.budget.description == sel.budget)
                             && (sel.grid == nil || c.gridLabel == sel.grid)
+                            // A selecting entry's row without a grid label reports the chosen point only.
+                            && (sel.grid != nil || choices[c.methodLabel].map { $0.chosen == c.gridLabel } ?? true)
                     }
                     v.expectedSeeds = matching.count
                     if let p = sel.param {
@@ -124,6 +129,7 @@ public struct TableData: Sendable {
                              overrides: Array(Set(planned.flatMap(\.overrides))).sorted(), plannedCells: planned.count,
                              settingNote: Registry.setting(spec.setting)?.note ?? "")
         data.precisions = Set(planned.map(\.precision.rawValue)).sorted()
+        data.gridChoices = choices
         return data
     }
 
@@ -158,6 +164,10 @@ public struct TableData: Sendable {
         if !precisions.isEmpty { parts.append("Frozen-weight products in \(precisions.joined(separator: " and ")).") }
         if !overrides.isEmpty { parts.append("Profile overrides: " + overrides.joined(separator: "; ") + ".") }
         if !settingNote.isEmpty { parts.append("Data: \(settingNote).") }
+        if !isCounterTable {
+            parts.append(gridChoices.isEmpty ? GridSelection.noSelection
+                         : gridChoices.keys.sorted().map { gridChoices[$0]!.sentence }.joined(separator: " "))
+        }
         parts.append("Paper values (\(layout.reportedModel ?? "as reported")) from reported-numbers.yaml; — marks a missing value, never filled.")
         parts.append(uncertaintyNote)
         return parts.joined(separator: " ")
