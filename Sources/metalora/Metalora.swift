@@ -13,7 +13,7 @@ struct Metalora: ParsableCommand {
             InspectCommand.self, TokenizeCommand.self, ScoreCommand.self, GenerateCommand.self,
             EvalCommand.self, TrainCommand.self, BenchCommand.self,
             PlanCommand.self, DeviationsCommand.self, RunCommand.self, RunCellCommandCLI.self, SweepCommand.self,
-            TableCommand.self, ResultsCommand.self, DataCommand.self,
+            TableCommand.self, CompareCommandCLI.self, ResultsCommand.self, DataCommand.self,
         ])
 
     static func main() {
