@@ -1,5 +1,5 @@
 // One entry point per CLI subcommand, so the `metalora` executable only parses flags and calls
-// these: plan, run, run-cell (RunCellCommand), sweep, table, results, data.
+// these: plan, run, run-cell (RunCellCommand), sweep, table, results, data (compare: CompareCommand).
 import Foundation
 
 public enum HarnessCommands {

@@ -3,7 +3,7 @@ import Foundation
 import Training
 
 /// `metalora`: the MeTA-LoRA reproduction harness. Model commands (inspect, tokenize, score,
-/// generate, eval, train, bench) and harness commands (plan, run, run-cell, sweep, table, results, data).
+/// generate, eval, train, bench) and harness commands (plan, run, run-cell, sweep, table, compare, results, data).
 @main
 struct Metalora: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -8,8 +8,7 @@ public enum PairedComparisonText {
 
     /// What the numbers are, stated once above them.
     public static func method(_ r: PairedComparisonReport) -> String {
-        let ref = r.comparisons.first?.reference ?? "MeTA-LoRA"
-        return "Δ = \(ref) − method in percentage points, on the same items. 95% percentile interval of a paired bootstrap "
+        "Δ = MeTA-LoRA (the line named under vs) − method in percentage points, on the same items. 95% percentile interval of a paired bootstrap "
             + "(\(grouped(PairedBootstrap.defaultResamples)) resamples, seed \(PairedBootstrap.defaultSeed), items redrawn within each subset; "
             + "an AVG redraws every benchmark's subsets at once and weighs each benchmark 1/J); p two-sided. With several seeds, "
             + "each item's difference is the mean of the seed-by-seed differences (seed s against seed s), and items, not seeds, are redrawn. "

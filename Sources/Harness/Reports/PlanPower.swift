@@ -79,7 +79,7 @@ public enum PlanPower {
         func single(_ bench: String) -> (items: Int, p: Double, source: String, mdd: Double?, caveat: String?) {
             let s = sizes[bench] ?? EvalSizes(sizes: [], weighting: .micro, caveat: "not in the spec")
             let (p, source): (Double, String) = baseAccuracy[bench].map { ($0, "base") }
-                ?? ((ReferenceLines.chance(benchmark: bench, spec: spec) ?? 50) / 100, "chance: no base result stored")
+                ?? ((ReferenceLines.chance(benchmark: bench, spec: spec) ?? 50) / 100, "chance")
             let mdd = PowerAnalysis.pairedMDD(sizes: s.sizes, p: p, weighting: s.weighting).map { $0 * 100 }
             return (s.sizes.reduce(0, +), p, source, mdd, s.caveat)
         }
@@ -131,6 +131,9 @@ public enum PlanPower {
                 + String(format: "%.2f", l.mdd!) + " points: profile \(profile) cannot detect it\n"
         }
         for c in Set(r.lines.compactMap(\.caveat)).sorted() { s += "note: \(c)\n" }
+        if r.lines.contains(where: { $0.pSource != "base" }) {
+            s += "note: p = chance where no base result is stored yet; with the Base cells run (and --db naming their store) p is the base model's accuracy\n"
+        }
         return s
     }
 
