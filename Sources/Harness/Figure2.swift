@@ -8,7 +8,8 @@ public enum FigureRenderer {
     /// Bars from the figure's table: one group per (budget, column), one series per method.
     static func bars(_ t: TableData) -> (groups: [String], series: [String], bars: [Bar]) {
         var groups: [String] = [], series: [String] = [], bars: [Bar] = []
-        for (i, r) in t.layout.rows.enumerated() {
+        // The figure draws the methods; its table carries the Base and chance lines.
+        for (i, r) in t.layout.rows.enumerated() where r.reference == nil {
             let s = r.selector.method ?? r.header
             if !series.contains(s) { series.append(s) }
             for (j, c) in t.layout.columns.enumerated() {

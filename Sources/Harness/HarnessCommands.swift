@@ -1,5 +1,5 @@
 // One entry point per CLI subcommand, so the `metalora` executable only parses flags and calls
-// these: plan, run, run-cell (RunCellCommand), sweep, table, results, data.
+// these: plan, run, run-cell (RunCellCommand), sweep, table, results, data (compare: CompareCommand).
 import Foundation
 import Training
 
@@ -14,10 +14,12 @@ public enum HarnessCommands {
     }
 
     /// `metalora plan SPEC --profile P [--model M]`: the resolved cells and their cost; runs nothing.
-    public static func plan(spec: String, profile: String, model: String? = nil, profiles: String? = nil, paths: HarnessPaths = .current,
-                            methods: MethodCatalog = .standard) throws -> String {
+    public static func plan(spec: String, profile: String, model: String? = nil, profiles: String? = nil, db: String? = nil,
+                            paths: HarnessPaths = .current, methods: MethodCatalog = .standard) throws -> String {
         let (s, p) = try load(spec, profile, profiles: profiles, paths: paths, methods: methods)
-        return "\(s.name) → \(s.table) (\(s.setting)) on profile \(p.name)\n" + Planner.describe(try Planner.plan(s, profile: p, model: model))
+        let cells = try Planner.plan(s, profile: p, model: model)
+        return "\(s.name) → \(s.table) (\(s.setting)) on profile \(p.name)\n" + Planner.describe(cells)
+            + (try PlanPower.section(spec: s, cells: cells, profile: p, model: model, paths: paths, db: db))
     }
 
     /// `metalora deviations SPEC --profile P [--model M] [--format md|tex]`: the table's

@@ -14,6 +14,11 @@ public struct CellValue: Sendable {
     /// A shown parameter (Tables 8 and 11) instead of a measurement.
     public var text: String?
     public var reported: Double?
+    /// A known value instead of a measurement: the chance line's level (percent).
+    public var fixed: Double?
+    /// Items per subset of one run and the benchmark's weighting (for the minimum detectable difference).
+    public var subsetSizes: [Int] = []
+    public var weighting: SubsetWeighting = .micro
 
     public var mean: Double? { bySeed.isEmpty ? nil : bySeed.values.reduce(0, +) / Double(bySeed.count) }
     /// Sample standard deviation over seeds (nil with fewer than two).
@@ -41,14 +46,37 @@ public struct TableData: Sendable {
     public var precisions: [String] = []
     /// Best-of-grid choices of `select_best` entries (by method label), stated in the caption.
     public var gridChoices: [String: GridSelection.Choice] = [:]
+    /// The planned cells the layout's lines select from: the spec's, plus base cells planned for
+    /// lookup when the spec has no base entry (ReferenceLines).
+    public var lookupCells: [ResolvedCell] = []
+    /// The benchmark lines at chance (ReferenceLines.atChance), by column (or row) index.
+    public var atChance: [Int: ReferenceLines.AtChance] = [:]
 
-    /// Resolves the layout's spec on the profile and reads every cell's runs from the store.
-    public static func build(layout: TableLayout, spec: ExperimentSpec, profile: Profile, model: String?,
+    /// The planned cells a merged selector picks (one per seed).
+    public static func matching(_ planned: [ResolvedCell], _ sel: CellSelector) -> [ResolvedCell] {
+        planned.filter { c in
+            (sel.method == nil || c.methodLabel == sel.method) && (sel.budget == nil || c.budget.description == sel.budget)
+                && (sel.grid == nil || c.gridLabel == sel.grid)
+        }
+    }
+
+    /// Resolves the layout's spec on the profile and reads every cell's runs from the store. The
+    /// layout gains the Base and chance lines (ReferenceLines); Base appears when the spec has a
+    /// base entry or the store holds base cells of the same items.
+    public static func build(layout paperLayout: TableLayout, spec: ExperimentSpec, profile: Profile, model: String?,
                              store: ResultsStore, reported: ReportedNumbers) throws -> TableData {
         let planned = try Planner.plan(spec, profile: profile, model: model)
+        let specBase = ReferenceLines.baseLabel(in: spec)
+        var lookup = planned
+        var includeBase = specBase != nil
+        if specBase == nil, ReferenceLines.benchmarkAxis(paperLayout) != .none {
+            let base = try ReferenceLines.baseCells(spec: spec, planned: planned, profile: profile, model: model)
+            if try base.contains(where: { try store.doneRun(configHash: $0.configHash) != nil }) { lookup += base; includeBase = true }
+        }
+        let layout = ReferenceLines.augment(paperLayout, baseLabel: specBase ?? ReferenceLines.defaultBaseLabel, includeBase: includeBase)
         var runsByHash: [String: RunRecord] = [:]
         var metricsByRun: [Int64: [MetricRecord]] = [:]
-        for c in planned where runsByHash[c.configHash] == nil {
+        for c in lookup where runsByHash[c.configHash] == nil {
             if let r = try store.doneRun(configHash: c.configHash) {
                 runsByHash[c.configHash] = r
                 metricsByRun[r.id] = try store.metrics(runID: r.id)
@@ -63,13 +91,14 @@ public struct TableData: Sendable {
                 if let rr = row.reportedRow {
                     v.reported = reported.value(table: layout.table, row: rr, column: col.reportedColumn ?? col.header)
                 }
-                if col.averageOf == nil {
+                if row.reference == .chance || col.reference == .chance {
                     let sel = row.selector.merged(with: col.selector)
-                    let matching = planned.filter { c in
-                        (sel.method == nil || c.methodLabel == sel.method) && (sel.budget == nil || c.budget.description == sel.budget)
-                            && (sel.grid == nil || c.gridLabel == sel.grid)
-                            // A selecting entry's row without a grid label reports the chosen point only.
-                            && (sel.grid != nil || choices[c.methodLabel].map { $0.chosen == c.gridLabel } ?? true)
+                    if let b = sel.benchmark, sel.param == nil { v.fixed = ReferenceLines.chance(benchmark: b, spec: spec) }
+                } else if col.averageOf == nil {
+                    let sel = row.selector.merged(with: col.selector)
+                    // A selecting entry's line without a grid label reports the chosen point only.
+                    let matching = matching(lookup, sel).filter { c in
+                        sel.grid != nil || choices[c.methodLabel].map { $0.chosen == c.gridLabel } ?? true
                     }
                     v.expectedSeeds = matching.count
                     if let p = sel.param {
@@ -82,9 +111,9 @@ public struct TableData: Sendable {
                                     $0.benchmark == b && $0.subset == Registry.overallSubset && $0.metric == Registry.headlineMetric }) {
                                     v.bySeed[c.seed] = m.value * 100
                                     v.itemsBySeed[c.seed] = m.n
-                                    if let e = try BenchmarkItems.load(store: store, runID: run.id, benchmark: b, settings: m.settings)?.estimate,
-                                       let se = e.standardError {
-                                        v.standardErrorBySeed[c.seed] = se * 100
+                                    if let items = try BenchmarkItems.load(store: store, runID: run.id, benchmark: b, settings: m.settings) {
+                                        if let se = items.estimate?.standardError { v.standardErrorBySeed[c.seed] = se * 100 }
+                                        if v.subsetSizes.isEmpty { v.subsetSizes = items.tallies.map(\.n); v.weighting = items.weighting }
                                     }
                                 }
                             } else if let counter = sel.counter {
@@ -108,6 +137,8 @@ public struct TableData: Sendable {
                 guard let names = col.averageOf else { continue }
                 let idx = names.compactMap { n in layout.columns.firstIndex { $0.header == n } }
                 let parts = idx.map { line[$0] }
+                let fixed = parts.compactMap(\.fixed)
+                if !parts.isEmpty && fixed.count == parts.count { line[j].fixed = fixed.reduce(0, +) / Double(fixed.count); continue }
                 line[j].expectedSeeds = parts.map(\.expectedSeeds).min() ?? 0
                 guard let first = parts.first else { continue }
                 for seed in first.bySeed.keys {
@@ -130,6 +161,8 @@ public struct TableData: Sendable {
                              settingNote: Registry.setting(spec.setting)?.note ?? "")
         data.precisions = Set(planned.map(\.precision.rawValue)).sorted()
         data.gridChoices = choices
+        data.lookupCells = lookup
+        data.atChance = ReferenceLines.atChance(data)
         return data
     }
 
@@ -170,6 +203,11 @@ public struct TableData: Sendable {
         }
         parts.append("Paper values (\(layout.reportedModel ?? "as reported")) from reported-numbers.yaml; — marks a missing value, never filled.")
         parts.append(uncertaintyNote)
-        return parts.joined(separator: " ")
+        if layout.rows.contains(where: { $0.reference != nil }) || layout.columns.contains(where: { $0.reference != nil }) {
+            parts.append("Reference lines: Base is the same model without an adapter, scored on the same items; chance is each benchmark definition's expected accuracy of uniform guessing, averaged as the metric is.")
+        }
+        let note = ReferenceLines.atChanceNote(atChance)
+        if !note.isEmpty { parts.append(note) }
+        return parts.filter { !$0.isEmpty }.joined(separator: " ")
     }
 }

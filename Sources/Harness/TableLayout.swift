@@ -18,12 +18,18 @@ public struct CellSelector: Equatable, Sendable {
     }
 }
 
+/// A reference line the tables add beside the measured methods: the untuned base model and the
+/// benchmark's chance level (ReferenceLines).
+public enum ReferenceLine: String, Sendable { case base, chance }
+
 public struct LayoutColumn: Sendable {
     public let header: String
     public let selector: CellSelector
     /// AVG columns: the mean of these columns (by header), per seed, only when all are present.
     public let averageOf: [String]?
     public let reportedColumn: String?
+    /// Set on the Base and chance columns ReferenceLines adds (layouts with benchmarks as rows).
+    public var reference: ReferenceLine? = nil
 }
 
 public struct LayoutRow: Sendable {
@@ -31,6 +37,8 @@ public struct LayoutRow: Sendable {
     public let selector: CellSelector
     /// Path of the reported row inside reported-numbers.yaml's table entry ("LLaMA2-7B/50/LoRA").
     public let reportedRow: String?
+    /// Set on the Base and chance rows ReferenceLines adds (layouts with benchmarks as columns).
+    public var reference: ReferenceLine? = nil
 }
 
 public struct TableLayout: Sendable {
@@ -38,8 +46,8 @@ public struct TableLayout: Sendable {
     public let spec: String
     public let title: String
     public let reportedModel: String?
-    public let columns: [LayoutColumn]
-    public let rows: [LayoutRow]
+    public var columns: [LayoutColumn]
+    public var rows: [LayoutRow]
 
     public static let counters = ["optimizer_steps", "samples", "tokens", "wall_h"]
 

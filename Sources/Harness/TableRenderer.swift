@@ -12,6 +12,7 @@ public enum TableRenderer {
 
     static func measured(_ v: CellValue, counter: String?, latex: Bool) -> String {
         if let t = v.text { return t }
+        if let f = v.fixed { return String(format: "%.2f", f) }
         guard let m = v.mean else { return "—" }
         var s = number(m, counter: counter != nil, column: counter ?? "")
         if counter == nil { s += uncertainty(v, latex: latex) }
@@ -48,13 +49,14 @@ public enum TableRenderer {
     /// Header cells and body rows as plain strings (shared by both formats).
     static func grid(_ t: TableData, diff: Bool, latex: Bool) -> (header: [String], rows: [[String]]) {
         var header = [t.isCounterTable ? "" : "Method"]
-        for c in t.layout.columns {
-            header.append(c.header)
+        let marksColumns = ReferenceLines.benchmarkAxis(t.layout) == .columns
+        for (j, c) in t.layout.columns.enumerated() {
+            header.append(c.header + (marksColumns && t.atChance[j] != nil ? " " + ReferenceLines.mark : ""))
             if c.selector.param == nil { header.append("paper"); if diff { header.append("Δ") } } else { header.append("paper") }
         }
         var rows: [[String]] = []
         for (i, r) in t.layout.rows.enumerated() {
-            var line = [r.header]
+            var line = [r.header + (!marksColumns && t.atChance[i] != nil ? " " + ReferenceLines.mark : "")]
             for (j, c) in t.layout.columns.enumerated() {
                 let v = t.cells[i][j]
                 let counter = r.selector.counter ?? c.selector.counter
@@ -105,6 +107,7 @@ public enum TableRenderer {
             case "—": o += "---"
             case "−": o += "$-$"
             case "Δ": o += "$\\Delta$"
+            case "†": o += "$^\\dagger$"
             case "α": o += "$\\alpha$"
             case "β": o += "$\\beta$"
             case "≤": o += "$\\le$"

@@ -30,10 +30,13 @@ public enum Tables {
             let layout = try TableLayout.load(paths.layout(table)).addingColumns(for: profile.benchmarks).reportedFor(model: modelPath)
             let spec = try ExperimentSpec.load(paths.spec(layout.spec), methods: methods)
             let data = try TableData.build(layout: layout, spec: spec, profile: profile, model: model, store: store, reported: reported)
+            // With --diff, every method against MeTA-LoRA on the same items (PairedComparisons).
+            let paired = diff ? try PairedComparisons.compute(data, spec: spec, store: store) : nil
             for f in formats {
                 let text = f == .markdown ? TableRenderer.markdown(data, diff: diff) : TableRenderer.latex(data, diff: diff)
+                let section = paired.map { f == .markdown ? PairedComparisonText.markdown($0) : PairedComparisonText.latex($0) } ?? ""
                 let block = try DeviationBlock.text(spec: spec, profile: profile, model: model, format: f)
-                outputs.append(("\(table).\(f.rawValue)", text + block))
+                outputs.append(("\(table).\(f.rawValue)", text + section + block))
             }
             if table == "figure2" {
                 outputs.append(("figure2.svg", FigureRenderer.svg(data)))

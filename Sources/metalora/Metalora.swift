@@ -3,7 +3,7 @@ import Foundation
 import Training
 
 /// `metalora`: the MeTA-LoRA reproduction harness. Model commands (inspect, tokenize, score,
-/// generate, eval, train, bench) and harness commands (plan, run, run-cell, sweep, table, results, data).
+/// generate, eval, train, bench) and harness commands (plan, run, run-cell, sweep, table, compare, results, data).
 @main
 struct Metalora: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +13,7 @@ struct Metalora: ParsableCommand {
             InspectCommand.self, TokenizeCommand.self, ScoreCommand.self, GenerateCommand.self,
             EvalCommand.self, TrainCommand.self, BenchCommand.self,
             PlanCommand.self, DeviationsCommand.self, RunCommand.self, RunCellCommandCLI.self, SweepCommand.self,
-            TableCommand.self, ResultsCommand.self, DataCommand.self,
+            TableCommand.self, CompareCommandCLI.self, ResultsCommand.self, DataCommand.self,
         ])
 
     static func main() {

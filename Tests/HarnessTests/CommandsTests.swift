@@ -6,7 +6,7 @@ final class CommandsTests: HarnessTestCase {
     func testPlanPrintsCellsCostAndOverrides() throws {
         let out = try HarnessCommands.plan(spec: "experiments/table8.yaml", profile: "smoke", paths: TestEnv.repoPaths)
         XCTAssertTrue(out.hasPrefix("table8 → table8 (five-task) on profile smoke"), out)
-        XCTAssertTrue(out.contains("c_base") && out.contains("c3") && out.contains("4 cells"), out)
+        XCTAssertTrue(out.contains("c_base") && out.contains("c3") && out.contains("5 cells"), out)
         XCTAssertThrowsError(try HarnessCommands.plan(spec: "experiments/table8.yaml", profile: "tiny", paths: TestEnv.repoPaths)) { e in
             XCTAssertTrue("\(e)".contains("valid profiles: paper, quick, small, smoke"), "\(e)")
         }

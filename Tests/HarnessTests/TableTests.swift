@@ -57,7 +57,9 @@ final class TableTests: HarnessTestCase {
         XCTAssertTrue(meta.contains("| 30.00 (no per-item data) (1/3 seeds) | 31.12 | −1.12 |"), meta)
         XCTAssertTrue(md.contains("Measured with profile t3 on model model.bin (sha256 abcdef012345), code v1.0-test"), md)
         XCTAssertTrue(md.contains("Profile overrides:") && md.contains("iterations 1000 → 5") && md.contains("alpha 5e-06 → 0.0005 (×100)"), md)
-        XCTAssertTrue(md.contains("4 of 10 planned runs"), md)   // 3 seeds × 3 methods + one Base run
+        // 3 methods × 3 seeds (and Base × 3, once the spec has its entry).
+        let planned = try Planner.plan(try ExperimentSpec.load(TestEnv.repoPaths.spec("table2")), profile: profile).count
+        XCTAssertTrue(md.contains("4 of \(planned) planned runs"), md)
         XCTAssertTrue(md.contains("± is the standard error over evaluated items") && md.contains("n (items per run): MMLU 100"), md)
         XCTAssertTrue(md.contains("- LoRA / MMLU: seed 0: 30.00; seed 1: 32.00; seed 2: 34.00"), md)
         // The files on disk hold the same.

@@ -32,9 +32,19 @@ public enum PairedBootstrap {
     public static func run(strata: [[Double]], weighting: SubsetWeighting, resamples: Int = defaultResamples,
                            seed: UInt64 = defaultSeed, confidence: Double = 0.95) -> PairedDifference? {
         let used = strata.filter { !$0.isEmpty }
+        guard !used.isEmpty else { return nil }
+        let w = Statistics.weights(used.map { SubsetTally(correct: 0, n: $0.count) }, weighting: weighting)
+        return run(strata: used, weights: w, resamples: resamples, seed: seed, confidence: confidence)
+    }
+
+    /// The same with each stratum's weight given: an AVG over J benchmarks resamples every
+    /// benchmark's subsets at once, subset s of benchmark j weighing w_{j,s}/J.
+    public static func run(strata: [[Double]], weights: [Double], resamples: Int = defaultResamples,
+                           seed: UInt64 = defaultSeed, confidence: Double = 0.95) -> PairedDifference? {
+        precondition(strata.count == weights.count, "one weight per stratum")
+        let pairs = zip(strata, weights).filter { !$0.0.isEmpty }
+        let used = pairs.map(\.0), w = pairs.map(\.1)
         guard !used.isEmpty, resamples > 0 else { return nil }
-        let tallies = used.map { SubsetTally(correct: 0, n: $0.count) }
-        let w = Statistics.weights(tallies, weighting: weighting)
         let observed = zip(used, w).reduce(0.0) { $0 + $1.1 * $1.0.reduce(0, +) / Double($1.0.count) }
         var rng = SplitMix64(seed: seed)
         var replicates = [Double](repeating: 0, count: resamples)

@@ -12,10 +12,11 @@ struct SpecOptions: ParsableArguments {
 
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "plan",
-        abstract: "Print the resolved runs of a spec on a profile and their estimated cost; runs nothing.")
+        abstract: "Print the resolved runs of a spec on a profile, their estimated cost and the power of its paired comparisons; runs nothing.")
     @OptionGroup var options: SpecOptions
+    @Option(help: "Results store whose base results set the power lines' accuracy (default results/metalora.sqlite, if present).") var db: String?
     func run() throws {
-        print(try HarnessCommands.plan(spec: options.spec, profile: options.profile, model: options.model, profiles: options.profiles))
+        print(try HarnessCommands.plan(spec: options.spec, profile: options.profile, model: options.model, profiles: options.profiles, db: db))
     }
 }
 
@@ -101,6 +102,21 @@ struct TableCommand: ParsableCommand {
         let rendered = try HarnessCommands.table(name, profile: profile, model: model, profiles: profiles,
                                                  formats: formats, diff: diff, db: db, out: out)
         print(rendered.text)
+    }
+}
+
+struct CompareCommandCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "compare",
+        abstract: "Every method of a table vs MeTA-LoRA on the same items: paired-bootstrap intervals and p-values; exits 1 when a comparison is refused.")
+    @Argument(help: "An experiment spec (experiments/table2.yaml) or a table (2, table2).") var specOrTable: String
+    @Option(help: "Profile whose runs to compare.") var profile = "quick"
+    @Option(help: "Model whose runs to compare (default: the profile's).") var model: String?
+    @Option(help: "Another profiles file.") var profiles: String?
+    @Option(help: "Results store.") var db: String?
+    func run() throws {
+        let r = try CompareCommand.run(specOrTable, profile: profile, model: model, profiles: profiles, db: db)
+        print(r.text, terminator: "")
+        if !r.ok { throw ExitCode(1) }
     }
 }
 
