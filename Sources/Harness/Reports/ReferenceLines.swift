@@ -69,8 +69,9 @@ public enum ReferenceLines {
 
     /// The chance level (percent) of a benchmark as the spec scores it (its variant's definition).
     public static func chance(benchmark: String, spec: ExperimentSpec) -> Double? {
-        guard let b = spec.benchmarks.first(where: { $0.name == benchmark }),
-              let def = try? BenchmarkRegistry.definition(name: b.name, variant: b.variant) else { return nil }
+        // A profile may add benchmarks the spec does not name (the study profile's probes).
+        let variant = spec.benchmarks.first(where: { $0.name == benchmark })?.variant
+        guard let def = try? BenchmarkRegistry.definition(name: benchmark, variant: variant) else { return nil }
         return def.chance * 100
     }
 

@@ -3,6 +3,8 @@
 //   one subset:        SE = √(p(1−p)/n)                                   (binomial)
 //   several subsets:   SE = √(Σ_s w_s² · p_s(1−p_s)/n_s)                  (stratified; macro w_s = 1/S,
 //                                                                          micro w_s = n_s/N)
+//                      a subset of one item (a profile's eval_limit of 1) has p_s(1−p_s) = 0 whatever
+//                      its outcome, so such subsets use the benchmark's mean p instead of p_s
 //   an AVG of J columns: SE = √(Σ_j SE_j²) / J                           (benchmarks are disjoint item sets)
 // Across seeds a cell reports the mean, the sample sd (n − 1) and every seed's own value.
 import Foundation
@@ -58,9 +60,10 @@ public enum Statistics {
         let n = subsets.reduce(0) { $0 + $1.n }
         guard n > 0 else { return nil }
         var mean = 0.0, variance = 0.0
+        for (s, ws) in zip(subsets, w) where s.n > 0 { mean += ws * s.accuracy }
         for (s, ws) in zip(subsets, w) where s.n > 0 {
-            mean += ws * s.accuracy
-            variance += ws * ws * s.accuracy * (1 - s.accuracy) / Double(s.n)
+            let p = s.n < 2 ? mean : s.accuracy
+            variance += ws * ws * p * (1 - p) / Double(s.n)
         }
         return Estimate(value: mean, n: n, standardError: variance.squareRoot())
     }
