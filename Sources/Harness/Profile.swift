@@ -23,6 +23,9 @@ public struct Profile: Sendable {
     public let threads: Int?
     /// `precision: f32 | bf16` for cells whose spec sets none.
     public var precision: Precision? = nil
+    /// The cluster node plan's cost is also given for (`node:` block), and Slurm defaults (`slurm:`).
+    public var node: NodeDescription? = nil
+    public var slurm = SlurmResources()
 
     public static let scalableRates = ["alpha", "beta", "lr"]
 
@@ -39,7 +42,8 @@ public struct Profile: Sendable {
         var out: [String: Profile] = [:]
         for e in try top["profiles"]!.entries() {
             let m = try e.value.mapping(required: ["description", "model"], optional: [
-                "max_iterations", "max_epochs", "max_examples_per_task", "eval_limit", "max_seq_len", "max_seeds", "rate_scale", "threads", "precision"])
+                "max_iterations", "max_epochs", "max_examples_per_task", "eval_limit", "max_seq_len", "max_seeds", "rate_scale", "threads",
+                "precision", "node", "slurm"])
             func optInt(_ k: String) throws -> Int? {
                 guard let f = m[k], !f.isNull else { return nil }
                 let v = try f.int(); if v < 1 { throw f.error("must be ≥ 1") }; return v
@@ -59,6 +63,8 @@ public struct Profile: Sendable {
                                  maxSeqLen: try optInt("max_seq_len"), maxSeeds: try optInt("max_seeds"), rateScale: scale,
                                  threads: try optInt("threads"))
             profile.precision = try m["precision"].map(parsePrecision)
+            if let n = m["node"] { profile.node = try NodeDescription.parse(n) }
+            if let s = m["slurm"] { profile.slurm = try SlurmResources.parse(s) }
             out[e.key] = profile
         }
         return out
