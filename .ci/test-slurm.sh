@@ -3,7 +3,7 @@
 #   1. submit the sweep, wait for every array task, merge the shards, render the table;
 #   2. scancel one task mid-run, check --status calls it failed, submit again: only that cell runs;
 #   3. submit once more: nothing is submitted and nothing runs.
-# Everything goes to a scratch copy of the worktree's results (a temporary --db and folder), so
+# Everything goes beside a scratch --db in a temporary folder (its shards/ and runs/), so
 # results/ is untouched. Exit 0: passed. Exit 3: Slurm is not usable here (SKIPPED, never passed).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,8 +22,7 @@ case "$state" in idle*|mixed*|allocated*) ;; *) skip "no usable Slurm node (sinf
 
 WORK=$(mktemp -d /tmp/metalora-test-slurm.XXXXXX)
 DB=$WORK/store.sqlite
-SHARDS=$ROOT/results/shards/table2-$PROFILE
-rm -rf "$SHARDS"
+SHARDS=$WORK/shards/table2-$PROFILE
 export METALORA_DATA=${METALORA_DATA:-$ROOT/data}
 sweep() { "$BIN" sweep "$SPEC" --profile $PROFILE --backend slurm --db "$DB" --time 00:10:00 "$@"; }
 jobid() { sed -n 's/^submitted job \([0-9]*\).*/\1/p'; }
@@ -48,6 +47,10 @@ echo "$merged"
 echo "$merged" | grep -q "$cells run(s) copied" || fail "merge did not copy $cells runs: $merged"
 again=$("$BIN" results merge --shards "$SHARDS" --db "$DB" 2>&1) || fail "second merge: $again"
 echo "$again" | grep -q "0 run(s) copied, $cells already present" || fail "merge is not idempotent: $again"
+version=$(python3 -c "import json; print(json.load(open('$SHARDS/sweep.json'))['code_version'])")
+recorded=$(python3 -c "import sqlite3; print(','.join(r[0] for r in sqlite3.connect('$DB').execute('SELECT DISTINCT code_version FROM runs')))")
+[ "$recorded" = "$version" ] || fail "the tasks recorded code version '$recorded', the sweep '$version'"
+step "code version of the sweep and of every task: $version"
 table=$("$BIN" table 2 --profile $PROFILE --db "$DB" --format md 2>&1) || fail "table: $table"
 echo "$table" | head -n 8
 echo "$table" | grep -q "MeTA-LoRA" || fail "the table has no MeTA-LoRA row"
@@ -78,5 +81,14 @@ out=$(sweep 2>&1) || fail "third submit: $out"; echo "$out"
 echo "$out" | grep -q "^nothing to submit: $cells of $cells cells done" || fail "a finished sweep submitted work: $out"
 done_runs=$("$BIN" results ls done --db "$DB" | tail -n +2 | wc -l)
 [ "$done_runs" = "$cells" ] || fail "the store holds $done_runs done runs, expected $cells"
-rm -rf "$WORK" "$SHARDS"
-step "PASSED ($cells cells; submit, merge, table, cancel + resubmit, no-op resubmit)"
+
+step "4. a shard run by other code: merge refused, naming both versions, the store unchanged"
+before=$(python3 -c "import sqlite3; c=sqlite3.connect('$DB'); print(c.execute('SELECT count(*) FROM runs').fetchone()[0], c.execute('SELECT count(*) FROM metrics').fetchone()[0])")
+python3 -c "import sqlite3; c=sqlite3.connect('$SHARDS/$victim.sqlite'); c.execute(\"UPDATE runs SET code_version = 'other-code'\"); c.commit()"
+if refused=$("$BIN" results merge --shards "$SHARDS" --db "$DB" 2>&1); then fail "a shard of other code was merged: $refused"; fi
+echo "$refused"
+echo "$refused" | grep -q "other-code" && echo "$refused" | grep -q -- "$version" || fail "the refusal does not name both versions: $refused"
+after=$(python3 -c "import sqlite3; c=sqlite3.connect('$DB'); print(c.execute('SELECT count(*) FROM runs').fetchone()[0], c.execute('SELECT count(*) FROM metrics').fetchone()[0])")
+[ "$before" = "$after" ] || fail "a refused merge changed the store (runs, metrics: $before → $after)"
+rm -rf "$WORK"
+step "PASSED ($cells cells; submit, merge, table, cancel + resubmit, no-op resubmit, foreign-code merge refused)"

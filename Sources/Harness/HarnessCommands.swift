@@ -75,7 +75,7 @@ public enum HarnessCommands {
                 + (r.failed.isEmpty ? "" : "\n" + r.failed.joined(separator: "\n")), r.failed.isEmpty)
         case "slurm":
             if slurm.status {
-                let manifestURL = SlurmSweep.directory(paths: paths, spec: s.name, profile: p.name).appendingPathComponent(SweepManifest.fileName)
+                let manifestURL = SlurmSweep.directory(paths: paths, store: storePath, spec: s.name, profile: p.name).appendingPathComponent(SweepManifest.fileName)
                 guard FileManager.default.fileExists(atPath: manifestURL.path) else {
                     throw SpecError(file: spec, line: 0, field: "status", message: "no Slurm sweep of \(s.name) on profile \(p.name) yet (\(manifestURL.path) is missing)")
                 }
@@ -135,9 +135,9 @@ public enum HarnessCommands {
         case "export-csv": return try ResultsCommands.exportCSV(store: store)
         case "export-json": return try ResultsCommands.exportJSON(store: store)
         case "merge":
-            let m = try ShardMerge.merge(shardsDir: argument.map(paths.resolve) ?? paths.shards, into: store)
+            let m = try ShardMerge.merge(shardsDir: argument.map(paths.resolve) ?? SlurmSweep.shardsRoot(paths: paths, store: store.path), into: store)
             return "merged \(m.shards) shard(s): \(m.copied) run(s) copied, \(m.alreadyPresent) already present"
-                + (m.notDone > 0 ? ", \(m.notDone) not finished (running or failed; merge again later)" : "")
+                + (m.notDone > 0 ? ", \(m.notDone) not finished (running, interrupted or failed; merge again once they are done)" : "")
         case "recover":
             let ids = try store.recoverCrashedRuns()
             return ids.isEmpty ? "no crashed runs" : "marked crashed: \(ids.map(String.init).joined(separator: ", "))"

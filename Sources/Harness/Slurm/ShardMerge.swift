@@ -37,14 +37,17 @@ public enum ShardMerge {
             do {
                 let shard = try ResultsStore(path: file)
                 let cells = manifest.map { Set($0.cells.map(\.configHash)) }
-                for run in try shard.runs() {
-                    guard run.status == "done" else { s.notDone += 1; continue }
+                let runs = try shard.runs()
+                let finished = Set(runs.filter { $0.status == "done" }.map(\.configHash))
+                for run in runs {
+                    // A cell interrupted or failed and then finished by a later attempt is not unfinished.
+                    guard run.status == "done" else { if !finished.contains(run.configHash) { s.notDone += 1 }; continue }
                     if let m = manifest, let cells, !cells.contains(run.configHash) {
                         problems.append("\(file): run \(run.id) (\(run.spec)/\(run.methodLabel), hash \(run.configHash.prefix(12))) is not a cell of spec \(m.spec) on profile \(m.profile) as \(m.shardDirectory)/\(SweepManifest.fileName) lists them: it comes from another spec, profile or plan")
                         continue
                     }
                     if let m = manifest, run.codeVersion != m.codeVersion {
-                        problems.append("\(file): run \(run.id) ran code version \(run.codeVersion), but the sweep was written at \(m.codeVersion): rerun it or write a new sweep")
+                        problems.append("\(file): run \(run.id) ran code version \(run.codeVersion), but the sweep was written at \(m.codeVersion): results of other code cannot join this sweep's (remove that shard and submit the sweep again to rerun the cell)")
                         continue
                     }
                     toCopy.append((run, try shard.outcome(of: run)))

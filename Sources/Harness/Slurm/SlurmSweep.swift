@@ -11,8 +11,19 @@ public enum SlurmSweep {
         public let resources: SlurmResources
     }
 
-    public static func directory(paths: HarnessPaths, spec: String, profile: String) -> URL {
-        paths.shards.appendingPathComponent("\(spec)-\(profile)")
+    /// Where a sweep into `store` keeps its folders: results/ for the default store, else the
+    /// store's own folder, so a scratch --db leaves results/ untouched (as `run --db` and `table` do).
+    public static func workRoot(paths: HarnessPaths, store: String) -> URL {
+        let s = URL(fileURLWithPath: store).standardizedFileURL
+        return s == paths.store.standardizedFileURL ? paths.results : s.deletingLastPathComponent()
+    }
+
+    /// The shard folders' parent (what `results merge` reads by default) and the checkpoint folders.
+    public static func shardsRoot(paths: HarnessPaths, store: String) -> URL { workRoot(paths: paths, store: store).appendingPathComponent("shards") }
+    public static func checkpoints(paths: HarnessPaths, store: String) -> URL { workRoot(paths: paths, store: store).appendingPathComponent("runs") }
+
+    public static func directory(paths: HarnessPaths, store: String, spec: String, profile: String) -> URL {
+        shardsRoot(paths: paths, store: store).appendingPathComponent("\(spec)-\(profile)")
     }
 
     /// Resources: the profile's, then the spec's, then the flags; CPUs default to the profile's threads,
@@ -38,14 +49,15 @@ public enum SlurmSweep {
                              model: String?, store: String, paths: HarnessPaths, resources: SlurmResources, executable: String,
                              codeVersion: String) throws -> Written {
         guard !cells.isEmpty else { throw SpecError(file: specPath, line: 0, field: "methods", message: "the plan has no cells") }
-        let dir = directory(paths: paths, spec: spec.name, profile: profile.name)
+        let dir = directory(paths: paths, store: store, spec: spec.name, profile: profile.name)
+        let checkpointRoot = checkpoints(paths: paths, store: store)
         let fm = FileManager.default
-        for d in [dir, paths.checkpoints, URL(fileURLWithPath: store).deletingLastPathComponent()] {
+        for d in [dir, checkpointRoot, URL(fileURLWithPath: store).deletingLastPathComponent()] {
             try fm.createDirectory(at: d, withIntermediateDirectories: true)
         }
         let manifest = SweepManifest(spec: spec.name, specPath: paths.resolve(specPath).path, profile: profile.name,
                                      profilesPath: profilesPath.map { paths.resolve($0).path }, model: model, root: paths.root.path,
-                                     store: store, shardDirectory: dir.path, checkpoints: paths.checkpoints.path,
+                                     store: store, shardDirectory: dir.path, checkpoints: checkpointRoot.path,
                                      codeVersion: codeVersion, cells: cells)
         let manifestURL = dir.appendingPathComponent(SweepManifest.fileName)
         try refuseMixingCodeVersions(manifestURL, codeVersion: codeVersion)

@@ -153,7 +153,7 @@ struct ResultsCommand: ParsableCommand {
     @Argument(help: "Run id for show; status filter for ls.") var argument: String?
     @Flag(help: "export as CSV") var csv = false
     @Flag(name: .customLong("json"), help: "export as JSON") var asJSON = false
-    @Option(help: "Shard folder for merge (default results/shards).") var shards: String?
+    @Option(help: "Shard folder for merge (default results/shards, or shards/ beside a --db).") var shards: String?
     @Option(help: "Results store.") var db: String?
     func run() throws {
         var verb = action
