@@ -14,7 +14,7 @@ SWIFT_TEST = $(SWIFT) test -c $(CONFIG) --disable-swift-testing
 # missing cells (finished cells are skipped, interrupted ones resume) and renders the table.
 TABLES := table1 table2 table4 table5 table6 table7 table8 table9 table10 table11 table12 table13 figure2
 MODEL_FLAG = $(if $(MODEL),--model $(MODEL))
-.PHONY: setup deps model data build test test-fixtures bench clean table3 $(TABLES)
+.PHONY: setup deps model data build test test-fixtures bench clean table3 slurm-up test-slurm $(TABLES)
 
 ## setup: system libraries (needs root or sudo), the default model, the data link. Idempotent.
 setup: deps model data
@@ -69,6 +69,15 @@ $(TABLES): build
 ## table3 is computed from the specs' data budgets: nothing to run.
 table3: build
 	$(BIN) table table3 --profile $(PROFILE)
+
+## slurm-up: a one-node Slurm on this machine (Debian slurm-wlm + munge, daemons started directly).
+slurm-up:
+	.ci/slurm-up.sh
+
+## test-slurm: the smoke Table 2 through that Slurm: submit, merge, table, cancel + resubmit, no-op resubmit.
+## Exit 3 with "test-slurm: SKIPPED — reason" when Slurm is not usable: a skip, never a pass.
+test-slurm: build
+	BIN=$(CURDIR)/$(BIN) .ci/test-slurm.sh
 
 clean:
 	rm -rf .build

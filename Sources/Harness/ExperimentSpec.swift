@@ -76,6 +76,8 @@ public struct ExperimentSpec: Sendable {
     public var precision: Precision? = nil
     /// The methods this spec was read against (their descriptors resolve its cells).
     public var catalog: MethodCatalog = .standard
+    /// Resources for `sweep --backend slurm` (the `slurm:` block); empty when the spec gives none.
+    public var slurm = SlurmResources()
 
     /// `catalog`: the methods the spec may name (the standard list unless a caller extends it).
     public static func load(_ url: URL, methods catalog: MethodCatalog = .standard) throws -> ExperimentSpec {
@@ -90,7 +92,11 @@ public struct ExperimentSpec: Sendable {
                                 "table10", "table11", "table12", "table13", "figure2"]
 
     static func parse(_ doc: YAMLField, catalog: MethodCatalog) throws -> ExperimentSpec {
-        let top = try doc.mapping(required: ["name", "table", "setting", "methods", "benchmarks", "seeds"], optional: ["description", "tasks", "precision"])
+        let top = try doc.mapping(required: ["name", "table", "setting", "methods", "benchmarks", "seeds"],
+                                  optional: ["description", "tasks", "precision", "slurm"])
+        // The name becomes file names and a Slurm job name, so it may not carry paths or shell syntax.
+        let name = try top["name"]!.string()
+        if let why = SlurmResources.nameProblem(name) { throw top["name"]!.error(why) }
         let setting = try top["setting"]!.oneOf(Registry.settingNames, what: "setting")
         var tasks: [String]? = nil
         if let t = top["tasks"] {
@@ -112,11 +118,12 @@ public struct ExperimentSpec: Sendable {
         for m in methods where !seen.insert(m.label).inserted {
             throw SpecError(file: doc.file, line: m.line, field: "methods", message: "duplicate method label '\(m.label)'")
         }
-        var spec = ExperimentSpec(file: doc.file, name: try top["name"]!.string(), table: table, setting: setting,
+        var spec = ExperimentSpec(file: doc.file, name: name, table: table, setting: setting,
                                   description: try top["description"]?.string() ?? "",
                                   methods: methods, benchmarks: benchmarks, seeds: seeds, tasks: tasks)
         spec.precision = try top["precision"].map(parsePrecision)
         spec.catalog = catalog
+        if let block = top["slurm"] { spec.slurm = try SlurmResources.parse(block) }
         return spec
     }
 

@@ -14,12 +14,18 @@ public enum HarnessCommands {
     }
 
     /// `metalora plan SPEC --profile P [--model M]`: the resolved cells and their cost; runs nothing.
+    /// The cost section (PlanCost) is left out, with the reason, when the model's shape is unknown.
     public static func plan(spec: String, profile: String, model: String? = nil, profiles: String? = nil, db: String? = nil,
-                            paths: HarnessPaths = .current, methods: MethodCatalog = .standard) throws -> String {
+                            cost: PlanCostOptions? = nil, paths: HarnessPaths = .current, methods: MethodCatalog = .standard) throws -> String {
         let (s, p) = try load(spec, profile, profiles: profiles, paths: paths, methods: methods)
         let cells = try Planner.plan(s, profile: p, model: model)
-        return "\(s.name) → \(s.table) (\(s.setting)) on profile \(p.name)\n" + Planner.describe(cells)
-            + (try PlanPower.section(spec: s, cells: cells, profile: p, model: model, paths: paths, db: db))
+        var text = "\(s.name) → \(s.table) (\(s.setting)) on profile \(p.name)\n" + Planner.describe(cells)
+        if var options = cost {
+            if options.node == nil { options.node = p.node }
+            do { text += "\n" + (try PlanCost.estimate(cells, options: options, paths: paths)).describe(cells, arrayTasks: options.arrayTasks) }
+            catch { text += "\n\ncost: not estimated: \(error) (give --model-shape llama2-7b|llama2-13b to estimate without the file)" }
+        }
+        return text + (try PlanPower.section(spec: s, cells: cells, profile: p, model: model, paths: paths, db: db))
     }
 
     /// `metalora deviations SPEC --profile P [--model M] [--format md|tex]`: the table's
@@ -47,26 +53,59 @@ public enum HarnessCommands {
         return try runner.run(cells)
     }
 
+    /// Options of `sweep --backend slurm`.
+    public struct SlurmSweepOptions {
+        public var resources = SlurmResources()
+        public var dryRun = false
+        public var status = false
+        public var modelShape: String?
+        public init() {}
+    }
+
     /// `metalora sweep SPEC --profile P [--jobs J] [--backend local|slurm]`. Local: runs the missing
-    /// cells J at a time as `executable run-cell …` subprocesses. Slurm: writes results/<spec>-<profile>.sbatch
-    /// and returns how to submit and merge it.
+    /// cells J at a time as `executable run-cell …` subprocesses. Slurm: writes the sweep folder
+    /// (SlurmSweep) and submits the cells not yet done or queued, or with --status reports them.
     public static func sweep(spec: String, profile: String, model: String? = nil, profiles: String? = nil, jobs: Int = 1,
-                             backend: String = "local", executable: URL, db: String? = nil, paths: HarnessPaths = .current,
-                             log: @escaping (String) -> Void = { print($0) }) throws -> (report: String, ok: Bool) {
+                             backend: String = "local", executable: URL, db: String? = nil, slurm: SlurmSweepOptions = SlurmSweepOptions(),
+                             paths: HarnessPaths = .current, log: @escaping (String) -> Void = { print($0) }) throws -> (report: String, ok: Bool) {
         let (s, p) = try load(spec, profile, profiles: profiles, paths: paths)
         let cells = try Planner.plan(s, profile: p, model: model)
+        let storePath = db.map { paths.resolve($0).path } ?? paths.store.path
         switch backend {
         case "local":
-            let store = try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path)
+            let store = try ResultsStore(path: storePath)
             let r = try LocalSweep.run(cells: cells, specPath: spec, profile: profile, profilesPath: profiles, model: model, store: store,
                                        paths: paths, jobs: jobs, executable: executable, log: log)
             return ("sweep: \(r.succeeded) succeeded, \(r.alreadyDone) already done, \(r.failed.count) failed"
                 + (r.failed.isEmpty ? "" : "\n" + r.failed.joined(separator: "\n")), r.failed.isEmpty)
         case "slurm":
-            let url = try SlurmBackend.writeScript(to: paths.results.appendingPathComponent("\(s.name)-\(p.name).sbatch"), cells: cells,
-                                                   specPath: spec, profile: profile, profilesPath: profiles, model: model, paths: paths,
-                                                   executable: executable.path)
-            return ("wrote \(url.path) (\(cells.count) array tasks)\nsubmit: sbatch \(url.path)\nthen:   metalora results merge --shards \(paths.shards.path)", true)
+            if slurm.status {
+                let manifestURL = SlurmSweep.directory(paths: paths, store: storePath, spec: s.name, profile: p.name).appendingPathComponent(SweepManifest.fileName)
+                guard FileManager.default.fileExists(atPath: manifestURL.path) else {
+                    throw SpecError(file: spec, line: 0, field: "status", message: "no Slurm sweep of \(s.name) on profile \(p.name) yet (\(manifestURL.path) is missing)")
+                }
+                return (try SlurmSweep.status(try SweepManifest.read(manifestURL), store: try ResultsStore(path: storePath)), true)
+            }
+            // The costliest cell sets the default time and memory, at the CPUs each task gets.
+            var estimate: (seconds: Double, bytes: Double)?
+            var cpuRequest = p.slurm.overridden(by: s.slurm).overridden(by: slurm.resources)
+            if cpuRequest.time == nil || cpuRequest.mem == nil {
+                let cost = try PlanCost.estimate(cells, options: PlanCostOptions(modelShape: slurm.modelShape), paths: paths)
+                let cores = ProcessInfo.processInfo.activeProcessorCount
+                cpuRequest.cpusPerTask = cpuRequest.cpusPerTask ?? p.threads ?? cores
+                let taskRate = (p.node ?? NodeDescription(cores: cores)).gflops(localRate: cost.localGFLOPS, localCores: cores)
+                    / Double(p.node?.cores ?? cores) * Double(cpuRequest.cpusPerTask!)
+                estimate = (cost.perCell.map { $0.seconds(gflops: taskRate) }.max() ?? 0, cost.perCell.map(\.peakBytes).max() ?? 0)
+            }
+            let resources = try SlurmSweep.resources(profile: p, spec: s, flags: slurm.resources, estimate: estimate)
+            let written = try SlurmSweep.write(cells: cells, spec: s, profile: p, specPath: spec, profilesPath: profiles, model: model,
+                                               store: storePath, paths: paths, resources: resources, executable: executable.path,
+                                               codeVersion: Runner.codeVersion(packageRoot: paths.root))
+            if slurm.dryRun {
+                return ("wrote \(written.script.path) (\(cells.count) array tasks; --time=\(resources.time!) --mem=\(resources.mem!) --cpus-per-task=\(resources.cpusPerTask!)); nothing submitted\n"
+                    + "submit: metalora sweep \(spec) --profile \(p.name) --backend slurm   (or: sbatch \(written.script.path))", true)
+            }
+            return (try SlurmSweep.submit(written, store: try ResultsStore(path: storePath), log: log), true)
         default:
             throw SpecError(file: spec, line: 0, field: "backend", message: "unknown backend '\(backend)'; valid backends: local, slurm")
         }
@@ -102,8 +141,9 @@ public enum HarnessCommands {
         case "export-csv": return try ResultsCommands.exportCSV(store: store)
         case "export-json": return try ResultsCommands.exportJSON(store: store)
         case "merge":
-            let m = try ShardMerge.merge(shardsDir: argument.map(paths.resolve) ?? paths.shards, into: store)
+            let m = try ShardMerge.merge(shardsDir: argument.map(paths.resolve) ?? SlurmSweep.shardsRoot(paths: paths, store: store.path), into: store)
             return "merged \(m.shards) shard(s): \(m.copied) run(s) copied, \(m.alreadyPresent) already present"
+                + (m.notDone > 0 ? ", \(m.notDone) not finished (running, interrupted or failed; merge again once they are done)" : "")
         case "recover":
             let ids = try store.recoverCrashedRuns()
             return ids.isEmpty ? "no crashed runs" : "marked crashed: \(ids.map(String.init).joined(separator: ", "))"

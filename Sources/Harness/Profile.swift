@@ -35,6 +35,9 @@ public struct Profile: Sendable {
     /// Benchmarks the profile adds to every spec's (the study profile's above-chance probes),
     /// each with its own subsets and limit.
     public var benchmarks: [BenchmarkSpec] = []
+    /// The cluster node plan's cost is also given for (`node:` block), and Slurm defaults (`slurm:`).
+    public var node: NodeDescription? = nil
+    public var slurm = SlurmResources()
 
     public static let scalableRates = ["alpha", "beta", "lr"]
 
@@ -51,8 +54,8 @@ public struct Profile: Sendable {
         var out: [String: Profile] = [:]
         for e in try top["profiles"]!.entries() {
             let m = try e.value.mapping(required: ["description", "model"], optional: [
-                "max_iterations", "max_epochs", "max_examples_per_task", "eval_limit", "max_seq_len", "max_seeds", "rate_scale", "threads", "precision",
-                "full_examples_per_task", "held_out_per_task", "benchmarks", "sample_scale"])
+                "max_iterations", "max_epochs", "max_examples_per_task", "eval_limit", "max_seq_len", "max_seeds", "rate_scale", "threads",
+                "precision", "node", "slurm", "full_examples_per_task", "held_out_per_task", "benchmarks", "sample_scale"])
             func optInt(_ k: String) throws -> Int? {
                 guard let f = m[k], !f.isNull else { return nil }
                 let v = try f.int(); if v < 1 { throw f.error("must be ≥ 1") }; return v
@@ -84,6 +87,8 @@ public struct Profile: Sendable {
                 profile.benchmarks = try items.map(ExperimentSpec.parseBenchmark)
                 try ExperimentSpec.requireDistinct(profile.benchmarks.map(\.key), in: list, what: "benchmark")
             }
+            if let n = m["node"] { profile.node = try NodeDescription.parse(n) }
+            if let s = m["slurm"] { profile.slurm = try SlurmResources.parse(s) }
             out[e.key] = profile
         }
         return out

@@ -411,29 +411,39 @@ public final class ResultsStore {
     /// done. Returns true if copied. One transaction: a crash leaves either nothing or the whole run.
     @discardableResult
     public func importDoneRun(_ run: RunRecord, outcome: CellOutcome) throws -> Bool {
+        try importDoneRuns([(run, outcome)])[0]
+    }
+
+    /// Copies finished runs in one transaction: all of them or, on any error, none. For each run,
+    /// true if copied, false if this store already had its config done.
+    public func importDoneRuns(_ runs: [(RunRecord, CellOutcome)]) throws -> [Bool] {
         try guarded {
             try pool.writeWithoutTransaction { db in
-                var copied = false
+                var copied: [Bool] = []
                 try db.inTransaction(.immediate) {
-                    if try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE config_hash = ? AND status = 'done'", arguments: [run.configHash]) != nil {
-                        return .commit
-                    }
-                    try db.execute(sql: """
-                        INSERT INTO runs (config_hash, config_json, labels_json, spec, table_name, method_label, method, setting, budget,
-                                          grid_label, model_path, model_sha256, profile, seed, code_version, status, pid, host, started_at,
-                                          finished_at, wall_s, optimizer_steps, samples, tokens, error, training_record_json)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
-                        """, arguments: [run.configHash, run.configJSON, run.labelsJSON, run.spec, run.table, run.methodLabel, run.method,
-                                         run.setting, run.budget, run.gridLabel, run.modelPath, run.modelSHA256, run.profile, run.seed,
-                                         run.codeVersion, run.pid, run.host, run.startedAt, run.finishedAt, run.wallSeconds,
-                                         run.optimizerSteps, run.samples, run.tokens, run.trainingRecordJSON])
-                    try ResultsStore.insertChildren(db, runID: db.lastInsertedRowID, outcome: outcome)
-                    copied = true
+                    for (run, outcome) in runs { copied.append(try ResultsStore.insertDoneRun(db, run, outcome)) }
                     return .commit
                 }
                 return copied
             }
         }
+    }
+
+    static func insertDoneRun(_ db: Database, _ run: RunRecord, _ outcome: CellOutcome) throws -> Bool {
+        if try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE config_hash = ? AND status = 'done'", arguments: [run.configHash]) != nil {
+            return false
+        }
+        try db.execute(sql: """
+            INSERT INTO runs (config_hash, config_json, labels_json, spec, table_name, method_label, method, setting, budget,
+                              grid_label, model_path, model_sha256, profile, seed, code_version, status, pid, host, started_at,
+                              finished_at, wall_s, optimizer_steps, samples, tokens, error, training_record_json)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
+            """, arguments: [run.configHash, run.configJSON, run.labelsJSON, run.spec, run.table, run.methodLabel, run.method,
+                             run.setting, run.budget, run.gridLabel, run.modelPath, run.modelSHA256, run.profile, run.seed,
+                             run.codeVersion, run.pid, run.host, run.startedAt, run.finishedAt, run.wallSeconds,
+                             run.optimizerSteps, run.samples, run.tokens, run.trainingRecordJSON])
+        try ResultsStore.insertChildren(db, runID: db.lastInsertedRowID, outcome: outcome)
+        return true
     }
 
     /// Runs raw SQL in a write transaction (tests and maintenance).

@@ -129,16 +129,6 @@ public final class Runner {
         return "\(t)s"
     }
 
-    /// `git describe --always --dirty` of the package, or "unknown" outside a checkout.
-    public static func codeVersion(packageRoot: URL) -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "-C", packageRoot.path, "describe", "--always", "--dirty", "--tags"]
-        let out = Pipe(); p.standardOutput = out; p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return "unknown" }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let s = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return p.terminationStatus == 0 && !s.isEmpty ? s : "unknown"
-    }
+    /// The checkout's code version (CodeVersion: the commit, plus a digest of uncommitted code changes).
+    public static func codeVersion(packageRoot: URL) -> String { CodeVersion.of(packageRoot: packageRoot) }
 }

@@ -3,7 +3,8 @@
 import GRDB
 
 enum StoreSchema {
-    static let migrationIDs = ["v1-runs-metrics-samples-loss-artifacts", "v2-runs-training-record", "v3-runs-interrupted-stale"]
+    static let migrationIDs = ["v1-runs-metrics-samples-loss-artifacts", "v2-runs-training-record", "v3-runs-interrupted-stale",
+                               "v4-slurm-jobs"]
 
     /// Every state a run row can be in. `interrupted`: SIGINT/SIGTERM stopped it (its checkpoint
     /// folder stays, so the next run resumes). `stale`: it finished, but the model file at its path
@@ -123,6 +124,17 @@ enum StoreSchema {
                 CREATE UNIQUE INDEX runs_one_done_per_config ON runs(config_hash) WHERE status = 'done';
                 CREATE INDEX runs_by_hash ON runs(config_hash, status);
                 PRAGMA user_version = 3;
+                """)
+        }
+        // Slurm array jobs submitted by `sweep --backend slurm`, so `sweep --status` can ask squeue
+        // which of a sweep's tasks are still queued.
+        m.registerMigration(migrationIDs[3]) { db in
+            try db.execute(sql: """
+                CREATE TABLE slurm_jobs (
+                    job_id TEXT NOT NULL, spec TEXT NOT NULL, profile TEXT NOT NULL, shard_directory TEXT NOT NULL,
+                    array TEXT NOT NULL, script TEXT NOT NULL, submitted_at TEXT NOT NULL
+                );
+                PRAGMA user_version = 4;
                 """)
         }
         return m

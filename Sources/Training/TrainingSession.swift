@@ -92,7 +92,11 @@ public enum TrainingSession {
     /// The model's own chat template when its tokenizer has one we recognise (ChatML: the reply
     /// ends with `<|im_end|>`), else Alpaca-style prompts ending with EOS, so the model learns to stop.
     public static func exampleTokenizer(for model: LanguageModel, maxLength: Int) throws -> ExampleTokenizer {
-        let tokenizer = try model.requireTokenizer()
+        try exampleTokenizer(for: try model.requireTokenizer(), maxLength: maxLength)
+    }
+
+    /// The same prompt format from a tokenizer alone (plan counts tokens without loading weights).
+    public static func exampleTokenizer(for tokenizer: Tokenizer, maxLength: Int) throws -> ExampleTokenizer {
         let encode: (String) -> [Int] = { tokenizer.encode($0, addSpecial: false, parseSpecial: true) }
         let bos = tokenizer.addsBOS ? tokenizer.bosId : nil
         switch tokenizer.chatFormat {

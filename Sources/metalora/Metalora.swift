@@ -12,7 +12,7 @@ struct Metalora: ParsableCommand {
         subcommands: [
             InspectCommand.self, TokenizeCommand.self, ScoreCommand.self, GenerateCommand.self,
             EvalCommand.self, TrainCommand.self, BenchCommand.self,
-            PlanCommand.self, DeviationsCommand.self, RunCommand.self, RunCellCommandCLI.self, SweepCommand.self,
+            PlanCommand.self, DeviationsCommand.self, RunCommand.self, RunCellCommandCLI.self, SweepCommand.self, SlurmTaskCommand.self,
             TableCommand.self, CompareCommandCLI.self, ResultsCommand.self, DataCommand.self,
         ])
 

@@ -35,6 +35,12 @@ final class ChildProcessEntry: XCTestCase {
             try runner.run(try TestEnv.cells(paths))
         case "run-cell":
             let args = env["METALORA_CHILD_ARGS"]!.split(separator: "\u{1f}", omittingEmptySubsequences: true).map(String.init)
+            if args.first == "slurm-task" {
+                // As `metalora slurm-task MANIFEST` does, at the code version METALORA_CHILD_CODE_VERSION (default "test").
+                try SlurmTask.run(manifestPath: args[1], index: Int(env["SLURM_ARRAY_TASK_ID"]!)!, executor: FakeExecutor(),
+                                  codeVersion: env["METALORA_CHILD_CODE_VERSION"] ?? "test") { print($0) }
+                return
+            }
             let a = try RunCellArguments.parse(args)
             try RunCellCommand.run(a, paths: HarnessPaths.current, executor: FakeExecutor(), codeVersion: "test") { print($0) }
         default:

@@ -36,16 +36,17 @@ final class ReliabilityTests: HarnessTestCase {
         let cell = try TestEnv.cells(paths)[0]
         guard case .claimed(let id, _) = try store.claim(cell, codeVersion: "t", modelSHA256: "a") else { return XCTFail("not claimed") }
         try store.finish(runID: id, outcome: CellOutcome(metrics: [MetricRecord(benchmark: "mmlu", value: 0.5, n: 4)]), wallSeconds: 1)
-        // What a schema-2 build holds: the old CHECK constraint, no v3 migration.
+        // What a schema-2 build holds: the old CHECK constraint, no v3 or v4 migration.
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         shell.arguments = ["sqlite3", store.path, """
-            DELETE FROM grdb_migrations WHERE identifier = 'v3-runs-interrupted-stale';
+            DROP TABLE slurm_jobs;
+            DELETE FROM grdb_migrations WHERE identifier IN ('v3-runs-interrupted-stale', 'v4-slurm-jobs');
             PRAGMA user_version = 2;
             """]
         try shell.run(); shell.waitUntilExit()
         let reopened = try ResultsStore(path: store.path)
-        XCTAssertEqual(try reopened.count(sql: "PRAGMA user_version"), 3)
+        XCTAssertEqual(try reopened.count(sql: "PRAGMA user_version"), 4)
         XCTAssertEqual(try reopened.metrics(runID: id).count, 1, "the run's children survive the table rebuild")
         try reopened.execute(sql: "UPDATE runs SET status = 'interrupted' WHERE id = \(id)")
         XCTAssertThrowsError(try reopened.execute(sql: "UPDATE runs SET status = 'bogus' WHERE id = \(id)"))

@@ -14,10 +14,10 @@ final class StoreTests: HarnessTestCase {
     func testMigrationCreatesVersionedSchema() throws {
         let dir = try TestEnv.tempDir()
         let store = try ResultsStore(path: dir.appendingPathComponent("r.sqlite").path)
-        XCTAssertEqual(ResultsStore.schemaVersion, 3)
-        XCTAssertEqual(try store.count(sql: "PRAGMA user_version"), 3)
-        XCTAssertEqual(try store.count(sql: "SELECT count(*) FROM grdb_migrations"), 3)
-        XCTAssertEqual(try store.count(sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'metrics', 'samples', 'loss_curve', 'artifacts')"), 5)
+        XCTAssertEqual(ResultsStore.schemaVersion, 4)
+        XCTAssertEqual(try store.count(sql: "PRAGMA user_version"), 4)
+        XCTAssertEqual(try store.count(sql: "SELECT count(*) FROM grdb_migrations"), 4)
+        XCTAssertEqual(try store.count(sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'metrics', 'samples', 'loss_curve', 'artifacts', 'slurm_jobs')"), 6)
         // Reopening is a no-op.
         _ = try ResultsStore(path: store.path)
     }
@@ -29,12 +29,42 @@ final class StoreTests: HarnessTestCase {
         guard case .claimed(let id, _) = try store.claim(cell, codeVersion: "t", modelSHA256: nil) else { return XCTFail("not claimed") }
         try store.finish(runID: id, outcome: CellOutcome(metrics: []), wallSeconds: 1)
         // Back to what a version-1 build wrote: no column, one migration.
-        try sqlite3(store.path, "ALTER TABLE runs DROP COLUMN training_record_json; DELETE FROM grdb_migrations WHERE identifier IN ('v2-runs-training-record', 'v3-runs-interrupted-stale'); PRAGMA user_version = 1;")
+        try sqlite3(store.path, """
+            ALTER TABLE runs DROP COLUMN training_record_json; DROP TABLE slurm_jobs;
+            DELETE FROM grdb_migrations WHERE identifier IN ('v2-runs-training-record', 'v3-runs-interrupted-stale', 'v4-slurm-jobs');
+            PRAGMA user_version = 1;
+            """)
         let reopened = try ResultsStore(path: store.path)
-        XCTAssertEqual(try reopened.count(sql: "PRAGMA user_version"), 3)
+        XCTAssertEqual(try reopened.count(sql: "PRAGMA user_version"), 4)
         XCTAssertEqual(try reopened.count(sql: "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'training_record_json'"), 1)
         let run = try XCTUnwrap(try reopened.doneRun(configHash: cell.configHash))
         XCTAssertNil(run.trainingRecord, "runs finished before the column existed have no record")
+    }
+
+    func testVersion3StoreGainsTheSlurmJobsTableAndKeepsItsRuns() throws {
+        let paths = try TestEnv.sandbox()
+        let store = try ResultsStore(path: paths.store.path)
+        let cells = try TestEnv.cells(paths)
+        guard case .claimed(let done, _) = try store.claim(cells[0], codeVersion: "t", modelSHA256: "a") else { return XCTFail("not claimed") }
+        try store.finish(runID: done, outcome: CellOutcome(metrics: [MetricRecord(benchmark: "mmlu", value: 0.5, n: 4)]), wallSeconds: 1)
+        guard case .claimed(let stopped, _) = try store.claim(cells[1], codeVersion: "t", modelSHA256: "a") else { return XCTFail("not claimed") }
+        try store.execute(sql: "UPDATE runs SET status = 'interrupted' WHERE id = \(stopped)")
+        // What a schema-3 build (runs with interrupted/stale states, no Slurm jobs) holds.
+        try sqlite3(store.path, """
+            DROP TABLE slurm_jobs;
+            DELETE FROM grdb_migrations WHERE identifier = 'v4-slurm-jobs';
+            PRAGMA user_version = 3;
+            """)
+        XCTAssertEqual(try store.count(sql: "SELECT count(*) FROM sqlite_master WHERE name = 'slurm_jobs'"), 0)
+        let reopened = try ResultsStore(path: store.path)
+        XCTAssertEqual(try reopened.count(sql: "PRAGMA user_version"), 4)
+        XCTAssertEqual(try reopened.count(sql: "SELECT count(*) FROM grdb_migrations"), 4)
+        let run = try XCTUnwrap(try reopened.doneRun(configHash: cells[0].configHash), "the finished run survives")
+        XCTAssertEqual(run.id, done)
+        XCTAssertEqual(try reopened.metrics(runID: done).map(\.value), [0.5])
+        XCTAssertEqual(try reopened.runs(status: "interrupted").map(\.id), [stopped])
+        try reopened.recordSlurmJob(jobID: "42", spec: "s", profile: "p", shardDirectory: "/d", array: "0-2", script: "/d/sweep.sbatch")
+        XCTAssertEqual(try reopened.slurmJobs(spec: "s", profile: "p").map(\.array), ["0-2"])
     }
 
     func testNewerSchemaIsAClearError() throws {

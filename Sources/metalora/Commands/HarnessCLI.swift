@@ -14,9 +14,21 @@ struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "plan",
         abstract: "Print the resolved runs of a spec on a profile, their estimated cost and the power of its paired comparisons; runs nothing.")
     @OptionGroup var options: SpecOptions
+    @Option(help: "Estimate for a named shape instead of reading --model's header: llama2-7b | llama2-13b.") var modelShape: String?
+    @Option(help: "Also estimate hours on a node with this many cores (scaled from this machine's per-core rate).") var nodeCores: Int?
+    @Option(help: "Also estimate hours on a node sustaining this many float32 GFLOP/s.") var nodeGflops: Double?
+    @Option(help: "Spread the total over this many parallel array tasks (default: one per cell).") var arrayTasks: Int?
+    func validate() throws {
+        if let n = nodeCores, n < 1 { throw ValidationError("--node-cores must be ≥ 1") }
+        if let g = nodeGflops, !(g > 0) || !g.isFinite { throw ValidationError("--node-gflops must be a positive number") }
+        if let a = arrayTasks, a < 1 { throw ValidationError("--array-tasks must be ≥ 1") }
+    }
     @Option(help: "Results store whose base results set the power lines' accuracy (default results/metalora.sqlite, if present).") var db: String?
     func run() throws {
-        print(try HarnessCommands.plan(spec: options.spec, profile: options.profile, model: options.model, profiles: options.profiles, db: db))
+        let node = nodeCores == nil && nodeGflops == nil ? nil : NodeDescription(cores: nodeCores, gflops: nodeGflops)
+        print(try HarnessCommands.plan(spec: options.spec, profile: options.profile, model: options.model, profiles: options.profiles, db: db,
+                                       cost: PlanCostOptions(modelShape: modelShape, node: node, arrayTasks: arrayTasks,
+                                                             dataDirectory: ProcessInfo.processInfo.environment["METALORA_DATA"])))
     }
 }
 
@@ -69,14 +81,44 @@ struct SweepCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Cells run at once (local backend).") var jobs = 1
     @Option(help: "local | slurm") var backend = "local"
     @Option(help: "Results store (default results/metalora.sqlite).") var db: String?
+    @Flag(help: "Slurm: write the script and sweep.json only; submit nothing.") var dryRun = false
+    @Flag(help: "Slurm: show each cell's state (done, running, pending, failed, not submitted).") var status = false
+    @Option(help: "Slurm partition.") var partition: String?
+    @Option(help: "Slurm account.") var account: String?
+    @Option(help: "Slurm QoS.") var qos: String?
+    @Option(help: "Slurm time limit per task (default: plan's estimate ×1.5 + 10 min).") var time: String?
+    @Option(help: "CPUs per array task (default: the profile's threads, else this machine's cores).") var cpusPerTask: Int?
+    @Option(help: "Memory per task, e.g. 16G (default: plan's estimate ×1.25 + 256M).") var mem: String?
+    @Option(help: "At most this many array tasks at once (sbatch --array=…%N).") var throttle: Int?
+    @Option(help: "Estimate time and memory for a named shape: llama2-7b | llama2-13b.") var modelShape: String?
     func run() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        var slurm = HarnessCommands.SlurmSweepOptions()
+        slurm.resources = SlurmResources(partition: partition, account: account, qos: qos, time: time, cpusPerTask: cpusPerTask,
+                                         mem: mem, throttle: throttle)
+        slurm.dryRun = dryRun; slurm.status = status; slurm.modelShape = modelShape
+        if backend != "slurm" && (dryRun || status) { throw ValidationError("--dry-run and --status apply to --backend slurm") }
         let result = try HarnessCommands.sweep(spec: options.spec, profile: options.profile, model: options.model,
                                                profiles: options.profiles, jobs: jobs, backend: backend,
-                                               executable: executable, db: db, log: note)
+                                               executable: executable, db: db, slurm: slurm, log: note)
         print(result.report)
         if !result.ok { throw ExitCode(1) }
+    }
+}
+
+struct SlurmTaskCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "slurm-task",
+        abstract: "One array task of a Slurm sweep: runs the cell sweep.json lists at $SLURM_ARRAY_TASK_ID (used by the generated script).")
+    @Argument(help: "The sweep's sweep.json.") var manifest: String
+    func run() throws {
+        guard let raw = ProcessInfo.processInfo.environment["SLURM_ARRAY_TASK_ID"], let index = Int(raw), index >= 0 else {
+            throw ValidationError("SLURM_ARRAY_TASK_ID is not set to an array index: run this as a Slurm array task")
+        }
+        let root = HarnessPaths.current.root
+        let outcome = try SlurmTask.run(manifestPath: manifest, index: index, executor: try makeCellExecutor(),
+                                        codeVersion: Runner.codeVersion(packageRoot: root), handleSignals: true, log: note)
+        if case .ran(let summary) = outcome, summary.failed > 0 { throw ExitCode(1) }
     }
 }
 
@@ -127,7 +169,7 @@ struct ResultsCommand: ParsableCommand {
     @Argument(help: "Run id for show; status filter for ls.") var argument: String?
     @Flag(help: "export as CSV") var csv = false
     @Flag(name: .customLong("json"), help: "export as JSON") var asJSON = false
-    @Option(help: "Shard folder for merge (default results/shards).") var shards: String?
+    @Option(help: "Shard folder for merge (default results/shards, or shards/ beside a --db).") var shards: String?
     @Option(help: "Results store.") var db: String?
     func run() throws {
         var verb = action
