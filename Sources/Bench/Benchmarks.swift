@@ -17,6 +17,8 @@ public final class Benchmarks {
     let log: (String) -> Void
     /// MMLU picks of the float32 run, compared with the bf16 run's when both parts ran.
     var float32Picks: [String]?
+    /// Batch × length of the paper-scale parts (8 × 512 unless `bench --paper-shape` says otherwise).
+    public var paperScaleShape = (batch: 8, length: 512)
 
     /// Every part, in the order `bench` runs them by default.
     public static let parts = ["sgemm", "bf16-gemm", "score", "score-bf16", "generate", "tokenize", "mmlu", "mmlu-bf16", "zero-shot",
@@ -24,7 +26,7 @@ public final class Benchmarks {
     /// Parts that need a CPU with bf16 products.
     public static func needsBF16(_ part: String) -> Bool { part.hasSuffix("bf16") || part == "bf16-gemm" }
     /// Parts run in a child process of their own (so each peak RSS is its own).
-    public static func runsInChild(_ part: String) -> Bool { part.hasPrefix("train-") }
+    public static func runsInChild(_ part: String) -> Bool { part.hasPrefix("train-") || part.hasPrefix("llama") }
 
     public init(model: LanguageModel, repeats: Int, dataDir: String, log: @escaping (String) -> Void) {
         self.model = model; self.repeats = repeats; self.dataDir = dataDir; self.log = log
@@ -35,6 +37,7 @@ public final class Benchmarks {
 
     /// Runs one part (in `parts`) and returns its keys.
     public func run(_ part: String) throws -> [String: Any] {
+        if Self.paperScaleParts.values.joined().contains(part) { return try paperScale(part) }
         guard Self.parts.contains(part) else { throw BenchError.unknownPart(part) }
         let precision: Precision = Self.needsBF16(part) ? .bf16 : .f32
         try model.decoder.setPrecision(precision)
@@ -267,9 +270,15 @@ public final class Benchmarks {
 
 public enum BenchError: Error, CustomStringConvertible {
     case unknownPart(String)
+    case wrongModel(part: String, model: String, reason: String)
+    case wouldNotFit(part: String, neededMiB: Double, availableMiB: Double)
     public var description: String {
         switch self {
-        case .unknownPart(let p): return "unknown bench part '\(p)'; valid: \(Benchmarks.parts.joined(separator: ", "))"
+        case .unknownPart(let p):
+            return "unknown bench part '\(p)'; valid: \((Benchmarks.parts + Benchmarks.paperScaleParts.keys.sorted()).joined(separator: ", "))"
+        case let .wrongModel(part, model, reason): return "bench \(part): \(model) \(reason)"
+        case let .wouldNotFit(part, needed, available):
+            return String(format: "bench %@: needs about %.0f MiB (weights + activations at 8x512) but %.0f MiB are available; not run", part, needed, available)
         }
     }
 }
@@ -278,6 +287,14 @@ public enum BenchError: Error, CustomStringConvertible {
 public enum Memory {
     public static func peakResidentMiB() -> Double { field("VmHWM") }
     public static func residentMiB() -> Double { field("VmRSS") }
+    /// MemAvailable from /proc/meminfo, in bytes (-1 when unreadable).
+    public static func availableBytes() -> Int {
+        guard let info = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return -1 }
+        for line in info.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            return (line.split(separator: " ").compactMap { Int($0) }.first ?? -1) * 1024
+        }
+        return -1
+    }
     static func field(_ name: String) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
         for line in status.split(separator: "\n") where line.hasPrefix(name + ":") {

@@ -4,7 +4,7 @@ import Engine
 /// A checkpoint on disk: a GGUF file, or a Hugging Face folder (`config.json` + safetensors).
 public enum ModelFormat: String, Sendable, Codable { case gguf, huggingFace = "safetensors" }
 
-/// A loaded model: config, frozen float32 weights, the decoder that computes with them, and the
+/// A loaded model: config, frozen weights (float32 or resident, `WeightResidency`), the decoder that computes with them, and the
 /// file identity recorded with every result.
 public final class LanguageModel: @unchecked Sendable {
     public let url: URL
@@ -20,7 +20,9 @@ public final class LanguageModel: @unchecked Sendable {
     /// folder); nil for a folder that ships none.
     public let tokenizer: Tokenizer?
 
-    public init(url: URL, maxSequenceLength: Int? = nil) throws {
+    /// `weights` chooses how the frozen weights are held (`WeightResidency`; `.auto` is decided
+    /// from the model's size and recorded resolved in `weights.residency`).
+    public init(url: URL, maxSequenceLength: Int? = nil, weights residency: WeightResidency = .auto) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw CheckpointError.unreadable(file: url.path, reason: "no such file or folder")
@@ -30,7 +32,9 @@ public final class LanguageModel: @unchecked Sendable {
             format = .huggingFace
             try LanguageModel.requireModelFolder(url)
             config = try LlamaConfig(huggingFaceConfig: url.appendingPathComponent("config.json"))
-            weights = try WeightLoader.load(huggingFace: url, config: config)
+            weights = residency.resolved(parameters: config.matmulParameterCount) == .resident
+                ? try WeightLoader.loadResident(huggingFace: url, config: config)
+                : try WeightLoader.load(huggingFace: url, config: config)
             gguf = nil
             var types: [String: Int] = [:]
             for shard in try WeightLoader.shardFiles(folder: url) {
@@ -43,7 +47,9 @@ public final class LanguageModel: @unchecked Sendable {
             format = .gguf
             let file = try GGUFFile(url: url)
             config = try LlamaConfig(gguf: file)
-            weights = try WeightLoader.load(gguf: file, config: config)
+            weights = residency.resolved(parameters: config.matmulParameterCount) == .resident
+                ? try WeightLoader.loadResident(gguf: file, config: config)
+                : try WeightLoader.load(gguf: file, config: config)
             gguf = file
             tensorTypes = file.tensors.values.reduce(into: [:]) { $0[$1.type.name, default: 0] += 1 }
             tokenizer = file.metadata["tokenizer.ggml.model"] == nil ? nil : try Tokenizer.fromGGUF(file)
@@ -81,8 +87,8 @@ public final class LanguageModel: @unchecked Sendable {
         return ids
     }
 
-    public convenience init(path: String, maxSequenceLength: Int? = nil) throws {
-        try self.init(url: URL(fileURLWithPath: path), maxSequenceLength: maxSequenceLength)
+    public convenience init(path: String, maxSequenceLength: Int? = nil, weights: WeightResidency = .auto) throws {
+        try self.init(url: URL(fileURLWithPath: path), maxSequenceLength: maxSequenceLength, weights: weights)
     }
 
     /// `ModelFingerprint.sha256` of the checkpoint, computed once: callers store it with their results.

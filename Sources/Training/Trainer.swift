@@ -34,6 +34,8 @@ public struct TrainingOptions {
     public var unusableCheckpoint: UnusableCheckpointPolicy = .fail
     /// Arithmetic of the frozen base's products (`Precision`; adapters, gradients and AdamW stay float32).
     public var precision: Precision = .f32
+    /// How the frozen base weights are held (`WeightResidency`); the run record stores the resolved one.
+    public var weights: WeightResidency = .auto
 
     public init(outputDirectory: URL) { self.outputDirectory = outputDirectory }
 
@@ -57,6 +59,7 @@ public enum Trainer {
         var record = options.record
         record["prompt_format"] = tasks.promptFormat
         record["precision"] = decoder.precision.rawValue
+        record["weights"] = decoder.weights.residency.rawValue
         record["truncation"] = tasks.truncation.description
         if method.isEpisodic { record["loop"] = options.loop.rawValue }
         // A method with its own driver (LoRAHub: upstream LoRAs, then the composition search).

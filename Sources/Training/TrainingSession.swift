@@ -77,7 +77,7 @@ public enum TrainingSession {
     public static func run(_ request: TrainingRequest) throws -> TrainingResult {
         try validate(request)
         let plan = try plan(request)
-        let model = try LanguageModel(path: request.modelPath)
+        let model = try LanguageModel(path: request.modelPath, weights: request.options.weights)
         try model.decoder.setPrecision(request.options.precision)
         let tokenizer = try exampleTokenizer(for: model, maxLength: request.hyper.maxSeqLen)
         let tasks = TrainingTasks(plan: plan, tokenizer: tokenizer, evalExamplesPerTask: request.hyper.evalExamplesPerTask)

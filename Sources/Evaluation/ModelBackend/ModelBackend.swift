@@ -38,7 +38,7 @@ public final class ModelBackend: EvaluationBackend {
     }
 
     public var description: String {
-        var s = "\(model.url.lastPathComponent) (\(model.format.rawValue), sha256 \(model.fileHash.prefix(12)), max length \(maxLength), \(model.decoder.precision) products)"
+        var s = "\(model.url.lastPathComponent) (\(model.format.rawValue), sha256 \(model.fileHash.prefix(12)), max length \(maxLength), \(model.decoder.precision) products, \(model.weights.residency) weights)"
         if let adapterDescription { s += " + adapter \(adapterDescription)" }
         return s
     }

@@ -14,24 +14,40 @@ public enum Dequantize {
         precondition(source.count >= blocks * bytesPerBlock, "dequantize: \(source.count) bytes for \(blocks) \(type.name) blocks")
         let base = source.baseAddress!
         Parallel.forEachChunk(blocks, costPerItem: blockSize) { range in
-            for b in range {
-                let block = base + b * bytesPerBlock
-                let out = destination + b * blockSize
-                switch type {
-                case .f32: out.pointee = Float(bitPattern: block.loadUnaligned(as: UInt32.self))
-                case .f16: out.pointee = half(block, 0)
-                case .bf16: out.pointee = Float(bitPattern: UInt32(block.loadUnaligned(as: UInt16.self)) << 16)
-                case .q8_0: q8_0(block, out)
-                case .q4_0: q4_0(block, out)
-                case .q4_1: q4_1(block, out)
-                case .q5_0: q5_0(block, out)
-                case .q5_1: q5_1(block, out)
-                case .q4_K: q4_K(block, out)
-                case .q5_K: q5_K(block, out)
-                case .q6_K: q6_K(block, out)
-                default: preconditionFailure("dequantize: \(type.name) is not supported (callers check isSupported)")
-                }
-            }
+            for b in range { block(type, base + b * bytesPerBlock, destination + b * blockSize) }
+        }
+    }
+
+    /// Dequantizes rows of a `[rows, cols]` matrix stored row after row (`rowBytes` each, a whole
+    /// number of blocks): destination row `i` gets stored row `rowOrder?[first + i] ?? first + i`
+    /// for `i` in `0..<count`. Each block is decoded exactly as `run` decodes it, so the values are
+    /// the same bits whatever the row order or split. Runs on the calling thread.
+    public static func rows(_ type: GGMLType, _ base: UnsafeRawPointer, rowBytes: Int, cols: Int,
+                            rowOrder: [Int]?, first: Int, count: Int, into destination: UnsafeMutablePointer<Float>) {
+        let (blockSize, bytesPerBlock) = type.layout
+        let blocksPerRow = cols / blockSize
+        for i in 0..<count {
+            let stored = rowOrder?[first + i] ?? first + i
+            let row = base + stored * rowBytes, out = destination + i * cols
+            for b in 0..<blocksPerRow { block(type, row + b * bytesPerBlock, out + b * blockSize) }
+        }
+    }
+
+    /// One block of `type` at `block` into `out` (`blockSize` floats).
+    @inline(__always) static func block(_ type: GGMLType, _ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        switch type {
+        case .f32: out.pointee = Float(bitPattern: block.loadUnaligned(as: UInt32.self))
+        case .f16: out.pointee = half(block, 0)
+        case .bf16: out.pointee = Float(bitPattern: UInt32(block.loadUnaligned(as: UInt16.self)) << 16)
+        case .q8_0: q8_0(block, out)
+        case .q4_0: q4_0(block, out)
+        case .q4_1: q4_1(block, out)
+        case .q5_0: q5_0(block, out)
+        case .q5_1: q5_1(block, out)
+        case .q4_K: q4_K(block, out)
+        case .q5_K: q5_K(block, out)
+        case .q6_K: q6_K(block, out)
+        default: preconditionFailure("dequantize: \(type.name) is not supported (callers check isSupported)")
         }
     }
 

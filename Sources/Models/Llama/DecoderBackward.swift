@@ -29,23 +29,27 @@ extension LlamaDecoder {
             let scale = gradScale ?? 1, t = batch.seqLen
             var weightedSum = 0.0, scored = 0
             StageTimer.measure("lm-head loss") { batch.targets.withUnsafeBufferPointer { targets in
-                for b in 0..<batch.batch where sequenceWeights[b] != 0 {
-                    let r = LMHead.loss(h: acts.finalNormed.data + b * t * c.hiddenSize, weight: weights.output.data,
-                                        targets: targets.baseAddress! + b * t, rows: t, channels: c.hiddenSize,
-                                        vocab: c.vocabularySize, dh: grads.map { $0.normed.data + b * t * c.hiddenSize },
-                                        gradScale: scale * sequenceWeights[b], scratch: acts.lmHeadScratch, bf16: bf16Weights?.output)
-                    weightedSum += Double(sequenceWeights[b]) * r.sumNLL
-                    scored += r.validCount
+                withLMHeadWeight { head in
+                    for b in 0..<batch.batch where sequenceWeights[b] != 0 {
+                        let r = LMHead.loss(h: acts.finalNormed.data + b * t * c.hiddenSize, weight: head,
+                                            targets: targets.baseAddress! + b * t, rows: t, channels: c.hiddenSize,
+                                            vocab: c.vocabularySize, dh: grads.map { $0.normed.data + b * t * c.hiddenSize },
+                                            gradScale: scale * sequenceWeights[b], scratch: acts.lmHeadScratch, bf16: bf16Weights?.output)
+                        weightedSum += Double(sequenceWeights[b]) * r.sumNLL
+                        scored += r.validCount
+                    }
                 }
             } }
             result = LMHead.LossResult(sumNLL: weightedSum, validCount: scored)
         } else {
             let scale = gradScale ?? (count > 0 ? 1 / Float(count) : 0)
-            result = StageTimer.measure("lm-head loss") { batch.targets.withUnsafeBufferPointer { targets in
-                LMHead.loss(h: acts.finalNormed.data, weight: weights.output.data, targets: targets.baseAddress!,
-                            rows: n, channels: c.hiddenSize, vocab: c.vocabularySize,
-                            dh: grads?.normed.data, gradScale: scale, scratch: acts.lmHeadScratch, bf16: bf16Weights?.output)
-            } }
+            result = withLMHeadWeight { head in
+                StageTimer.measure("lm-head loss") { batch.targets.withUnsafeBufferPointer { targets in
+                    LMHead.loss(h: acts.finalNormed.data, weight: head, targets: targets.baseAddress!,
+                                rows: n, channels: c.hiddenSize, vocab: c.vocabularySize,
+                                dh: grads?.normed.data, gradScale: scale, scratch: acts.lmHeadScratch, bf16: bf16Weights?.output)
+                } }
+            }
         }
         guard let grads else { return result }
         grads.residual.zero()
@@ -77,12 +81,13 @@ extension LlamaDecoder {
     func projectBackward(_ l: Int, _ p: Projection, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>, rows n: Int, beta: Float, layout: BatchLayout) {
         let (out, inp) = p.shape(config)
-        StageTimer.measure("linear backward") {
-            if let packed = bf16Weights?.projection(l, p) {
-                packed.backwardInput(dx: dx, dy: dy, rows: n, beta: beta)
-            } else {
-                Linear.backwardInput(dx: dx, dy: dy, weight: weights.layers[l].weight(p), rows: n,
-                                     inFeatures: inp, outFeatures: out, beta: beta)
+        if let packed = bf16Weights?.projection(l, p) {
+            StageTimer.measure("linear backward") { packed.backwardInput(dx: dx, dy: dy, rows: n, beta: beta) }
+        } else {
+            withFrozenWeight(l, p) { w in
+                StageTimer.measure("linear backward") {
+                    Linear.backwardInput(dx: dx, dy: dy, weight: w, rows: n, inFeatures: inp, outFeatures: out, beta: beta)
+                }
             }
         }
         if let adapter, adapter.targets(layer: l, projection: p) {

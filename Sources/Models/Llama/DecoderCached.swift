@@ -95,8 +95,7 @@ extension LlamaDecoder {
         let layout = BatchLayout(batch: 1, seqLen: n, sequenceGroups: [0])
         adapter?.prepare(layout: layout, training: false)
         ids.withUnsafeBufferPointer { idp in
-            Embedding.forward(out: buffers.residual.data, ids: idp.baseAddress!, table: weights.embedding.data,
-                              rows: n, vocab: c.vocabularySize, channels: c.hiddenSize)
+            embed(out: buffers.residual.data, ids: idp.baseAddress!, rows: n)
         }
         // Packed rows leave no masked slots inside a row's visible range unless a caller made some;
         // attention skips the per-key mask test for rows without any.
@@ -161,7 +160,7 @@ extension LlamaDecoder {
         RMSNorm.forward(out: buf.normed.data, rstd: buf.rstd.data, inp: buf.residual.data, weight: w.attentionNorm.data,
                         rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
         if n == 1 && keep == nil {
-            projectSingleRow(l, [.q, .k, .v], stacked: w.qkv, x: buf.normed.data, into: [buf.q.data, buf.k.data, buf.v.data],
+            projectSingleRow(l, [.q, .k, .v], x: buf.normed.data, into: [buf.q.data, buf.k.data, buf.v.data],
                              scratch: buf.stackedRow, layout: layout)
         } else {
             if keep == nil { project(l, .q, x: buf.normed.data, y: buf.q.data, rows: n, layout: layout, training: false) }
@@ -228,7 +227,7 @@ extension LlamaDecoder {
         RMSNorm.forward(out: buf.normed.data, rstd: buf.rstd.data, inp: buf.residual.data, weight: w.feedForwardNorm.data,
                         rows: rows, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
         if rows == 1 {
-            projectSingleRow(l, [.gate, .up], stacked: w.gateUp, x: buf.normed.data, into: [buf.gate.data, buf.up.data],
+            projectSingleRow(l, [.gate, .up], x: buf.normed.data, into: [buf.gate.data, buf.up.data],
                              scratch: buf.stackedRow, layout: rowLayout)
         } else {
             project(l, .gate, x: buf.normed.data, y: buf.gate.data, rows: rows, layout: rowLayout, training: false)
@@ -243,7 +242,7 @@ extension LlamaDecoder {
     /// matrix-vector product instead of one per projection, since a decoding step's products are
     /// so small that waking the workers costs as much as the arithmetic. Adapters add their part
     /// per projection afterwards, as `project` does.
-    func projectSingleRow(_ l: Int, _ projections: [Projection], stacked: Tensor, x: UnsafePointer<Float>,
+    func projectSingleRow(_ l: Int, _ projections: [Projection], x: UnsafePointer<Float>,
                           into outputs: [UnsafeMutablePointer<Float>], scratch: Tensor, layout: BatchLayout) {
         if bf16Weights != nil {
             // The bf16 copies are packed per projection, each already split across the workers.
@@ -252,9 +251,11 @@ extension LlamaDecoder {
             }
             return
         }
-        let inFeatures = stacked.shape[1], total = stacked.shape[0]
-        StageTimer.measure("linear") {
-            Linear.forward(y: scratch.data, x: x, weight: stacked.data, rows: 1, inFeatures: inFeatures, outFeatures: total)
+        let inFeatures = projections[0].shape(config).in, total = projections.reduce(0) { $0 + $1.shape(config).out }
+        withFrozenStack(l, projections) { stacked in
+            StageTimer.measure("linear") {
+                Linear.forward(y: scratch.data, x: x, weight: stacked, rows: 1, inFeatures: inFeatures, outFeatures: total)
+            }
         }
         var offset = 0
         for (p, y) in zip(projections, outputs) {
@@ -272,9 +273,11 @@ extension LlamaDecoder {
     public func logits(_ output: IncrementalOutput, rows: [Int]) -> Tensor {
         let c = config
         let out = Tensor(shape: [rows.count, c.vocabularySize])
-        LMHead.logits(out: out.data, h: output.hidden.data, weight: weights.output.data, rowIndices: rows,
-                      rows: output.rows, channels: c.hiddenSize, vocab: c.vocabularySize, scratch: smallLMHeadScratch,
-                      bf16: bf16Weights?.output)
+        withLMHeadWeight { head in
+            LMHead.logits(out: out.data, h: output.hidden.data, weight: head, rowIndices: rows,
+                          rows: output.rows, channels: c.hiddenSize, vocab: c.vocabularySize, scratch: smallLMHeadScratch,
+                          bf16: bf16Weights?.output)
+        }
         return out
     }
 
@@ -287,10 +290,10 @@ extension LlamaDecoder {
         targets.withUnsafeBufferPointer { tp in
             logProbs.withUnsafeMutableBufferPointer { lp in
                 greedy.withUnsafeMutableBufferPointer { g in
-                    LMHead.score(logProb: lp.baseAddress!, isGreedy: g.baseAddress!, h: output.hidden.data,
-                                 weight: weights.output.data, targets: tp.baseAddress!, rows: n,
+                    withLMHeadWeight { head in LMHead.score(logProb: lp.baseAddress!, isGreedy: g.baseAddress!, h: output.hidden.data,
+                                 weight: head, targets: tp.baseAddress!, rows: n,
                                  channels: c.hiddenSize, vocab: c.vocabularySize, scratch: smallLMHeadScratch,
-                                 bf16: bf16Weights?.output)
+                                 bf16: bf16Weights?.output) }
                 }
             }
         }

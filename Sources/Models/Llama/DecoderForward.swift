@@ -5,6 +5,7 @@ public enum DecoderError: Error, CustomStringConvertible, Equatable {
     case tokenOutOfRange(id: Int, position: Int, vocabulary: Int)
     case sequenceTooLong(length: Int, limit: Int)
     case activationShape(expected: String, got: String)
+    case unsupportedPrecision(String, reason: String)
 
     public var description: String {
         switch self {
@@ -14,6 +15,8 @@ public enum DecoderError: Error, CustomStringConvertible, Equatable {
             return "sequence length \(length) exceeds the RoPE table / context limit \(limit)"
         case let .activationShape(expected, got):
             return "activation buffers are planned for \(expected) but the batch is \(got)"
+        case let .unsupportedPrecision(precision, reason):
+            return "precision \(precision) is not available with resident weights: \(reason)"
         }
     }
 }
@@ -35,6 +38,9 @@ public final class LlamaDecoder: @unchecked Sendable {
     /// Buffers of incremental (KV-cache) forwards, reused while the row count stays the same.
     var cachedIncremental: IncrementalBuffers?
     var cachedSmallLMHeadScratch: LMHeadScratch?
+    /// Where resident weights are dequantized before each product (FrozenProducts.swift).
+    let dequantizeScratch = DequantizeScratch()
+    var dequantizeNanoseconds: UInt64 = 0
 
     public init(weights: LlamaWeights, maxSequenceLength: Int? = nil) {
         self.config = weights.config
@@ -69,8 +75,7 @@ public final class LlamaDecoder: @unchecked Sendable {
         let layout = BatchLayout(batch: batch.batch, seqLen: batch.seqLen, sequenceGroups: batch.sequenceGroups)
         adapter?.prepare(layout: layout, training: training)
         batch.ids.withUnsafeBufferPointer { ids in
-            Embedding.forward(out: acts.residualIn(0).data, ids: ids.baseAddress!, table: weights.embedding.data,
-                              rows: n, vocab: c.vocabularySize, channels: c.hiddenSize)
+            embed(out: acts.residualIn(0).data, ids: ids.baseAddress!, rows: n)
         }
         batch.mask.withUnsafeBufferPointer { mask in
             for l in 0..<c.layerCount {
@@ -86,11 +91,13 @@ public final class LlamaDecoder: @unchecked Sendable {
     func project(_ l: Int, _ p: Projection, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                  rows n: Int, beta: Float = 0, layout: BatchLayout, training: Bool) {
         let (out, inp) = p.shape(config)
-        StageTimer.measure("linear") {
-            if let packed = bf16Weights?.projection(l, p) {
-                packed.forward(y: y, x: x, rows: n, beta: beta)
-            } else {
-                Linear.forward(y: y, x: x, weight: weights.layers[l].weight(p), rows: n, inFeatures: inp, outFeatures: out, beta: beta)
+        if let packed = bf16Weights?.projection(l, p) {
+            StageTimer.measure("linear") { packed.forward(y: y, x: x, rows: n, beta: beta) }
+        } else {
+            withFrozenWeight(l, p) { w in
+                StageTimer.measure("linear") {
+                    Linear.forward(y: y, x: x, weight: w, rows: n, inFeatures: inp, outFeatures: out, beta: beta)
+                }
             }
         }
         if let adapter, adapter.targets(layer: l, projection: p) {

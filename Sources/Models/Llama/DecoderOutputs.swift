@@ -5,9 +5,11 @@ extension LlamaDecoder {
     public func logits(_ acts: DecoderActivations, rows: [Int]? = nil) -> Tensor {
         let c = config
         let out = Tensor(shape: [rows?.count ?? acts.rows, c.vocabularySize])
-        LMHead.logits(out: out.data, h: acts.finalNormed.data, weight: weights.output.data, rowIndices: rows,
-                      rows: acts.rows, channels: c.hiddenSize, vocab: c.vocabularySize, scratch: acts.lmHeadScratch,
-                      bf16: bf16Weights?.output)
+        withLMHeadWeight { head in
+            LMHead.logits(out: out.data, h: acts.finalNormed.data, weight: head, rowIndices: rows,
+                          rows: acts.rows, channels: c.hiddenSize, vocab: c.vocabularySize, scratch: acts.lmHeadScratch,
+                          bf16: bf16Weights?.output)
+        }
         return out
     }
 
@@ -17,16 +19,16 @@ extension LlamaDecoder {
         let c = config, n = batch.rows
         var logProbs = [Double](repeating: 0, count: n)
         var greedy = [UInt8](repeating: 0, count: n)
-        StageTimer.measure("lm-head score") { batch.targets.withUnsafeBufferPointer { targets in
+        withLMHeadWeight { head in StageTimer.measure("lm-head score") { batch.targets.withUnsafeBufferPointer { targets in
             logProbs.withUnsafeMutableBufferPointer { lp in
                 greedy.withUnsafeMutableBufferPointer { g in
                     LMHead.score(logProb: lp.baseAddress!, isGreedy: g.baseAddress!, h: acts.finalNormed.data,
-                                 weight: weights.output.data, targets: targets.baseAddress!, rows: n,
+                                 weight: head, targets: targets.baseAddress!, rows: n,
                                  channels: c.hiddenSize, vocab: c.vocabularySize, scratch: acts.lmHeadScratch,
                                  bf16: bf16Weights?.output)
                 }
             }
-        } }
+        } } }
         return (logProbs, greedy.map { $0 != 0 })
     }
 

@@ -45,6 +45,12 @@ extension LlamaDecoder {
     /// current float32 weights, so call it again after changing them in place (merging an adapter).
     public func setPrecision(_ precision: Precision) throws {
         try precision.requireAvailable()
+        if precision == .bf16 && weights.residency == .resident {
+            // The bf16 path multiplies pre-packed bf16 copies of every weight (2 bytes each, more
+            // than a quantized checkpoint), packed from float32 copies that resident weights lack.
+            throw DecoderError.unsupportedPrecision(precision.rawValue,
+                reason: "bf16 products need the float32 weight copies they pack; load the model with --weights f32")
+        }
         switch precision {
         case .f32: bf16Weights = nil
         case .bf16: bf16Weights = try BF16DecoderWeights(weights)

@@ -23,6 +23,11 @@ public struct LlamaConfig: Sendable, Codable, Equatable {
 
     public var queryWidth: Int { headCount * headSize }
     public var keyValueWidth: Int { keyValueHeadCount * headSize }
+    /// Weights of all matrices (projections, embedding, and the LM head when untied).
+    public var matmulParameterCount: Int {
+        let perLayer = hiddenSize * (2 * queryWidth + 2 * keyValueWidth) + 3 * hiddenSize * intermediateSize
+        return layerCount * perLayer + vocabularySize * hiddenSize * (tiedEmbeddings ? 1 : 2)
+    }
     /// (in, out) features of the stacked projections a layer multiplies by (QKV, up, down,
     /// gate+up): the shapes sgemm is timed at.
     public var projectionShapes: [(inFeatures: Int, outFeatures: Int)] {

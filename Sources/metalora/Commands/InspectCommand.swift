@@ -22,7 +22,8 @@ struct InspectCommand: ParsableCommand {
             "rope_dims": c.ropeDimensions, "rope_linear_scale": c.ropeLinearScale, "rms_eps": Double(c.rmsNormEpsilon),
             "context_length": c.contextLength, "tied_embeddings": c.tiedEmbeddings,
             "parameters": m.weights.parameterCount, "tensor_types": m.tensorTypes,
-            "precision": m.decoder.precision.rawValue, "cpu": CPUFeatures.current.report,
+            "precision": m.decoder.precision.rawValue, "weights": m.weights.residency.rawValue,
+            "weight_bytes": m.weights.residentBytes, "cpu": CPUFeatures.current.report,
             "tokenizer": tokenizer.map { "\($0.vocabulary.model.rawValue)/\($0.vocabulary.preTokenizer.rawValue), \($0.vocabularySize) tokens, bos \($0.bosId.map(String.init) ?? "-"), eos \($0.eosId.map(String.init) ?? "-"), add_bos \($0.addsBOS)" } ?? "none",
         ]
         if json { try printJSON(info); return }

@@ -18,6 +18,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(Precision.help))
     var precision: Precision = .f32
 
+    @Option(name: .long, help: ArgumentHelp(WeightResidency.help))
+    var weights: WeightResidency = .auto
+
     func validate() throws { try requirePositiveThreads(threads) }
 
     /// Loads the model (and adapter), setting the thread budget first; refuses a precision this
@@ -25,7 +28,7 @@ struct ModelOptions: ParsableArguments {
     func load(maxSequenceLength: Int? = nil) throws -> LanguageModel {
         try precision.requireAvailable()
         Parallel.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let m = try LanguageModel(path: model, maxSequenceLength: maxSequenceLength)
+        let m = try LanguageModel(path: model, maxSequenceLength: maxSequenceLength, weights: weights)
         try m.decoder.setPrecision(precision)
         if let adapter {
             let parameters = try PEFTFormat.load(URL(fileURLWithPath: adapter), model: m.config)
@@ -39,6 +42,8 @@ struct ModelOptions: ParsableArguments {
 func requirePositiveThreads(_ threads: Int?) throws {
     if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1 (got \(t))") }
 }
+
+extension WeightResidency: ExpressibleByArgument {}
 
 extension Precision: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }

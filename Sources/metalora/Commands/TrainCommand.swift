@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Models
 import Engine
 import Data
 import Training
@@ -53,6 +54,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output folder (adapter/, loss-curve.jsonl, checkpoint/, result.json).") var output: String = "runs/train"
     @Option(parsing: .unconditional, help: "Threads for OpenBLAS and the engine's loops.") var threads: Int?
     @Option(help: ArgumentHelp(Precision.help)) var precision: Precision = .f32
+    @Option(help: ArgumentHelp(WeightResidency.help)) var weights: WeightResidency = .auto
     @Option(help: "MeTA-LoRA loop: batched | sequential.") var loop: String = "batched"
     @Option(name: .customLong("recompute-mlp-from"), parsing: .unconditional, help: "Recompute the MLP's gate/up in the backward pass for batches at least this many tokens wide (0 = always; saves ~55% of activation memory for ~12% more compute; default 1024).")
     var recomputeMLPFrom: Int?
@@ -101,6 +103,7 @@ struct TrainCommand: ParsableCommand {
         var options = TrainingOptions(outputDirectory: URL(fileURLWithPath: output))
         options.loop = loopKind
         options.precision = precision
+        options.weights = weights
         if let v = recomputeMLPFrom {
             guard v >= 0 else { throw ValidationError("--recompute-mlp-from must be 0 or more (got \(v))") }
             options.recomputeMLPFromLength = v

@@ -18,18 +18,29 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Data mirror for tokenize/mmlu/zero-shot (default ./data).") var dataDir = "data"
 
     @Flag(name: .customLong("in-process"), help: .hidden) var inProcess = false
+    @Option(name: .customLong("paper-shape"), help: "Batch x length of the llama7b/llama13b parts (default 8x512; other shapes are named in their keys).")
+    var paperShape = "8x512"
+
+    var paperScaleShape: (batch: Int, length: Int)? {
+        let p = paperShape.lowercased().split(separator: "x").compactMap { Int($0) }
+        return p.count == 2 && p[0] > 0 && p[1] > 0 ? (p[0], p[1]) : nil
+    }
 
     func run() throws {
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        guard let shape = paperScaleShape else { throw ValidationError("--paper-shape must be BxT, e.g. 8x512 (got \(paperShape))") }
         Parallel.setThreads(threads)
         if options.precision != .f32 {
             throw ValidationError("bench names the precision of each part (score, score-bf16, …): leave --precision out and pick parts with --only")
         }
         var parts = only.map { $0.split(separator: ",").map(String.init) } ?? Benchmarks.parts
-        for p in parts where !Benchmarks.parts.contains(p) { throw ValidationError("\(BenchError.unknownPart(p))") }
+        // llama7b / llama13b stand for their child parts (the children are asked for those by name).
+        parts = parts.flatMap { Benchmarks.paperScaleParts[$0] ?? [$0] }
+        let childNames = Set(Benchmarks.paperScaleParts.values.joined())
+        for p in parts where !Benchmarks.parts.contains(p) && !childNames.contains(p) { throw ValidationError("\(BenchError.unknownPart(p))") }
         var machine = CPUFeatures.current.report
         machine["openblas_core"] = BLAS.coreName
-        var out: [String: Any] = ["threads": threads, "model": options.model, "machine": machine]
+        var out: [String: Any] = ["threads": threads, "model": options.model, "machine": machine, "weights_option": options.weights.rawValue]
         if let reason = Precision.bf16.unavailableReason() {
             let skipped = parts.filter(Benchmarks.needsBF16)
             if !skipped.isEmpty {
@@ -45,7 +56,9 @@ struct BenchCommand: ParsableCommand {
         let children = inProcess ? [] : parts.filter(Benchmarks.runsInChild)
         if !here.isEmpty {
             let model = try options.load(maxSequenceLength: 1024)
+            out["weights"] = model.weights.residency.rawValue
             let bench = Benchmarks(model: model, repeats: repeats, dataDir: dataDir, log: json ? note : { print($0) })
+            bench.paperScaleShape = shape
             for part in here {
                 note("bench: \(part)…")
                 for (k, v) in try bench.run(part) { out[k] = v }
@@ -54,8 +67,13 @@ struct BenchCommand: ParsableCommand {
         var rss: [String: Any] = (out["train_peak_rss_mib"] as? [String: Any]) ?? [:]
         for part in children {
             note("bench: \(part) (child process)…")
-            let child = try runChild(part: part, threads: threads)
-            for (k, v) in child where k.hasPrefix("train") && k != "train_peak_rss_mib" { out[k] = v }
+            let child: [String: Any]
+            do { child = try runChild(part: part, threads: threads) } catch where part.hasPrefix("llama") {
+                // A paper-scale part that cannot run here (too little memory) is reported, not fatal.
+                out["\(part)_error"] = "\(error) (its message is above)"
+                continue
+            }
+            for (k, v) in child where (k.hasPrefix("train") || k.hasPrefix("llama") || k.hasPrefix("dequant_fraction")) && k != "train_peak_rss_mib" { out[k] = v }
             if let r = child["train_peak_rss_mib"] as? [String: Any] { rss.merge(r) { $1 } }
         }
         if !rss.isEmpty { out["train_peak_rss_mib"] = rss }
@@ -69,7 +87,7 @@ struct BenchCommand: ParsableCommand {
     func runChild(part: String, threads: Int) throws -> [String: Any] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        process.arguments = ["bench", "--json", "--in-process", "--only", part, "--data-dir", dataDir, "--model", options.model, "--threads", String(threads),
+        process.arguments = ["bench", "--json", "--in-process", "--only", part, "--data-dir", dataDir, "--model", options.model, "--threads", String(threads), "--weights", options.weights.rawValue, "--paper-shape", paperShape,
                              "--repeats", String(repeats)]
         let pipe = Pipe()
         process.standardOutput = pipe
