@@ -30,7 +30,7 @@ final class MirrorSmokeTests: XCTestCase {
             XCTAssertEqual(report.variant, variant, label)
             XCTAssertFalse(ReportTable.render(report).isEmpty)
             XCTAssertNoThrow(try report.jsonData())
-            XCTAssertEqual(try SampleRecordWriter.jsonLines(report.samples).filter { $0 == 0x0A }.count, report.n, label)
+            XCTAssertEqual(LMEvalSampleLog.jsonLines(report.samples).filter { $0 == 0x0A }.count, report.n, label)
         }
     }
 }
