@@ -103,8 +103,13 @@ public enum Evaluator {
                                  gold: gold, target: nil, choiceLoglikelihoods: lls, choiceIsGreedy: mine.map(\.isGreedy),
                                  pred: pred, predNorm: predNorm, generated: nil, extractedAnswer: nil,
                                  correct: pred == gold, correctNorm: predNorm == gold)
-            // lm-eval's doc_to_target: the gold index, or the shared continuation of partial scoring.
-            if case .partialScoring(_, let continuation, _) = item.task { r.lmEvalTarget = continuation } else { r.lmEvalTarget = String(gold) }
+            // lm-eval's doc_to_target: the gold index, or for partial scoring the shared
+            // continuation before the target delimiter is put in front of it.
+            if case .partialScoring(_, let continuation, _) = item.task {
+                r.lmEvalTarget = continuation.hasPrefix(def.targetDelimiter) ? String(continuation.dropFirst(def.targetDelimiter.count)) : continuation
+            } else {
+                r.lmEvalTarget = String(gold)
+            }
             r.arguments = item.loglikelihoodRequests.map { [.string($0.context), .string($0.continuation)] }
             return describe(r, item: item, def: def)
         }

@@ -155,6 +155,11 @@ final class EvaluatorTests: XCTestCase {
                                                        LoglikelihoodRequest(context: "A c", continuation: " c.")])
         XCTAssertEqual(report.acc, 1)
         XCTAssertTrue(report.partialReasons.contains { $0.hasPrefix("zh: ") && $0.contains("16") }, "\(report.partialReasons)")
+        // lm-eval's xwinograd: doc_to_target is the text after the blank, without the delimiter.
+        let sample = try XCTUnwrap(report.samples.first)
+        XCTAssertEqual(sample.lmEvalTarget, "c.")
+        XCTAssertEqual(sample.doc.dumps(), #"{"sentence": "A _ c.", "option1": "A", "option2": "c", "answer": "2"}"#)
+        XCTAssertEqual(sample.arguments, [[.string("A A"), .string(" c.")], [.string("A c"), .string(" c.")]])
     }
 
     func makeBBH() throws -> TempDataDirectory {

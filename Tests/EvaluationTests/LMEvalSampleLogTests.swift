@@ -48,6 +48,12 @@ final class LMEvalSampleLogTests: XCTestCase {
         XCTAssertEqual(try PythonJSON.parse(doc.dumps(indent: 2)), doc)
     }
 
+    func testDateIdIsLMEvalsIsoformatWithColonsReplaced() throws {
+        let id = LMEvalSampleLog.dateId(Date(timeIntervalSince1970: 1_700_000_000.25))
+        XCTAssertNotNil(id.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{6}$"#, options: .regularExpression), id)
+        XCTAssertTrue(id.hasSuffix(".250000"), id)
+    }
+
     func testParseRejectsBadJSONWithOffset() {
         XCTAssertThrowsError(try PythonJSON.parse(#"{"a": [1, 2}"#)) { XCTAssertTrue("\($0)".contains("byte 11"), "\($0)") }
         XCTAssertThrowsError(try PythonJSON.parse(#"{"a": "unterminated}"#))

@@ -20,8 +20,11 @@ public enum LMEvalSampleLog {
     public static func dateId(_ date: Date = Date()) -> String {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
-        f.dateFormat = "yyyy-MM-dd'T'HH-mm-ss.SSSSSS"
-        return f.string(from: date)
+        f.dateFormat = "yyyy-MM-dd'T'HH-mm-ss"
+        // Python's isoformat prints microseconds; DateFormatter stops at milliseconds.
+        let seconds = date.timeIntervalSince1970
+        let micro = Int(((seconds - seconds.rounded(.down)) * 1_000_000).rounded(.down))
+        return f.string(from: date) + "." + String(format: "%06d", micro)
     }
 
     /// Python's str() of a log-likelihood and of a bool.

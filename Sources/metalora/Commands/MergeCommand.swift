@@ -20,7 +20,8 @@ struct MergeCommand: ParsableCommand {
         guard kind == "lora" else {
             // HydraLoRA and LoRA-MoE pick (or weight) their B heads per input token through a
             // router, so no single weight matrix equals the adapted layer.
-            throw ValidationError("\(adapter): a \(kind) adapter routes each input to its own heads and cannot be folded into one weight matrix; `metalora export` writes it as a documented folder instead")
+            throw AdapterError.unsupportedOption(file: adapterURL.appendingPathComponent("adapter_config.json").path, option: "kind",
+                value: "\(kind): it routes each input to its own heads, so no single weight matrix equals it; `metalora export` writes it as a documented folder instead")
         }
         let parameters = try PEFTFormat.load(adapterURL, model: m.config)
         parameters.merge(into: m.weights)
