@@ -17,13 +17,19 @@ public enum AdapterFiles {
         "loramoe": { let a = try LoRAMoEAdapter.load($0, model: $1); a.routing = .uniformMixtureOfTaskGates; return a },
     ]
 
-    public static func load(_ folder: URL, model: LlamaConfig) throws -> any ProjectionAdapter {
+    /// The folder's adapter kind: `kind` of its adapter_config.json, or "lora" for a PEFT LoRA.
+    public static func kind(_ folder: URL) throws -> String {
         let configURL = folder.appendingPathComponent("adapter_config.json")
         guard let data = try? Data(contentsOf: configURL),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw AdapterError.invalid(file: configURL.path, reason: "missing or unreadable adapter_config.json")
         }
-        let kind = (json["kind"] as? String) ?? ((json["peft_type"] as? String) == "LORA" ? "lora" : "unknown")
+        return (json["kind"] as? String) ?? ((json["peft_type"] as? String) == "LORA" ? "lora" : "unknown")
+    }
+
+    public static func load(_ folder: URL, model: LlamaConfig) throws -> any ProjectionAdapter {
+        let configURL = folder.appendingPathComponent("adapter_config.json")
+        let kind = try kind(folder)
         guard let loader = loaders[kind] else {
             throw AdapterError.unsupportedOption(file: configURL.path, option: "kind", value: kind)
         }

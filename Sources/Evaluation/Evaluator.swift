@@ -72,10 +72,14 @@ public enum Evaluator {
                 let target: String
                 if case .generation(_, let t) = item.task { target = t } else { target = "" }
                 let (extracted, correct) = AnswerExtractor.score(generation: text, target: target, rule: def.answerExtraction)
-                return SampleRecord(benchmark: def.name, variant: def.variant, subset: item.subset, promptId: item.promptId,
-                                    gold: nil, target: target, choiceLoglikelihoods: nil, choiceIsGreedy: nil,
-                                    pred: nil, predNorm: nil, generated: text, extractedAnswer: extracted,
-                                    correct: correct, correctNorm: nil)
+                var r = SampleRecord(benchmark: def.name, variant: def.variant, subset: item.subset, promptId: item.promptId,
+                                     gold: nil, target: target, choiceLoglikelihoods: nil, choiceIsGreedy: nil,
+                                     pred: nil, predNorm: nil, generated: text, extractedAnswer: extracted,
+                                     correct: correct, correctNorm: nil)
+                r.lmEvalTarget = target
+                r.arguments = [[.string(prompt(of: item)), generationKwargs(stops: stops, maxNewTokens: maxNewTokens)]]
+                r.filterName = def.answerExtraction == .none ? "none" : def.answerExtraction.rawValue
+                return describe(r, item: item, def: def)
             }
         }
         let requests = items.flatMap(\.loglikelihoodRequests)
@@ -95,11 +99,40 @@ public enum Evaluator {
             }
             let pred = ChoiceScoring.accPick(lls)
             let predNorm = ChoiceScoring.accNormPick(lls, choiceTexts: normTexts)
-            return SampleRecord(benchmark: def.name, variant: def.variant, subset: item.subset, promptId: item.promptId,
-                                gold: gold, target: nil, choiceLoglikelihoods: lls, choiceIsGreedy: mine.map(\.isGreedy),
-                                pred: pred, predNorm: predNorm, generated: nil, extractedAnswer: nil,
-                                correct: pred == gold, correctNorm: predNorm == gold)
+            var r = SampleRecord(benchmark: def.name, variant: def.variant, subset: item.subset, promptId: item.promptId,
+                                 gold: gold, target: nil, choiceLoglikelihoods: lls, choiceIsGreedy: mine.map(\.isGreedy),
+                                 pred: pred, predNorm: predNorm, generated: nil, extractedAnswer: nil,
+                                 correct: pred == gold, correctNorm: predNorm == gold)
+            // lm-eval's doc_to_target: the gold index, or for partial scoring the shared
+            // continuation before the target delimiter is put in front of it.
+            if case .partialScoring(_, let continuation, _) = item.task {
+                r.lmEvalTarget = continuation.hasPrefix(def.targetDelimiter) ? String(continuation.dropFirst(def.targetDelimiter.count)) : continuation
+            } else {
+                r.lmEvalTarget = String(gold)
+            }
+            r.arguments = item.loglikelihoodRequests.map { [.string($0.context), .string($0.continuation)] }
+            return describe(r, item: item, def: def)
         }
+    }
+
+    /// Adds the item's lm-eval identity (doc_id, doc) and the definition's metric names.
+    static func describe(_ record: SampleRecord, item: PreparedItem, def: BenchmarkDefinition) -> SampleRecord {
+        var r = record
+        r.docId = item.docId
+        r.doc = item.doc
+        r.metricNames = def.metrics.map(\.rawValue)
+        return r
+    }
+
+    static func prompt(of item: PreparedItem) -> String {
+        if case .generation(let prompt, _) = item.task { return prompt }
+        return ""
+    }
+
+    /// lm-eval's generate_until kwargs for greedy decoding with these stops.
+    static func generationKwargs(stops: [String], maxNewTokens: Int) -> PythonJSON {
+        .object([("until", .array(stops.map { .string($0) })), ("do_sample", .bool(false)),
+                 ("temperature", .double(0)), ("max_gen_toks", .int(maxNewTokens))])
     }
 
     /// lm-eval cuts generations at the first occurrence of any `until` string; backends should

@@ -58,8 +58,8 @@ public enum ItemPreparation {
             guard let fewShotPath = source.fewShotPath else { throw EvaluationError.invalidOption("\(def.name)/\(name): no few-shot file") }
             let pool = shots > 0 ? try MMLULoader.load(fewShotPath, in: data) : []
             let shotRows = try firstShots(pool, shots, def, name, fewShotPath)
-            return try MMLULoader.load(source.path, in: data).prefix(limit).map {
-                MMLUPrompt.item(subject: name, shots: shotRows, row: $0, targetDelimiter: delimiter, fewshotDelimiter: def.fewshotDelimiter)
+            return try MMLULoader.load(source.path, in: data).prefix(limit).enumerated().map { i, row in
+                MMLUPrompt.item(subject: name, shots: shotRows, row: row, docId: i, targetDelimiter: delimiter, fewshotDelimiter: def.fewshotDelimiter)
             }
 
         case .bbhFewshot, .bbhCoT, .openCompassBBH:
@@ -73,7 +73,8 @@ public enum ItemPreparation {
                 case .openCompassBBH: text = BBHPrompt.openCompass(prompt: prompt, shots: shots, input: ex.input)
                 default: text = BBHPrompt.direct(prompt: prompt, shots: shots, input: ex.input)
                 }
-                return PreparedItem(promptId: "\(name)/\(ex.index)", subset: name, task: .generation(prompt: text, target: ex.target))
+                return PreparedItem(promptId: "\(name)/\(ex.index)", subset: name, task: .generation(prompt: text, target: ex.target),
+                                    docId: ex.index, doc: BBHPrompt.doc(ex))
             }
 
         case .instructEvalBBH:
@@ -85,7 +86,8 @@ public enum ItemPreparation {
             let shotRows = Array(examples.prefix(shots))
             return examples.dropFirst(shots).prefix(limit).map { ex in
                 PreparedItem(promptId: "\(name)/\(ex.index)", subset: name,
-                             task: .generation(prompt: BBHPrompt.instructEval(shots: shotRows, input: ex.input), target: ex.target))
+                             task: .generation(prompt: BBHPrompt.instructEval(shots: shotRows, input: ex.input), target: ex.target),
+                             docId: ex.index, doc: BBHPrompt.doc(ex))
             }
 
         case .rloraDataBBH:
@@ -94,7 +96,8 @@ public enum ItemPreparation {
             }
             return try BBHLoader.loadLoRAHubTask(source.path, in: data).prefix(limit).map { ex in
                 PreparedItem(promptId: "\(name)/\(ex.index)", subset: name,
-                             task: .generation(prompt: BBHPrompt.rlora(context: ex.context), target: BBHPrompt.rloraTarget(completion: ex.completion)))
+                             task: .generation(prompt: BBHPrompt.rlora(context: ex.context), target: BBHPrompt.rloraTarget(completion: ex.completion)),
+                             docId: ex.index, doc: .object([("context", .string(ex.context)), ("completion", .string(ex.completion))]))
             }
 
         case .xcopa:
@@ -102,15 +105,19 @@ public enum ItemPreparation {
                 throw EvaluationError.invalidOption("\(def.name)/\(name): the definition gives no cause/effect connectors (subset parameters cause, effect)")
             }
             let connectors = (cause: cause, effect: effect)
-            return try XCOPALoader.load(source.path, in: data).prefix(limit).map { XCOPAPrompt.item(language: name, row: $0, connectors: connectors, targetDelimiter: delimiter) }
+            return try XCOPALoader.load(source.path, in: data).prefix(limit).enumerated().map {
+                XCOPAPrompt.item(language: name, row: $1, connectors: connectors, docId: $0, targetDelimiter: delimiter)
+            }
 
         case .xstorycloze:
-            return try StoryClozeLoader.load(source.path, in: data).prefix(limit).map { StoryClozePrompt.item(language: name, row: $0, targetDelimiter: delimiter) }
+            return try StoryClozeLoader.load(source.path, in: data).prefix(limit).enumerated().map {
+                StoryClozePrompt.item(language: name, row: $1, docId: $0, targetDelimiter: delimiter)
+            }
 
         case .winogradPartial:
             if cache.winograd[source.path] == nil { cache.winograd[source.path] = try XWinogradLoader.loadAll(source.path, in: data) }
             return try cache.winograd[source.path]!.filter { $0.language == (source.rowFilter ?? name) }
-                .prefix(limit).map { try WinogradPrompt.item(language: name, row: $0.row, targetDelimiter: delimiter) }
+                .prefix(limit).enumerated().map { try WinogradPrompt.item(language: name, row: $1.row, docId: $0, targetDelimiter: delimiter) }
 
         case .trainingPrompt:
             guard let supplied = suppliedItems else {
@@ -127,7 +134,10 @@ public enum ItemPreparation {
             let all = cache.exams[source.path]!
             let language = source.rowFilter ?? name
             skipped += all.skipped.filter { $0.group == language }
-            return all.rows.filter { $0.language == language }.prefix(limit).map { EXAMSPrompt.item(language: name, row: $0, targetDelimiter: delimiter) }
+            // doc_id counts the language's scorable rows (skipped rows are reported, not scored).
+            return all.rows.filter { $0.language == language }.prefix(limit).enumerated().map {
+                EXAMSPrompt.item(language: name, row: $1, docId: $0, targetDelimiter: delimiter)
+            }
         }
     }
 }

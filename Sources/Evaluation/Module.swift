@@ -10,7 +10,7 @@
 //                                   subsets: subsets, shots: shots, limit: limit,
 //                                   progress: StderrProgressPrinter(label: benchmark))
 //   let report = try Evaluator.run(def, backend: engineBackend, options: options)
-//   try SampleRecordWriter.write(report.samples, to: samplesURL)
+//   try LMEvalSampleLog.write(report.samples, to: samplesDirectory)   // lm-eval --log_samples files
 //   print(json ? String(decoding: try report.jsonData(), as: UTF8.self) : ReportTable.render(report))
 //
 // A backend implements `EvaluationBackend`: for each `LoglikelihoodRequest` it applies

@@ -28,7 +28,23 @@ public final class LanguageModel: @unchecked Sendable {
             throw CheckpointError.unreadable(file: url.path, reason: "no such file or folder")
         }
         self.url = url
-        if isDirectory.boolValue {
+        if !isDirectory.boolValue, url.pathExtension == "safetensors" {
+            // One safetensors file whose folder holds the config.json (and tokenizer files) of a
+            // Hugging Face checkpoint: what `metalora merge --out NAME.safetensors` writes.
+            format = .huggingFace
+            let folder = url.deletingLastPathComponent()
+            let configURL = folder.appendingPathComponent("config.json")
+            guard FileManager.default.fileExists(atPath: configURL.path) else {
+                throw CheckpointError.unreadable(file: url.path, reason: "a lone .safetensors file needs a config.json beside it (\(configURL.path) is missing)")
+            }
+            config = try LlamaConfig(huggingFaceConfig: configURL)
+            let shard = try SafeTensorsFile(url: url)
+            weights = try WeightLoader.load(huggingFace: folder, config: config, shards: [shard])
+            gguf = nil
+            tensorTypes = shard.entries.values.reduce(into: [:]) { $0[$1.dtype, default: 0] += 1 }
+            let json = folder.appendingPathComponent("tokenizer.json")
+            tokenizer = FileManager.default.fileExists(atPath: json.path) ? try Tokenizer.fromHuggingFace(directory: folder) : nil
+        } else if isDirectory.boolValue {
             format = .huggingFace
             try LanguageModel.requireModelFolder(url)
             config = try LlamaConfig(huggingFaceConfig: url.appendingPathComponent("config.json"))
@@ -52,7 +68,9 @@ public final class LanguageModel: @unchecked Sendable {
                 : try WeightLoader.load(gguf: file, config: config)
             gguf = file
             tensorTypes = file.tensors.values.reduce(into: [:]) { $0[$1.type.name, default: 0] += 1 }
-            tokenizer = file.metadata["tokenizer.ggml.model"] == nil ? nil : try Tokenizer.fromGGUF(file)
+            // llama.cpp's "no" tokenizer model (LLAMA_VOCAB_TYPE_NONE): a model shipped without a vocabulary.
+            let tokenizerModel = file.metadata["tokenizer.ggml.model"]?.string
+            tokenizer = file.metadata["tokenizer.ggml.model"] == nil || tokenizerModel == "no" ? nil : try Tokenizer.fromGGUF(file)
         }
         decoder = LlamaDecoder(weights: weights, maxSequenceLength: maxSequenceLength)
     }

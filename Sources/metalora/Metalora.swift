@@ -11,7 +11,7 @@ struct Metalora: ParsableCommand {
         abstract: "MeTA-LoRA: data-efficient multi-task fine-tuning, reproduced on CPU.",
         subcommands: [
             InspectCommand.self, TokenizeCommand.self, ScoreCommand.self, GenerateCommand.self,
-            EvalCommand.self, TrainCommand.self, BenchCommand.self, SynthCheckpointCommand.self,
+            EvalCommand.self, TrainCommand.self, BenchCommand.self, SynthCheckpointCommand.self, MergeCommand.self, ExportCommand.self,
             PlanCommand.self, DeviationsCommand.self, RunCommand.self, RunCellCommandCLI.self, SweepCommand.self, SlurmTaskCommand.self,
             TableCommand.self, CompareCommandCLI.self, ResultsCommand.self, DataCommand.self,
         ])

@@ -99,13 +99,15 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(decoded.subsets, report.subsets)
         XCTAssertEqual(decoded.settings, report.settings)
 
-        let lines = String(decoding: try SampleRecordWriter.jsonLines(report.samples), as: UTF8.self).split(separator: "\n")
+        let lines = String(decoding: LMEvalSampleLog.jsonLines(report.samples), as: UTF8.self).split(separator: "\n")
         XCTAssertEqual(lines.count, 4)
         let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
-        XCTAssertEqual(first["prompt_id"] as? String, "anatomy/2")
-        XCTAssertEqual((first["choice_loglikelihoods"] as? [Double])?.count, 4)
-        XCTAssertEqual(first["correct"] as? Bool, true)
-        XCTAssertEqual(first["pred"] as? Int, 1)
+        XCTAssertEqual(first["metalora_item_id"] as? String, "anatomy/2")
+        XCTAssertEqual(first["doc_id"] as? Int, 0)
+        XCTAssertEqual((first["arguments"] as? [String: Any])?.count, 4)
+        XCTAssertEqual((first["resps"] as? [[[String]]])?.count, 4)
+        XCTAssertEqual(first["acc"] as? Double, 1)
+        XCTAssertEqual(first["target"] as? String, "1")
 
         let table = ReportTable.render(report)
         for fragment in ["mmlu", "anatomy", "micro", "macro", "5-shot", "75.00", "partial:"] {
@@ -153,6 +155,11 @@ final class EvaluatorTests: XCTestCase {
                                                        LoglikelihoodRequest(context: "A c", continuation: " c.")])
         XCTAssertEqual(report.acc, 1)
         XCTAssertTrue(report.partialReasons.contains { $0.hasPrefix("zh: ") && $0.contains("16") }, "\(report.partialReasons)")
+        // lm-eval's xwinograd: doc_to_target is the text after the blank, without the delimiter.
+        let sample = try XCTUnwrap(report.samples.first)
+        XCTAssertEqual(sample.lmEvalTarget, "c.")
+        XCTAssertEqual(sample.doc.dumps(), #"{"sentence": "A _ c.", "option1": "A", "option2": "c", "answer": "2"}"#)
+        XCTAssertEqual(sample.arguments, [[.string("A A"), .string(" c.")], [.string("A c"), .string(" c.")]])
     }
 
     func makeBBH() throws -> TempDataDirectory {

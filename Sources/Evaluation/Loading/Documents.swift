@@ -29,6 +29,8 @@ public struct XCOPARow: Sendable, Equatable {
     /// 0 or 1.
     public var label: Int
     public var line: Int
+    /// The JSON Lines row as read, keys in file order.
+    public var doc: PythonJSON = .null
     public init(premise: String, choice1: String, choice2: String, question: String, label: Int, line: Int = 0) {
         self.premise = premise; self.choice1 = choice1; self.choice2 = choice2
         self.question = question; self.label = label; self.line = line
@@ -42,6 +44,8 @@ public struct StoryClozeRow: Sendable, Equatable {
     /// 0 or 1 (`answer_right_ending - 1`).
     public var answer: Int
     public var line: Int
+    /// The JSON Lines row as read, keys in file order.
+    public var doc: PythonJSON = .null
 }
 
 /// XWinograd in the HF layout: a sentence with "_" where the pronoun was, two options, answer 0/1.
@@ -63,6 +67,8 @@ public struct EXAMSRow: Sendable, Equatable {
     public var answer: Int
     public var language: String
     public var line: Int
+    /// The JSON Lines row as read, keys in file order.
+    public var doc: PythonJSON = .null
 }
 
 /// A row the loader could not score (kept for the report rather than silently dropped).

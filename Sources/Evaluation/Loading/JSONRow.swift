@@ -8,6 +8,8 @@ struct JSONRow {
     let location: String
     /// The JSON Lines line this object came from (0 for whole-document JSON).
     let line: Int
+    /// The line's text (empty for objects inside a document), for the ordered `doc`.
+    var text: Substring = ""
 
     init(object: [String: Any], file: String, location: String, line: Int = 0) {
         self.object = object; self.file = file; self.location = location; self.line = line
@@ -24,6 +26,14 @@ struct JSONRow {
             throw EvaluationError.malformedRow(file: file, location: location, field: nil, reason: "expected a JSON object")
         }
         self.init(object: obj, file: file, location: location, line: number)
+        text = line
+    }
+
+    /// The line as an ordered JSON object: the `doc` of lm-eval's per-sample log.
+    func doc() throws -> PythonJSON {
+        do { return try PythonJSON.parse(String(text)) } catch {
+            throw EvaluationError.malformedRow(file: file, location: location, field: nil, reason: "\(error)")
+        }
     }
 
     func fail(_ field: String, _ reason: String) -> EvaluationError {

@@ -12,9 +12,11 @@ public enum XCOPALoader {
             guard question == "cause" || question == "effect" else { throw row.fail("question", "'\(question)' is neither cause nor effect") }
             let label = try row.int("label")
             guard label == 0 || label == 1 else { throw row.fail("label", "\(label) is not 0 or 1") }
-            return XCOPARow(premise: try row.string("premise"), choice1: try row.string("choice1"),
-                            choice2: try row.string("choice2"), question: question, label: label,
-                            line: row.line)
+            var r = XCOPARow(premise: try row.string("premise"), choice1: try row.string("choice1"),
+                             choice2: try row.string("choice2"), question: question, label: label,
+                             line: row.line)
+            r.doc = try row.doc()
+            return r
         }
     }
 }
@@ -33,7 +35,7 @@ public enum StoryClozeLoader {
                 storyId: try row.string("story_id"),
                 sentences: try (1...4).map { try row.string("input_sentence_\($0)") },
                 endings: [try row.string("sentence_quiz1"), try row.string("sentence_quiz2")],
-                answer: right - 1, line: row.line)
+                answer: right - 1, line: row.line, doc: try row.doc())
         }
     }
 }
@@ -62,7 +64,7 @@ public enum EXAMSLoader {
             }
             rows.append(EXAMSRow(id: try row.string("id"), stem: try question.string("stem"),
                                  choices: try choices.map { try $0.string("text") }, answer: answer,
-                                 language: lang, line: line))
+                                 language: lang, line: line, doc: try row.doc()))
         }
         return (rows, skipped)
     }

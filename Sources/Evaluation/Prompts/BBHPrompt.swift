@@ -1,5 +1,10 @@
 /// The BBH prompt protocols (Benchmarks/bbh-*.yaml).
 public enum BBHPrompt {
+    /// An entry of the task file's `examples` array, as lm-eval's `lukaemon/bbh` rows hold it.
+    public static func doc(_ ex: BBHExample) -> PythonJSON {
+        .object([("input", .string(ex.input)), ("target", .string(ex.target))])
+    }
+
     /// lm-eval `bbh_fewshot`: "{description}\n\n" + each "Q: …\nA: {answer}" + "\n\n" + "Q: {input}\nA:".
     public static func direct(prompt: BBHCoTPrompt, shots: Int, input: String) -> String {
         var s = prompt.description + "\n\n"

@@ -24,11 +24,20 @@ public enum MMLUPrompt {
         return s + question(row)
     }
 
-    public static func item(subject: String, shots: [MMLURow], row: MMLURow,
+    /// `docId` is the row's 0-based position in the subject's test file.
+    public static func item(subject: String, shots: [MMLURow], row: MMLURow, docId: Int = 0,
                             targetDelimiter: String = " ", fewshotDelimiter: String = "\n\n") -> PreparedItem {
         PreparedItem(promptId: "\(subject)/\(row.line)", subset: subject,
                      task: .multipleChoice(context: context(subject: subject, shots: shots, row: row,
                                                             targetDelimiter: targetDelimiter, fewshotDelimiter: fewshotDelimiter),
-                                           continuations: letters.map { targetDelimiter + $0 }, choiceTexts: letters, gold: row.answer))
+                                           continuations: letters.map { targetDelimiter + $0 }, choiceTexts: letters, gold: row.answer),
+                     docId: docId, doc: doc(subject: subject, row: row))
+    }
+
+    /// The row in the layout of the Hugging Face `cais/mmlu` rows lm-eval reads (question,
+    /// subject, choices, answer index), so `doc_hash` matches lm-eval's for the same question.
+    public static func doc(subject: String, row: MMLURow) -> PythonJSON {
+        .object([("question", .string(row.question)), ("subject", .string(subject)),
+                 ("choices", .array(row.choices.map { .string($0) })), ("answer", .int(row.answer))])
     }
 }

@@ -5,9 +5,13 @@ public struct PreparedItem: Sendable, Equatable {
     public var promptId: String
     public var subset: String
     public var task: ItemTask
+    /// lm-eval's `doc_id`: the 0-based position of the item's row among its subset's rows.
+    public var docId: Int
+    /// lm-eval's `doc`: the source row as a JSON object (hashed into `doc_hash`).
+    public var doc: PythonJSON
 
-    public init(promptId: String, subset: String, task: ItemTask) {
-        self.promptId = promptId; self.subset = subset; self.task = task
+    public init(promptId: String, subset: String, task: ItemTask, docId: Int, doc: PythonJSON) {
+        self.promptId = promptId; self.subset = subset; self.task = task; self.docId = docId; self.doc = doc
     }
 
     /// The backend requests of a log-likelihood item, in choice order.

@@ -1,10 +1,12 @@
 import Foundation
 
-/// One scored item, as written to the per-sample JSONL file (and kept by the results store).
-public struct SampleRecord: Sendable, Codable, Equatable {
+/// One scored item: what the per-sample log (`LMEvalSampleLog`) writes and the results store keeps.
+public struct SampleRecord: Sendable, Equatable {
     public var benchmark: String
     public var variant: String?
     public var subset: String
+    /// Our item id, "{subset}/{row}": the row's 1-based starting line in its source file (the CSV
+    /// header counted) or, for BBH, its 0-based position in the task's examples.
     public var promptId: String
     /// Gold choice index (log-likelihood benchmarks).
     public var gold: Int?
@@ -19,6 +21,19 @@ public struct SampleRecord: Sendable, Codable, Equatable {
     public var extractedAnswer: String?
     public var correct: Bool
     public var correctNorm: Bool?
+    /// lm-eval's `doc_id`, `doc` and target (`doc_to_target`: the gold index for multiple choice,
+    /// the shared continuation for partial scoring, the answer string for generation).
+    public var docId: Int = 0
+    public var doc: PythonJSON = .object([])
+    public var lmEvalTarget: String = ""
+    /// Each backend request's arguments in lm-eval's order: (context, continuation) for
+    /// log-likelihood, (context, generation kwargs) for generation.
+    public var arguments: [[PythonJSON]] = []
+    /// The definition's metric names (acc, acc_norm, exact_match), in its order.
+    public var metricNames: [String] = []
+    /// lm-eval's `filter`: "none", or the answer-extraction rule that turned the generation into
+    /// the scored answer (`filtered_resps`).
+    public var filterName: String = "none"
 
     public init(benchmark: String, variant: String?, subset: String, promptId: String, gold: Int?, target: String?,
                 choiceLoglikelihoods: [Double]?, choiceIsGreedy: [Bool]?, pred: Int?, predNorm: Int?,
@@ -29,28 +44,12 @@ public struct SampleRecord: Sendable, Codable, Equatable {
         self.extractedAnswer = extractedAnswer; self.correct = correct; self.correctNorm = correctNorm
     }
 
-    enum CodingKeys: String, CodingKey {
-        case benchmark, variant, subset, gold, target, pred, generated, correct
-        case promptId = "prompt_id", choiceLoglikelihoods = "choice_loglikelihoods", choiceIsGreedy = "choice_is_greedy"
-        case predNorm = "pred_norm", extractedAnswer = "extracted_answer", correctNorm = "correct_norm"
-    }
-}
-
-public enum SampleRecordWriter {
-    /// One JSON object per line, keys sorted, in evaluation order.
-    public static func jsonLines(_ records: [SampleRecord]) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var out = Data()
-        for r in records {
-            out.append(try encoder.encode(r))
-            out.append(0x0A)
+    /// The value lm-eval's `process_results` gives a metric for this item (1.0 or 0.0).
+    public func metricValue(_ name: String) -> Double? {
+        switch name {
+        case "acc", "exact_match": return correct ? 1 : 0
+        case "acc_norm": return correctNorm.map { $0 ? 1 : 0 }
+        default: return nil
         }
-        return out
-    }
-
-    public static func write(_ records: [SampleRecord], to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try jsonLines(records).write(to: url, options: .atomic)
     }
 }

@@ -23,14 +23,17 @@ enum HeldOutItems {
                                                     + FiveTaskCatalog.all.map(\.id).joined(separator: ", "))
             }
             let pool = try TaskPool.load(task, from: data, heldOutCount: count)
-            out[subset.name] = try pool.heldOut.map { example in
+            out[subset.name] = try pool.heldOut.enumerated().map { position, example in
                 guard let choices = example.choices, let gold = example.answerIndex else {
                     throw EvaluationError.invalidOption("\(definition.label): \(example.id) has no options to score (free-form target)")
                 }
                 let prompt = format.render(example).prompt
                 return PreparedItem(promptId: "\(subset.name)/\(example.id)", subset: subset.name,
                                     task: .multipleChoice(context: prompt, continuations: choices.map { definition.targetDelimiter + $0 },
-                                                          choiceTexts: choices, gold: gold))
+                                                          choiceTexts: choices, gold: gold),
+                                    docId: position,
+                                    doc: .object([("id", .string(example.id)), ("prompt", .string(prompt)),
+                                                  ("choices", .array(choices.map { .string($0) })), ("answer", .int(gold))]))
             }
         }
         return out

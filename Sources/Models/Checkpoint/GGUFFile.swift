@@ -103,6 +103,18 @@ public struct GGUFFile {
 
     public init(path: String) throws { try self.init(url: URL(fileURLWithPath: path)) }
 
+    /// Where the tensor data section starts in the file (tensor offsets are relative to it).
+    public var dataStartOffset: Int { dataStart }
+
+    /// A tensor's stored bytes, in its own ggml type (for copying it unchanged into another file).
+    public func rawBytes(_ name: String) throws -> Data {
+        guard let t = tensors[name] else { throw CheckpointError.missingTensor(file: url.path, tensor: name) }
+        guard let n = t.type.byteCount(elements: t.elementCount) else {
+            throw CheckpointError.shapeMismatch(file: url.path, tensor: name, reason: "not a whole number of \(t.type.name) blocks")
+        }
+        return bytes.subdata(in: dataStart + t.offset ..< dataStart + t.offset + n)
+    }
+
     /// The tensor table must describe the data section exactly, so that a damaged type or offset
     /// byte is caught at open time instead of being read as wrong weights. Every tensor lies inside
     /// the file at an aligned offset, with a whole number of blocks of its type. GGUF writers

@@ -73,6 +73,15 @@ public struct SafeTensorsFile {
 
     public init(path: String) throws { try self.init(url: URL(fileURLWithPath: path)) }
 
+    /// Where the tensor bytes start in the file (entry offsets are relative to it).
+    public var dataStartOffset: Int { dataStart }
+
+    /// A tensor's stored bytes in its own dtype.
+    public func rawBytes(_ name: String) throws -> Data {
+        guard let e = entries[name] else { throw CheckpointError.missingTensor(file: url.path, tensor: name) }
+        return bytes.subdata(in: dataStart + e.begin ..< dataStart + e.end)
+    }
+
     static func byteWidth(_ dtype: String) -> Int? {
         switch dtype {
         case "F32", "I32", "U32": return 4
@@ -126,6 +135,36 @@ public struct SafeTensorsFile {
     public func shape(_ name: String) throws -> [Int] {
         guard let e = entries[name] else { throw CheckpointError.missingTensor(file: url.path, tensor: name) }
         return e.shape
+    }
+
+    /// One tensor's stored form: dtype, row-major shape and little-endian bytes.
+    public struct RawTensor {
+        public let name: String
+        public let dtype: String
+        public let shape: [Int]
+        public let bytes: Data
+        public init(name: String, dtype: String, shape: [Int], bytes: Data) {
+            self.name = name; self.dtype = dtype; self.shape = shape; self.bytes = bytes
+        }
+    }
+
+    /// Writes tensors of any dtype (sorted by name, header padded to 8 bytes) atomically.
+    public static func writeRaw(_ tensors: [RawTensor], metadata: [String: String] = [:], to url: URL) throws {
+        var header: [String: Any] = [:]
+        var offset = 0
+        let sorted = tensors.sorted { $0.name < $1.name }
+        for t in sorted {
+            header[t.name] = ["dtype": t.dtype, "shape": t.shape, "data_offsets": [offset, offset + t.bytes.count]] as [String: Any]
+            offset += t.bytes.count
+        }
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var headerBytes = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while (8 + headerBytes.count) % 8 != 0 { headerBytes.append(0x20) }
+        var out = Data(capacity: 8 + headerBytes.count + offset)
+        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(headerBytes)
+        for t in sorted { out.append(t.bytes) }
+        try out.write(to: url, options: .atomic)
     }
 
     /// Writes float32 tensors (sorted by name, 8-byte aligned header) atomically.

@@ -93,8 +93,8 @@ enum WeightLoader {
         return [try SafeTensorsFile(url: single)]
     }
 
-    static func load(huggingFace folder: URL, config c: LlamaConfig) throws -> LlamaWeights {
-        let shards = try shardFiles(folder: folder)
+    static func load(huggingFace folder: URL, config c: LlamaConfig, shards given: [SafeTensorsFile]? = nil) throws -> LlamaWeights {
+        let shards = try given ?? shardFiles(folder: folder)
         let hasHead = shards.contains { $0.contains("lm_head.weight") }
         return try assemble(
             config: c, embeddingName: "model.embed_tokens.weight", finalNormName: "model.norm.weight",

@@ -15,7 +15,7 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "First N items of each subject/task/language, in file order.") var limit: Int?
     @Option(help: "Protocol variant of benchmarks that have several (bbh: direct | cot | instruct-eval | opencompass | rlora; default the first).") var variant: String?
     @Option(name: .customLong("data-dir"), help: "The data mirror (default: $METALORA_DATA, then ./data).") var dataDir: String?
-    @Option(help: "Per-sample records (JSONL); default results/samples/<benchmark>-<time>.jsonl.") var samples: String?
+    @Option(name: .customLong("samples-dir"), help: "Folder for the per-sample logs, lm-eval --log_samples format: one samples_<task>_<date>.jsonl per subset (default results/samples/<benchmark>-<date>).") var samplesDir: String?
     @Flag(name: .customLong("no-prefix-cache"), help: "Disable KV-cache reuse of shared prefixes.") var noPrefixCache = false
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Count the work (tokens, attention pairs, FLOPs) without running the model, and bound the run's time from below by this machine's matrix-product rate (sgemm; in bf16 the linear layers and LM head at oneDNN's bf16 rate, attention at sgemm's).")
@@ -37,10 +37,10 @@ struct EvalCommand: ParsableCommand {
         if backend.truncatedRequests > 0 {
             note("note: \(backend.truncatedRequests) requests were left-truncated to the model's \(backend.maxLength)-token context (lm-eval convention)")
         }
-        let samplesURL = URL(fileURLWithPath: samples ?? "results/samples/\(benchmark)-\(Int(Date().timeIntervalSince1970)).jsonl")
-        try FileManager.default.createDirectory(at: samplesURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try SampleRecordWriter.write(report.samples, to: samplesURL)
-        note("per-sample records: \(samplesURL.path)")
+        let date = LMEvalSampleLog.dateId()
+        let samplesURL = URL(fileURLWithPath: samplesDir ?? "results/samples/\(benchmark)-\(date)")
+        let files = try LMEvalSampleLog.write(report.samples, to: samplesURL, dateId: date)
+        note("per-sample logs (lm-eval format): \(files.count) file(s) in \(samplesURL.path)")
         if json { print(String(decoding: try report.jsonData(), as: UTF8.self)) } else { print(ReportTable.render(report)) }
     }
 
