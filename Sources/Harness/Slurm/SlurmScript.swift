@@ -27,7 +27,7 @@ public enum SlurmScript {
         var s = "#!/bin/bash\n"
         s += "# Written by metalora sweep --backend slurm: \(manifest.cells.count) cells of spec \(manifest.spec) on profile \(manifest.profile).\n"
         s += "# Task i runs the cell sweep.json lists at index i, found by its config hash; a cell already done\n"
-        s += "# in the main store or in any shard is skipped. Merge with: metalora results merge\n"
+        s += "# in the main store or in any shard is skipped. Merge with: metalora results merge --shards \(output)\n"
         s += "#SBATCH --job-name=metalora-\(manifest.spec)-\(manifest.profile)\n"
         s += "#SBATCH --array=0-\(manifest.cells.count - 1)\(r.throttle.map { "%\($0)" } ?? "")\n"
         if let c = r.cpusPerTask { s += "#SBATCH --cpus-per-task=\(c)\n" }

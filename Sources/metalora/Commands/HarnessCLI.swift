@@ -91,12 +91,18 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Memory per task, e.g. 16G (default: plan's estimate ×1.25 + 256M).") var mem: String?
     @Option(help: "At most this many array tasks at once (sbatch --array=…%N).") var throttle: Int?
     @Option(help: "Estimate time and memory for a named shape: llama2-7b | llama2-13b.") var modelShape: String?
+    var resources: SlurmResources {
+        SlurmResources(partition: partition, account: account, qos: qos, time: time, cpusPerTask: cpusPerTask, mem: mem, throttle: throttle)
+    }
+    /// A Slurm value sbatch would misread is a usage mistake (exit 2), named by its flag.
+    func validate() throws {
+        do { _ = try resources.validated() } catch let e as SpecError { throw ValidationError("--\(e.field): \(e.message)") }
+    }
     func run() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
         var slurm = HarnessCommands.SlurmSweepOptions()
-        slurm.resources = SlurmResources(partition: partition, account: account, qos: qos, time: time, cpusPerTask: cpusPerTask,
-                                         mem: mem, throttle: throttle)
+        slurm.resources = resources
         slurm.dryRun = dryRun; slurm.status = status; slurm.modelShape = modelShape
         if backend != "slurm" && (dryRun || status) { throw ValidationError("--dry-run and --status apply to --backend slurm") }
         let result = try HarnessCommands.sweep(spec: options.spec, profile: options.profile, model: options.model,
