@@ -90,7 +90,11 @@ public enum HarnessCommands {
             var estimate: (seconds: Double, bytes: Double)?
             var cpuRequest = p.slurm.overridden(by: s.slurm).overridden(by: slurm.resources)
             if cpuRequest.time == nil || cpuRequest.mem == nil {
-                let cost = try PlanCost.estimate(cells, options: PlanCostOptions(modelShape: slurm.modelShape), paths: paths)
+                let cost: PlanCost
+                do { cost = try PlanCost.estimate(cells, options: PlanCostOptions(modelShape: slurm.modelShape), paths: paths) } catch {
+                    throw SpecError(file: spec, line: 0, field: "time/mem",
+                                    message: "the script's --time and --mem default to plan's estimate, which needs the model's shape (\(error)); give --time and --mem, or --model-shape llama2-7b|llama2-13b")
+                }
                 let cores = ProcessInfo.processInfo.activeProcessorCount
                 cpuRequest.cpusPerTask = cpuRequest.cpusPerTask ?? p.threads ?? cores
                 let taskRate = (p.node ?? NodeDescription(cores: cores)).gflops(localRate: cost.localGFLOPS, localCores: cores)

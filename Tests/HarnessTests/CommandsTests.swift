@@ -32,8 +32,17 @@ final class CommandsTests: HarnessTestCase {
         XCTAssertEqual(ls.split(separator: "\n").count, 4)
         XCTAssertTrue(try HarnessCommands.results("merge", paths: paths).contains("merged 0 shard(s)"))
         XCTAssertThrowsError(try HarnessCommands.results("frobnicate", paths: paths))
-        let slurm = try HarnessCommands.sweep(spec: "experiments/sweep.yaml", profile: "t", backend: "slurm", executable: URL(fileURLWithPath: "/usr/local/bin/metalora"), paths: paths)
-        XCTAssertTrue(slurm.ok && slurm.report.contains("sweep-t.sbatch") && slurm.report.contains("3 array tasks"), slurm.report)
+        // The sandbox's model is not a real file: without --time/--mem the script's defaults cannot be estimated.
+        var options = HarnessCommands.SlurmSweepOptions()
+        options.dryRun = true
+        XCTAssertThrowsError(try HarnessCommands.sweep(spec: "experiments/sweep.yaml", profile: "t", backend: "slurm",
+                                                       executable: URL(fileURLWithPath: "/usr/local/bin/metalora"), slurm: options, paths: paths)) { e in
+            XCTAssertTrue("\(e)".contains("give --time and --mem, or --model-shape"), "\(e)")
+        }
+        options.modelShape = "llama2-7b"
+        let slurm = try HarnessCommands.sweep(spec: "experiments/sweep.yaml", profile: "t", backend: "slurm",
+                                              executable: URL(fileURLWithPath: "/usr/local/bin/metalora"), slurm: options, paths: paths)
+        XCTAssertTrue(slurm.ok && slurm.report.contains("3 array tasks") && slurm.report.contains("nothing submitted"), slurm.report)
         for n in ["table1", "table2", "table4", "table5"] {
             try FileManager.default.createSymbolicLink(at: paths.spec(n), withDestinationURL: TestEnv.repoPaths.spec(n))
         }
