@@ -32,8 +32,13 @@ final class CommandsTests: HarnessTestCase {
         XCTAssertEqual(ls.split(separator: "\n").count, 4)
         XCTAssertTrue(try HarnessCommands.results("merge", paths: paths).contains("merged 0 shard(s)"))
         XCTAssertThrowsError(try HarnessCommands.results("frobnicate", paths: paths))
-        let slurm = try HarnessCommands.sweep(spec: "experiments/sweep.yaml", profile: "t", backend: "slurm", executable: URL(fileURLWithPath: "/usr/local/bin/metalora"), paths: paths)
-        XCTAssertTrue(slurm.ok && slurm.report.contains("sweep-t.sbatch") && slurm.report.contains("3 array tasks"), slurm.report)
+        var dryRun = HarnessCommands.SlurmSweepOptions()
+        dryRun.dryRun = true
+        dryRun.resources = SlurmResources(time: "00:10:00", mem: "1G")
+        let slurm = try HarnessCommands.sweep(spec: "experiments/sweep.yaml", profile: "t", backend: "slurm", executable: URL(fileURLWithPath: "/usr/local/bin/metalora"),
+                                              slurm: dryRun, paths: paths)
+        XCTAssertTrue(slurm.ok && slurm.report.contains("shards/sweep-t/sweep.sbatch") && slurm.report.contains("3 array tasks")
+                      && slurm.report.contains("nothing submitted"), slurm.report)
         for n in ["table1", "table2", "table4", "table5"] {
             try FileManager.default.createSymbolicLink(at: paths.spec(n), withDestinationURL: TestEnv.repoPaths.spec(n))
         }
