@@ -3,7 +3,7 @@
 // with the model's tokenizer), through ForwardCost's per-token and per-pair flops; the evaluation
 // work is the prepared items' tokens, query–key pairs and logit rows (WorkloadTokens). Hours follow
 // from a rate (float32 sgemm GFLOP/s × the fraction of it real runs sustain). Memory is analytic:
-// float32-resident weights (quantized-resident weights are not implemented) + activations + LoRA
+// float32-resident weights (the estimate's upper case; --weights resident keeps a large model's quantized encoding) + activations + LoRA
 // parameters with their gradients and AdamW moments + the scoring KV cache.
 import Foundation
 import Models

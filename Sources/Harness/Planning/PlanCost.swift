@@ -89,7 +89,7 @@ public struct PlanCost: Sendable {
 
     public func describe(_ cells: [ResolvedCell], arrayTasks: Int?) -> String {
         let c = shape.config
-        var lines = ["", "cost: model \(shape.name) (\(shape.source); \(String(format: "%.2f", shape.totalParameters / 1e9)) B parameters, \(c.layerCount) layers, hidden \(c.hiddenSize)), weights float32-resident (quantized-resident weights are not implemented)"]
+        var lines = ["", "cost: model \(shape.name) (\(shape.source); \(String(format: "%.2f", shape.totalParameters / 1e9)) B parameters, \(c.layerCount) layers, hidden \(c.hiddenSize)), frozen weights counted float32-resident (with --weights resident a large model keeps its quantized encoding, README \"Weights in memory\")"]
         lines.append(String(format: "  this machine: %d cores, sgemm %.0f GFLOP/s at the model's shapes (%.0f%% of it sustained)",
                             ProcessInfo.processInfo.activeProcessorCount, localGFLOPS, CellResources.sustainedFraction * 100)
                      + (nodeGFLOPS.map { String(format: "; node (%@): %.0f GFLOP/s", node!.label, $0) } ?? ""))

@@ -38,15 +38,21 @@ public enum PlanPower {
             return EvalSizes(sizes: [], weighting: .micro, caveat: "no definition for \(b.name)")
         }
         let weighting: SubsetWeighting = def.aggregation.primary == .macro ? .macro : .micro
+        let limit = b.limit ?? evalLimit
+        let subsets = b.subsets.map { names in def.subsets.filter { names.contains($0.name) } } ?? def.subsets
+        if def.format == .trainingHeldOut, let limit {
+            // Built from the training tasks' held-out draws inside a cell: limit items per task.
+            return EvalSizes(sizes: subsets.map { _ in limit }, weighting: weighting, caveat: nil)
+        }
         do {
-            let prepared = try ItemPreparation.prepare(def, options: EvaluationOptions(dataDirectory: data, shots: b.shots, limit: evalLimit))
+            let prepared = try ItemPreparation.prepare(def, options: EvaluationOptions(dataDirectory: data, subsets: b.subsets, shots: b.shots, limit: limit))
             return EvalSizes(sizes: prepared.subsets.map { prepared.items[$0]?.count ?? 0 }, weighting: weighting, caveat: nil)
         } catch {
-            guard let limit = evalLimit else {
+            guard let limit else {
                 return EvalSizes(sizes: [], weighting: weighting, caveat: "items unknown: the data cannot be read (\(error))")
             }
-            return EvalSizes(sizes: def.subsets.map { _ in limit }, weighting: weighting,
-                             caveat: "upper bound \(def.subsets.count) subsets × \(limit): the data cannot be read (\(error))")
+            return EvalSizes(sizes: subsets.map { _ in limit }, weighting: weighting,
+                             caveat: "upper bound \(subsets.count) subsets × \(limit): the data cannot be read (\(error))")
         }
     }
 
@@ -55,7 +61,7 @@ public enum PlanPower {
                              store: ResultsStore?, data: Evaluation.DataDirectory) throws -> (lines: [Line], note: String?) {
         let url = paths.layout(spec.table)
         guard FileManager.default.fileExists(atPath: url.path) else { return ([], "no table layout \(url.lastPathComponent)") }
-        let paper = try TableLayout.load(url)
+        let paper = try TableLayout.load(url).addingColumns(for: profile.benchmarks)
         let baseLabel = ReferenceLines.baseLabel(in: spec)
         let layout = ReferenceLines.augment(paper, baseLabel: baseLabel ?? ReferenceLines.defaultBaseLabel, includeBase: baseLabel != nil)
         let pairing = PairedComparisons.Pairing(layout: layout, spec: spec)
@@ -64,7 +70,7 @@ public enum PlanPower {
         let baseCells = try ReferenceLines.baseCells(spec: spec, planned: cells, profile: profile, model: model)
         var sizes: [String: EvalSizes] = [:]
         var baseAccuracy: [String: Double] = [:]
-        for b in spec.benchmarks {
+        for b in cells.first?.benchmarks ?? spec.benchmarks {
             sizes[b.name] = evalSizes(b, evalLimit: profile.evalLimit, data: data)
             if let store {
                 for c in baseCells.sorted(by: { $0.seed < $1.seed }) {
@@ -78,8 +84,9 @@ public enum PlanPower {
         }
         func single(_ bench: String) -> (items: Int, p: Double, source: String, mdd: Double?, caveat: String?) {
             let s = sizes[bench] ?? EvalSizes(sizes: [], weighting: .micro, caveat: "not in the spec")
-            let (p, source): (Double, String) = baseAccuracy[bench].map { ($0, "base") }
-                ?? ((ReferenceLines.chance(benchmark: bench, spec: spec) ?? 50) / 100, "chance")
+            // A base accuracy of exactly 0 or 1 (a handful of items) would give an MDD of 0: use chance there.
+            let chance = ((ReferenceLines.chance(benchmark: bench, spec: spec) ?? 50) / 100, "chance")
+            let (p, source): (Double, String) = baseAccuracy[bench].flatMap { $0 > 0 && $0 < 1 ? ($0, "base") : nil } ?? chance
             let mdd = PowerAnalysis.pairedMDD(sizes: s.sizes, p: p, weighting: s.weighting).map { $0 * 100 }
             return (s.sizes.reduce(0, +), p, source, mdd, s.caveat)
         }
