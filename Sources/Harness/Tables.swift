@@ -31,7 +31,8 @@ public enum Tables {
             let spec = try ExperimentSpec.load(paths.spec(layout.spec), methods: methods)
             let data = try TableData.build(layout: layout, spec: spec, profile: profile, model: model, store: store, reported: reported)
             // With --diff, every method against MeTA-LoRA on the same items (PairedComparisons).
-            let paired = diff ? try PairedComparisons.compute(data, spec: spec, store: store) : nil
+            // A table without benchmarks (Table 7's counters) has nothing to pair.
+            let paired = diff && ReferenceLines.benchmarkAxis(layout) != .none ? try PairedComparisons.compute(data, spec: spec, store: store) : nil
             for f in formats {
                 let text = f == .markdown ? TableRenderer.markdown(data, diff: diff) : TableRenderer.latex(data, diff: diff)
                 let section = paired.map { f == .markdown ? PairedComparisonText.markdown($0) : PairedComparisonText.latex($0) } ?? ""

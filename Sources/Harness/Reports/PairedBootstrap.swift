@@ -42,7 +42,22 @@ public enum PairedBootstrap {
     public static func run(strata: [[Double]], weights: [Double], resamples: Int = defaultResamples,
                            seed: UInt64 = defaultSeed, confidence: Double = 0.95) -> PairedDifference? {
         precondition(strata.count == weights.count, "one weight per stratum")
-        let pairs = zip(strata, weights).filter { !$0.0.isEmpty }
+        var pairs = zip(strata, weights).filter { !$0.0.isEmpty }.map { ($0.0, $0.1) }
+        // A one-item stratum redraws its own item every time and adds no variance, so a table of
+        // one item per subject would get a zero-width interval. Such strata are pooled into one,
+        // each item keeping its weight (w_s / 1), and resampled together.
+        let singles = pairs.filter { $0.0.count == 1 }
+        if singles.count > 1 {
+            pairs = pairs.filter { $0.0.count > 1 }
+            let total = singles.reduce(0) { $0 + $1.1 }
+            // Equal weights per pooled item: the pooled mean times the pooled weight is their weighted sum.
+            let equal = Set(singles.map(\.1)).count == 1
+            if equal {
+                pairs.append((singles.map { $0.0[0] }, total))
+            } else {
+                pairs += singles
+            }
+        }
         let used = pairs.map(\.0), w = pairs.map(\.1)
         guard !used.isEmpty, resamples > 0 else { return nil }
         let observed = zip(used, w).reduce(0.0) { $0 + $1.1 * $1.0.reduce(0, +) / Double($1.0.count) }

@@ -190,7 +190,12 @@ public enum PairedComparisons {
             }
         }
         if !missing.isEmpty { return .failure(Refusal(reason: missing.joined(separator: "; "))) }
-        let a = items[reference.label] ?? [:], b = items[method.label] ?? [:]
+        var a = items[reference.label] ?? [:], b = items[method.label] ?? [:]
+        // An untrained line (Base) is planned once: nothing of it depends on the seed, so its one
+        // run stands against every seed of the other side.
+        func untrained(_ cells: [ResolvedCell]) -> Bool { cells.allSatisfy { $0.descriptor.loop == .none } }
+        if untrained(method.cells), b.count == 1, let only = b.values.first { b = Dictionary(uniqueKeysWithValues: a.keys.map { ($0, only) }) }
+        if untrained(reference.cells), a.count == 1, let only = a.values.first { a = Dictionary(uniqueKeysWithValues: b.keys.map { ($0, only) }) }
         guard Set(a.keys) == Set(b.keys) else {
             return .failure(Refusal(reason: "seeds differ: \(reference.label) has \(a.keys.sorted()), \(method.label) has \(b.keys.sorted()); pairing is seed by seed"))
         }
