@@ -46,17 +46,17 @@ public enum PairedBootstrap {
         // A one-item stratum redraws its own item every time and adds no variance, so a table of
         // one item per subject would get a zero-width interval. Such strata are pooled into one,
         // each item keeping its weight (w_s / 1), and resampled together.
+        // Items are pooled only with items of the same weight (one benchmark's subjects inside an
+        // AVG), so the pooled mean times the pooled weight is still their weighted sum.
         let singles = pairs.filter { $0.0.count == 1 }
         if singles.count > 1 {
             pairs = pairs.filter { $0.0.count > 1 }
-            let total = singles.reduce(0) { $0 + $1.1 }
-            // Equal weights per pooled item: the pooled mean times the pooled weight is their weighted sum.
-            let equal = Set(singles.map(\.1)).count == 1
-            if equal {
-                pairs.append((singles.map { $0.0[0] }, total))
-            } else {
-                pairs += singles
+            var order: [Double] = [], groups: [Double: [Double]] = [:]
+            for (d, ws) in singles {
+                if groups[ws] == nil { order.append(ws) }
+                groups[ws, default: []].append(d[0])
             }
+            for ws in order { pairs.append((groups[ws]!, ws * Double(groups[ws]!.count))) }
         }
         let used = pairs.map(\.0), w = pairs.map(\.1)
         guard !used.isEmpty, resamples > 0 else { return nil }
