@@ -41,12 +41,12 @@ final class CheckpointListingTests: XCTestCase {
     }
 
     func testGGUFMetadataAbbreviatesArrays() throws {
-        let url = try GGUFWriting.data(metadata: [
+        let url = try GGUFFileWriter.data(metadata: [
             ("general.architecture", .string("llama")),
             ("llama.block_count", .uint32(2)),
             ("tokenizer.ggml.tokens", .array(elementType: 8, (0..<300).map { .string("t\($0)") })),
             ("tokenizer.ggml.scores", .array(elementType: 6, [.float32(0.5), .float32(-1)])),
-        ], tensors: []).writeTemporary(name: "kv")
+        ], tensors: [], bytes: { _ in [] }).writeTemporary(name: "kv")
         defer { try? FileManager.default.removeItem(at: url) }
         let kv = try CheckpointListing.metadata(at: url)
         XCTAssertEqual(kv.map(\.key), ["GGUF.version", "GGUF.tensor_count", "GGUF.kv_count", "general.architecture",
@@ -67,10 +67,10 @@ final class CheckpointListingTests: XCTestCase {
     func tinyModel(tokenizer: [(String, GGUFValue)]) throws -> URL {
         let source = try GGUFFile(url: Fixtures.require("tiny-llama/model-f32.gguf"))
         let metadata = source.metadataKeys.filter { !$0.hasPrefix("tokenizer.") }.map { ($0, source.metadata[$0]!) } + tokenizer
-        let tensors = try source.tensorOrder.map { name in
-            GGUFWriting.TensorData(name: name, ne: source.tensors[name]!.ne, type: source.tensors[name]!.type, bytes: try source.rawBytes(name))
-        }
-        return try GGUFWriting.data(metadata: metadata, tensors: tensors).writeTemporary(name: "tiny-no-merges")
+        let names = source.tensorOrder
+        let tensors = names.map { GGUFFileWriter.TensorSpec(name: $0, ne: source.tensors[$0]!.ne, type: source.tensors[$0]!.type) }
+        return try GGUFFileWriter.data(metadata: metadata, tensors: tensors) { [UInt8](try source.rawBytes(names[$0])) }
+            .writeTemporary(name: "tiny-no-merges")
     }
 
     /// A 256-piece SentencePiece vocabulary (the model's size): specials, pieces, byte fallbacks.

@@ -20,8 +20,43 @@ public struct GGUFFileWriter {
     /// `bytes(i)` returns tensor `i`'s encoded bytes (exactly `tensors[i].byteCount` of them).
     public static func write(to url: URL, metadata: [(String, GGUFValue)], tensors: [TensorSpec],
                              bytes: (Int) throws -> [UInt8]) throws {
+        let align = declaredAlignment(metadata)
+        let header = try header(metadata: metadata, tensors: tensors, file: url.path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: header) else {
+            throw CheckpointError.unreadable(file: temporary.path, reason: "cannot create the file")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: temporary)
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            for (i, t) in tensors.enumerated() {
+                var b = try bytes(i)
+                guard b.count == t.byteCount else {
+                    throw CheckpointError.shapeMismatch(file: url.path, tensor: t.name, reason: "\(b.count) bytes given, \(t.type.name) \(t.ne) needs \(t.byteCount)")
+                }
+                while b.count % align != 0 { b.append(0) }
+                try handle.write(contentsOf: b)
+            }
+            try handle.synchronize()
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+        _ = try? FileManager.default.removeItem(at: url)
+        try FileManager.default.moveItem(at: temporary, to: url)
+    }
+
+    /// The alignment the file declares (`general.alignment`), else GGUF's default of 32.
+    static func declaredAlignment(_ metadata: [(String, GGUFValue)]) -> Int {
+        metadata.first { $0.0 == "general.alignment" }?.1.int ?? alignment
+    }
+
+    /// Magic, version, metadata and tensor table, padded to the alignment: everything before the tensor data.
+    static func header(metadata: [(String, GGUFValue)], tensors: [TensorSpec], file: String) throws -> Data {
+        let align = declaredAlignment(metadata)
         for t in tensors where t.type.byteCount(elements: t.ne.reduce(1, *)) == nil || (t.ne.first ?? 0) % t.type.layout.blockSize != 0 {
-            throw CheckpointError.shapeMismatch(file: url.path, tensor: t.name, reason: "rows of \(t.ne.first ?? 0) values are not whole \(t.type.name) blocks")
+            throw CheckpointError.shapeMismatch(file: file, tensor: t.name, reason: "rows of \(t.ne.first ?? 0) values are not whole \(t.type.name) blocks")
         }
         var header = Data("GGUF".utf8)
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { header.append(contentsOf: $0) } }
@@ -52,33 +87,21 @@ public struct GGUFFileWriter {
         var offset = 0
         for t in tensors {
             str(t.name); u32(UInt32(t.ne.count)); t.ne.forEach { u64(UInt64($0)) }; u32(t.type.rawValue); u64(UInt64(offset))
-            offset += (t.byteCount + alignment - 1) / alignment * alignment
+            offset += (t.byteCount + align - 1) / align * align
         }
-        while header.count % alignment != 0 { header.append(0) }
+        while header.count % align != 0 { header.append(0) }
+        return header
+    }
 
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: header) else {
-            throw CheckpointError.unreadable(file: temporary.path, reason: "cannot create the file")
+    /// The whole file in memory (small models and tests); `write` streams instead.
+    public static func data(metadata: [(String, GGUFValue)], tensors: [TensorSpec], bytes: (Int) throws -> [UInt8]) throws -> Data {
+        let align = declaredAlignment(metadata)
+        var out = try header(metadata: metadata, tensors: tensors, file: "<memory>")
+        for i in tensors.indices {
+            out.append(contentsOf: try bytes(i))
+            while out.count % align != 0 { out.append(0) }
         }
-        do {
-            let handle = try FileHandle(forWritingTo: temporary)
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            for (i, t) in tensors.enumerated() {
-                var b = try bytes(i)
-                guard b.count == t.byteCount else {
-                    throw CheckpointError.shapeMismatch(file: url.path, tensor: t.name, reason: "\(b.count) bytes given, \(t.type.name) \(t.ne) needs \(t.byteCount)")
-                }
-                while b.count % alignment != 0 { b.append(0) }
-                try handle.write(contentsOf: b)
-            }
-            try handle.synchronize()
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        }
-        _ = try? FileManager.default.removeItem(at: url)
-        try FileManager.default.moveItem(at: temporary, to: url)
+        return out
     }
 
     /// The GGUF value type id of `v` (see `GGUFValue`).

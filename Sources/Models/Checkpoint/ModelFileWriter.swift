@@ -62,17 +62,21 @@ public enum ModelFileWriter {
         for l in 0..<model.config.layerCount {
             for p in Projection.allCases { byName["blk.\(l).\(WeightLoader.ggufNames[p]!).weight"] = (l, p) }
         }
-        let tensors: [GGUFWriting.TensorData] = try gguf.tensorOrder.map { name in
+        let names = gguf.tensorOrder
+        let specs = names.map { name -> GGUFFileWriter.TensorSpec in
             let info = gguf.tensors[name]!
-            if let (l, p) = byName[name], changed(l, p) {
-                return GGUFWriting.TensorData(name: name, ne: info.ne, type: .f32,
-                                              bytes: projectionBytes(model.weights, layer: l, projection: p, ggufLayout: true))
-            }
-            return GGUFWriting.TensorData(name: name, ne: info.ne, type: info.type, bytes: try gguf.rawBytes(name))
+            let merged = byName[name].map { changed($0.0, $0.1) } ?? false
+            return GGUFFileWriter.TensorSpec(name: name, ne: info.ne, type: merged ? .f32 : info.type)
         }
         var metadata = gguf.metadataKeys.filter { $0 != "metalora.provenance" }.map { ($0, gguf.metadata[$0]!) }
         metadata.append(("metalora.provenance", .string(provenance)))
-        try GGUFWriting.write(metadata: metadata, tensors: tensors, to: out)
+        try GGUFFileWriter.write(to: out, metadata: metadata, tensors: specs) { i in
+            let name = names[i]
+            if let (l, p) = byName[name], changed(l, p) {
+                return [UInt8](projectionBytes(model.weights, layer: l, projection: p, ggufLayout: true))
+            }
+            return [UInt8](try gguf.rawBytes(name))
+        }
     }
 
     static func writeSafeTensors(_ model: LanguageModel, changed: (Int, Projection) -> Bool, provenance: String, to out: URL) throws -> [URL] {
