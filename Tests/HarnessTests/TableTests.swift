@@ -92,6 +92,9 @@ final class TableTests: HarnessTestCase {
         XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("MeTA-LoRA 50 MMLU: 40.00") && svg.contains("stroke-dasharray"), svg)
         let pgf = try String(contentsOf: paths.tablesOut.appendingPathComponent("figure2-pgfplots.tex"), encoding: .utf8)
         XCTAssertTrue(pgf.contains("\\addplot coordinates {(50-MMLU,40.00) (50-MMLU-math,30.00) (50-BBH,20.00) (50-AVG,30.00)}"), pgf)
+        // No per-item data and one seed: no error bar is drawn rather than a zero-length one.
+        XCTAssertFalse(svg.contains("error-bar"), svg)
+        XCTAssertTrue(svg.contains("error bars ± sd over seeds") && svg.contains("rotate(-35"), svg)
     }
 
     /// A run with per-item samples shows the binomial SE; the AVG column combines the parts' SEs.
