@@ -113,7 +113,23 @@ public enum TableRenderer {
             case "≤": o += "$\\le$"
             case "→": o += "$\\to$"
             case "×": o += "$\\times$"
-            default: o.append(ch)
+            case "√": o += "$\\surd$"
+            case "Σ": o += "$\\Sigma$"
+            case "≥": o += "$\\ge$"
+            case "≈": o += "$\\approx$"
+            case "·": o += "$\\cdot$"
+            case "²": o += "$^2$"
+            case "θ": o += "$\\theta$"
+            case "μ": o += "$\\mu$"
+            case "σ": o += "$\\sigma$"
+            case "≠": o += "$\\neq$"
+            case "…": o += "\\ldots{}"
+            case "✓": o += "yes"
+            default:
+                // Anything else outside Latin-1 would stop pdflatex's utf8 input: spell its code point.
+                if ch.unicodeScalars.contains(where: { $0.value > 0x24F && !(0x2010...0x201F).contains($0.value) }) {
+                    o += ch.unicodeScalars.map { String(format: "U+%04X", $0.value) }.joined()
+                } else { o.append(ch) }
             }
         }
         return o
