@@ -48,8 +48,7 @@ final class AddBenchmarkHarnessTests: HarnessTestCase {
         try (header + "What falls?,apples,clouds,stars,light,0\n").write(to: data.appendingPathComponent("physics_dev.csv"), atomically: true, encoding: .utf8)
         try (header + "What is heavier?,lead,air,foam,smoke,0\nWhat is hot?,ice,snow,fire,frost,2\n")
             .write(to: data.appendingPathComponent("physics_test.csv"), atomically: true, encoding: .utf8)
-        for dir in ["experiments", "paper-tables"] { try fm.createDirectory(at: root.appendingPathComponent(dir), withIntermediateDirectories: true) }
-        try """
+        let paths = try TestEnv.packageRoot(spec: """
             name: table9
             table: table9
             setting: five-task
@@ -58,15 +57,13 @@ final class AddBenchmarkHarnessTests: HarnessTestCase {
               - {name: quiz, shots: 0}
             methods:
               - {name: base, label: Base}
-            """.write(to: root.appendingPathComponent("experiments/table9.yaml"), atomically: true, encoding: .utf8)
-        try """
+            """, profiles: """
             profiles:
               proof:
                 description: "tiny fixture model"
                 model: \(model)
                 threads: 1
-            """.write(to: root.appendingPathComponent("experiments/profiles.yaml"), atomically: true, encoding: .utf8)
-        try """
+            """, layout: """
             table: table9
             spec: table9
             title: "The added quiz benchmark"
@@ -74,10 +71,7 @@ final class AddBenchmarkHarnessTests: HarnessTestCase {
               - {header: Quiz, benchmark: quiz}
             rows:
               - {header: Base, method: Base}
-            """.write(to: root.appendingPathComponent("paper-tables/table9.yaml"), atomically: true, encoding: .utf8)
-        try fm.createSymbolicLink(at: root.appendingPathComponent("paper-tables/reported-numbers.yaml"),
-                                  withDestinationURL: TestEnv.repoPaths.reportedNumbers)
-        let paths = HarnessPaths(root: root)
+            """, root: root)
 
         let plan = try HarnessCommands.plan(spec: "experiments/table9.yaml", profile: "proof", paths: paths)
         XCTAssertTrue(plan.contains("1 cells") || plan.contains("1 cell"), plan)

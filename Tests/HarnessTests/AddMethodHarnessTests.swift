@@ -52,13 +52,8 @@ final class AddMethodHarnessTests: HarnessTestCase {
 
     func testPlanRunTableOfAnAddedMethod() throws {
         let model = try Fixtures.require("tiny-llama/model-f32.gguf").path
-        guard FileManager.default.fileExists(atPath: TestEnv.sharedData.appendingPathComponent("piqa/valid.jsonl").path) else {
-            throw XCTSkip("no data mirror at \(TestEnv.sharedData.path)")
-        }
-        let root = try TestEnv.tempDir()
-        let fm = FileManager.default
-        for dir in ["experiments", "paper-tables"] { try fm.createDirectory(at: root.appendingPathComponent(dir), withIntermediateDirectories: true) }
-        try """
+        try TestEnv.requireDataMirror()
+        let paths = try TestEnv.packageRoot(spec: """
             name: table9
             table: table9
             setting: five-task
@@ -70,16 +65,14 @@ final class AddMethodHarnessTests: HarnessTestCase {
                 label: LoRA-FA
                 budgets: [4]
                 hyper: {lr: 1.0e-3, batch_size: 2, epochs: 1, rank: 4, targets: [q, v]}
-            """.write(to: root.appendingPathComponent("experiments/table9.yaml"), atomically: true, encoding: .utf8)
-        try """
+            """, profiles: """
             profiles:
               proof:
                 description: "tiny fixture model"
                 model: \(model)
                 max_seq_len: 1024
                 threads: 1
-            """.write(to: root.appendingPathComponent("experiments/profiles.yaml"), atomically: true, encoding: .utf8)
-        try """
+            """, layout: """
             table: table9
             spec: table9
             title: "An added method"
@@ -87,10 +80,7 @@ final class AddMethodHarnessTests: HarnessTestCase {
               - {header: XStoryCloze, benchmark: xstorycloze}
             rows:
               - {header: LoRA-FA, method: LoRA-FA}
-            """.write(to: root.appendingPathComponent("paper-tables/table9.yaml"), atomically: true, encoding: .utf8)
-        try fm.createSymbolicLink(at: root.appendingPathComponent("paper-tables/reported-numbers.yaml"),
-                                  withDestinationURL: TestEnv.repoPaths.reportedNumbers)
-        let paths = HarnessPaths(root: root)
+            """)
 
         let plan = try HarnessCommands.plan(spec: "experiments/table9.yaml", profile: "proof", paths: paths, methods: Self.methods)
         XCTAssertTrue(plan.contains("LoRA-FA"), plan)

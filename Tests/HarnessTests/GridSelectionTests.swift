@@ -26,12 +26,7 @@ final class GridSelectionTests: HarnessTestCase {
         """
 
     func sandbox() throws -> (HarnessPaths, Profile) {
-        let root = try TestEnv.tempDir()
-        let fm = FileManager.default
-        for d in ["experiments", "paper-tables"] { try fm.createDirectory(at: root.appendingPathComponent(d), withIntermediateDirectories: true) }
-        try Self.spec.write(to: root.appendingPathComponent("experiments/table9.yaml"), atomically: true, encoding: .utf8)
-        try "profiles:\n  p:\n    description: d\n    model: model.bin\n".write(to: root.appendingPathComponent("experiments/profiles.yaml"), atomically: true, encoding: .utf8)
-        try """
+        let paths = try TestEnv.packageRoot(spec: Self.spec, profiles: "profiles:\n  p:\n    description: d\n    model: model.bin\n", layout: """
             table: table9
             spec: table9
             title: "Selected"
@@ -39,9 +34,7 @@ final class GridSelectionTests: HarnessTestCase {
               - {header: MMLU, benchmark: mmlu}
             rows:
               - {header: MeTA-LoRA, method: MeTA-LoRA}
-            """.write(to: root.appendingPathComponent("paper-tables/table9.yaml"), atomically: true, encoding: .utf8)
-        try fm.createSymbolicLink(at: root.appendingPathComponent("paper-tables/reported-numbers.yaml"), withDestinationURL: TestEnv.repoPaths.reportedNumbers)
-        let paths = HarnessPaths(root: root)
+            """)
         return (paths, try Profile.named("p", in: paths.profiles))
     }
 

@@ -83,9 +83,7 @@ final class StudyProfileTests: HarnessTestCase {
 
     /// The held-out draw is outside every budget and every full-data pool, whatever its size.
     func testHeldOutDrawIsOutsideEveryBudget() throws {
-        guard FileManager.default.fileExists(atPath: TestEnv.sharedData.appendingPathComponent("piqa/valid.jsonl").path) else {
-            throw XCTSkip("no data mirror at \(TestEnv.sharedData.path)")
-        }
+        try TestEnv.requireDataMirror()
         let dir = DataDirectory(root: TestEnv.sharedData)
         let plan = try DataPlan.build(setting: "five-task", directory: dir, budgetPerTask: 176, seed: 1, heldOutCount: 100)
         for pool in plan.pools where pool.task.id != "gsm8k" {
@@ -103,14 +101,9 @@ final class StudyProfileTests: HarnessTestCase {
 /// held-out draw in the training prompt format, and every sample names the example it scored.
 final class HeldOutBenchmarkTests: HarnessTestCase {
     func testBaseCellScoresTheHeldOutDraw() throws {
-        guard FileManager.default.fileExists(atPath: TestEnv.sharedData.appendingPathComponent("piqa/valid.jsonl").path) else {
-            throw XCTSkip("no data mirror at \(TestEnv.sharedData.path)")
-        }
+        try TestEnv.requireDataMirror()
         let model = try Fixtures.require("tiny-llama/model-f32.gguf").path
-        let root = try TestEnv.tempDir()
-        let fm = FileManager.default
-        for dir in ["experiments", "paper-tables"] { try fm.createDirectory(at: root.appendingPathComponent(dir), withIntermediateDirectories: true) }
-        try """
+        let paths = try TestEnv.packageRoot(spec: """
             name: table9
             table: table9
             setting: five-task
@@ -119,8 +112,7 @@ final class HeldOutBenchmarkTests: HarnessTestCase {
               - {name: five-task-heldout, shots: 0, subsets: [qqp, piqa], limit: 3}
             methods:
               - {name: base, label: Base}
-            """.write(to: root.appendingPathComponent("experiments/table9.yaml"), atomically: true, encoding: .utf8)
-        try """
+            """, profiles: """
             profiles:
               proof:
                 description: "tiny fixture model"
@@ -128,8 +120,7 @@ final class HeldOutBenchmarkTests: HarnessTestCase {
                 held_out_per_task: 40
                 max_seq_len: 1024
                 threads: 1
-            """.write(to: root.appendingPathComponent("experiments/profiles.yaml"), atomically: true, encoding: .utf8)
-        try """
+            """, layout: """
             table: table9
             spec: table9
             title: "Held-out items"
@@ -137,10 +128,7 @@ final class HeldOutBenchmarkTests: HarnessTestCase {
               - {header: Held-out, benchmark: five-task-heldout}
             rows:
               - {header: Base, method: Base}
-            """.write(to: root.appendingPathComponent("paper-tables/table9.yaml"), atomically: true, encoding: .utf8)
-        try fm.createSymbolicLink(at: root.appendingPathComponent("paper-tables/reported-numbers.yaml"),
-                                  withDestinationURL: TestEnv.repoPaths.reportedNumbers)
-        let paths = HarnessPaths(root: root)
+            """)
         let executor = EngineCellExecutor(dataDirectory: TestEnv.sharedData.path) { _ in }
         let summary = try HarnessCommands.run(spec: "experiments/table9.yaml", profile: "proof", executor: executor, paths: paths) { _ in }
         XCTAssertEqual(summary.ran, 1)

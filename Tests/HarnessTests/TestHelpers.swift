@@ -69,6 +69,28 @@ enum TestEnv {
             rate_scale: {alpha: 100, beta: 100}
         """
 
+    /// Skips a test that needs the data mirror where it is absent.
+    static func requireDataMirror() throws {
+        guard FileManager.default.fileExists(atPath: sharedData.appendingPathComponent("piqa/valid.jsonl").path) else {
+            throw XCTSkip("no data mirror at \(sharedData.path)")
+        }
+    }
+
+    /// A package-like root with one spec (`experiments/<table>.yaml`), its profiles file and its
+    /// table layout (`paper-tables/<table>.yaml`) beside the repository's reported numbers.
+    /// `root` lets a test put its own data in the same folder first.
+    static func packageRoot(table: String = "table9", spec: String, profiles: String, layout: String,
+                            root given: URL? = nil, name: String = #function) throws -> HarnessPaths {
+        let root = try given ?? tempDir(name)
+        let fm = FileManager.default
+        for dir in ["experiments", "paper-tables"] { try fm.createDirectory(at: root.appendingPathComponent(dir), withIntermediateDirectories: true) }
+        try spec.write(to: root.appendingPathComponent("experiments/\(table).yaml"), atomically: true, encoding: .utf8)
+        try profiles.write(to: root.appendingPathComponent("experiments/profiles.yaml"), atomically: true, encoding: .utf8)
+        try layout.write(to: root.appendingPathComponent("paper-tables/\(table).yaml"), atomically: true, encoding: .utf8)
+        try fm.createSymbolicLink(at: root.appendingPathComponent("paper-tables/reported-numbers.yaml"), withDestinationURL: repoPaths.reportedNumbers)
+        return HarnessPaths(root: root)
+    }
+
     static func testProfile() throws -> Profile { try Profile.parseAll(text: profilesText, file: "profiles.yaml")["t"]! }
 
     static func cells(_ paths: HarnessPaths) throws -> [ResolvedCell] {
