@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -42,12 +43,12 @@ let package = Package(
         .target(name: "VectorKernelsAVX2", swiftSettings: avx2),
         .target(name: "Engine", dependencies: ["CBLAS", "CDNNL", "VectorKernels", "VectorKernelsAVX2",
                                        .product(name: "Crypto", package: "swift-crypto")], swiftSettings: fast),
-        .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Engine", .product(name: "HeapModule", package: "swift-collections")], swiftSettings: fast),
         .target(name: "Adapters", dependencies: ["Engine", "Models"], swiftSettings: fast),
         .target(name: "Data", dependencies: ["Engine"], swiftSettings: plain),
         .target(name: "Training", dependencies: ["Engine", "Models", "Adapters", "Data"], swiftSettings: fast),
         // Benchmarks/ holds the benchmark definitions (YAML), read at run time by BenchmarkCatalog.
-        .target(name: "Evaluation", dependencies: ["Engine", "Models", .product(name: "Yams", package: "Yams")],
+        .target(name: "Evaluation", dependencies: ["Engine", "Models", "Data", .product(name: "Yams", package: "Yams")],
                 resources: [.copy("Benchmarks")], swiftSettings: fast),
         .target(name: "Harness", dependencies: [
             "Engine", "Models", "Adapters", "Data", "Training", "Evaluation",
@@ -57,7 +58,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: plain),
         // The measurements behind `metalora bench` (the command itself lives in the executable).
-        .target(name: "Bench", dependencies: ["Engine", "Models", "Adapters", "Evaluation", "Training"], swiftSettings: plain),
+        .target(name: "Bench", dependencies: ["Engine", "Models", "Adapters", "Data", "Evaluation", "Training"], swiftSettings: plain),
         .executableTarget(name: "metalora", dependencies: [
             "Engine", "Models", "Adapters", "Data", "Training", "Evaluation", "Harness", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -69,7 +70,7 @@ let package = Package(
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "TestSupport"], exclude: ["Fixtures"], swiftSettings: plain),
         .testTarget(name: "DataTests", dependencies: ["Data", "TestSupport"], swiftSettings: plain),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], swiftSettings: plain),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], swiftSettings: plain),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Data", "TestSupport"], swiftSettings: plain),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "TestSupport"], swiftSettings: plain),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "Data", "TestSupport"], swiftSettings: plain),
     ]

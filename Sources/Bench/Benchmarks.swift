@@ -1,4 +1,5 @@
 import Foundation
+import struct Data.DataDirectory
 import Engine
 import Models
 import Adapters
@@ -33,7 +34,7 @@ public final class Benchmarks {
     }
 
     /// The data mirror as the evaluator reads it.
-    var evaluationData: DataDirectory { DataDirectory(url: URL(fileURLWithPath: dataDir)) }
+    var evaluationData: DataDirectory { DataDirectory(root: URL(fileURLWithPath: dataDir)) }
 
     /// Runs one part (in `parts`) and returns its keys.
     public func run(_ part: String) throws -> [String: Any] {

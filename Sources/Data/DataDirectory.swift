@@ -18,6 +18,16 @@ public struct DataDirectory: Sendable {
         return DataDirectory(root: cwd.appendingPathComponent("data"))
     }
 
+    /// This directory, or `DataError.missingDirectory` when it does not exist (the evaluator's and
+    /// harness's entry points check before reading anything).
+    public func existing() throws -> DataDirectory {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDir), isDir.boolValue else {
+            throw DataError.missingDirectory(path: root.standardizedFileURL.path)
+        }
+        return self
+    }
+
     public func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
 
     public func exists(_ relative: String) -> Bool {

@@ -3,6 +3,7 @@ import Foundation
 /// Every failure of the data layer, raised before any compute is spent, with enough context
 /// (path, line, valid choices) for the user to fix the call.
 public enum DataError: Error, CustomStringConvertible, Equatable {
+    case missingDirectory(path: String)
     case missingFile(path: String)
     case malformedRow(file: String, line: Int, reason: String)
     case unknownTask(String, valid: [String])
@@ -15,6 +16,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
+        case .missingDirectory(let path):
+            return "data directory \(path) not found: link the data mirror there (make setup), pass --data-dir, or set METALORA_DATA"
         case .missingFile(let path):
             return "data file not found: \(path) — run `make setup` to link the data mirror to data/, or pass --data-dir (or set METALORA_DATA) to point at your copy"
         case .malformedRow(let file, let line, let reason):

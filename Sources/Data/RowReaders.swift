@@ -142,51 +142,6 @@ public enum RowReader {
     }
 
     static func splitCSV(_ text: String, file: String) throws -> [(line: Int, fields: [String])] {
-        var out: [(Int, [String])] = []
-        var fields: [String] = []
-        var field = ""
-        var inQuotes = false
-        var line = 1
-        var recordLine = 1
-        var chars = Array(text.unicodeScalars)
-        if chars.last != "\n" { chars.append("\n") }
-        var i = 0
-        var fieldStarted = false
-        while i < chars.count {
-            let c = chars[i]
-            if inQuotes {
-                if c == "\"" {
-                    if i + 1 < chars.count && chars[i + 1] == "\"" { field.unicodeScalars.append("\""); i += 1 }
-                    else { inQuotes = false }
-                } else {
-                    if c == "\n" { line += 1 }
-                    field.unicodeScalars.append(c)
-                }
-            } else {
-                switch c {
-                case "\"" where field.isEmpty && !fieldStarted:
-                    inQuotes = true
-                    fieldStarted = true
-                case ",":
-                    fields.append(field); field = ""; fieldStarted = false
-                case "\r":
-                    break
-                case "\n":
-                    if !(fields.isEmpty && field.isEmpty && !fieldStarted) {
-                        fields.append(field)
-                        out.append((recordLine, fields))
-                    }
-                    fields = []; field = ""; fieldStarted = false
-                    line += 1
-                    recordLine = line
-                default:
-                    field.unicodeScalars.append(c)
-                    fieldStarted = true
-                }
-            }
-            i += 1
-        }
-        if inQuotes { throw DataError.malformedRow(file: file, line: recordLine, reason: "unterminated quoted field") }
-        return out
+        try CSVReader.parse(text, file: file).map { ($0.line, $0.fields) }
     }
 }

@@ -1,3 +1,4 @@
+import struct Data.DataDirectory
 /// What a run may override; everything else comes from the `BenchmarkDefinition`.
 public struct EvaluationOptions {
     public var dataDirectory: DataDirectory

@@ -1,4 +1,5 @@
 import Foundation
+import struct Data.DataDirectory
 import Models
 
 /// Runs a benchmark definition against a backend and scores it.
@@ -172,7 +173,7 @@ public enum Evaluator {
             scoring: def.scoring.label, answerExtraction: def.answerExtraction.rawValue,
             metrics: def.metrics.map(\.rawValue), aggregation: def.aggregation.primary.rawValue,
             aggregationRationale: def.aggregation.rationale, limit: options.limit, subsets: prepared.subsets,
-            dataDirectory: options.dataDirectory.url.path)
+            dataDirectory: options.dataDirectory.root.path)
         let metric = def.metrics.contains(.exactMatch) ? Metric.exactMatch.rawValue : Metric.acc.rawValue
         return EvaluationReport(
             benchmark: def.name, variant: def.variant, version: def.version, backend: backend, metric: metric,

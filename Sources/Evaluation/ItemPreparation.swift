@@ -1,3 +1,4 @@
+import struct Data.DataDirectory
 /// Loads a definition's data and turns it into `PreparedItem`s, applying subset selection, the
 /// few-shot count and `--limit`, without touching a model.
 public struct PreparedBenchmark: Sendable {
@@ -12,7 +13,7 @@ public enum ItemPreparation {
     public static func prepare(_ def: BenchmarkDefinition, options: EvaluationOptions) throws -> PreparedBenchmark {
         let missing = def.missingData(in: options.dataDirectory)
         if !missing.isEmpty {
-            throw EvaluationError.missingRequiredData(benchmark: def.label, dataDirectory: options.dataDirectory.url.path, missing: missing)
+            throw EvaluationError.missingRequiredData(benchmark: def.label, dataDirectory: options.dataDirectory.root.path, missing: missing)
         }
         let selected = try selectSubsets(def, options.subsets)
         if let limit = options.limit, limit < 1 { throw EvaluationError.invalidOption("--limit must be at least 1 (got \(limit))") }

@@ -6,7 +6,7 @@
 //
 // Wiring (CLI `metalora eval`):
 //   let def = try BenchmarkRegistry.definition(name: benchmark, variant: variant)   // variant: BBH only
-//   let options = EvaluationOptions(dataDirectory: try DataDirectory.resolve(explicit: dataDir),
+//   let options = EvaluationOptions(dataDirectory: try DataDirectory.resolve(explicit: dataDir).existing(),
 //                                   subsets: subsets, shots: shots, limit: limit,
 //                                   progress: StderrProgressPrinter(label: benchmark))
 //   let report = try Evaluator.run(def, backend: engineBackend, options: options)

@@ -160,6 +160,10 @@ public enum HarnessCommands {
     public static func dataVerify(dataDir: String? = nil, paths: HarnessPaths = .current) throws -> (report: String, ok: Bool) {
         let manifest = try DataManifest.load(paths.dataManifest)
         let dir = dataDir.map(paths.resolve) ?? paths.data
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return ("\(dir.path): no such data folder: link the mirror there (make setup) or give --data-dir", false)
+        }
         let problems = try DataFiles.verify(manifest: manifest, dataDir: dir)
         if problems.isEmpty { return ("\(dir.path): all \(manifest.files.count) files present and intact", true) }
         return ("\(dir.path): \(problems.count) of \(manifest.files.count) files missing or altered\n" + problems.map(\.description).joined(separator: "\n"), false)

@@ -1,4 +1,5 @@
 import Foundation
+import struct Data.DataDirectory
 import XCTest
 import Evaluation
 
@@ -71,7 +72,7 @@ final class AddBenchmarkTests: XCTestCase {
 
         // Step 3: it runs. The backend prefers " A": physics 1 of 3 right, history 2 of 3.
         let backend = ScriptedBackend(loglikelihood: { $0.continuation == " A" ? -1 : -2 })
-        let report = try Evaluator.run(quiz, backend: backend, options: EvaluationOptions(dataDirectory: DataDirectory(url: data)))
+        let report = try Evaluator.run(quiz, backend: backend, options: EvaluationOptions(dataDirectory: DataDirectory(root: data)))
         XCTAssertEqual(report.n, 6)
         XCTAssertEqual(report.subsets["physics"]?.acc ?? -1, 1.0 / 3, accuracy: 1e-12)
         XCTAssertEqual(report.subsets["history"]?.acc ?? -1, 2.0 / 3, accuracy: 1e-12)

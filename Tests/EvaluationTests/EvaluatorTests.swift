@@ -1,3 +1,4 @@
+import struct Data.DataDirectory
 import XCTest
 import Evaluation
 

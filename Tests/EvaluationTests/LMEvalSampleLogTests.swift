@@ -1,4 +1,5 @@
 import Foundation
+import struct Data.DataDirectory
 import XCTest
 import Evaluation
 

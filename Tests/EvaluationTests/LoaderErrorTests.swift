@@ -1,3 +1,4 @@
+import struct Data.DataDirectory
 import XCTest
 import Evaluation
 
@@ -66,8 +67,8 @@ final class LoaderErrorTests: XCTestCase {
     func testMissingFilesAndDirectories() throws {
         let tmp = try TempDataDirectory()
         assertEvaluationError(try MMLULoader.load("mmlu/test/none_test.csv", in: tmp.data), mentions: ["none_test.csv", "not found"])
-        assertEvaluationError(try DataDirectory.resolve(explicit: tmp.url.appendingPathComponent("absent").path), mentions: ["absent", "METALORA_DATA"])
-        XCTAssertEqual(try DataDirectory.resolve(explicit: nil, environment: ["METALORA_DATA": tmp.url.path]).url.standardizedFileURL.path,
+        assertEvaluationError(try DataDirectory.resolve(explicit: tmp.url.appendingPathComponent("absent").path).existing(), mentions: ["absent", "METALORA_DATA"])
+        XCTAssertEqual(try DataDirectory.resolve(explicit: nil, environment: ["METALORA_DATA": tmp.url.path]).existing().root.standardizedFileURL.path,
                        tmp.url.standardizedFileURL.path)
     }
 

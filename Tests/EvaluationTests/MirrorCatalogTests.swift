@@ -16,8 +16,8 @@ final class MirrorCatalogTests: XCTestCase {
         }
         for def in definitions where def.missingData(in: data).isEmpty {
             for s in def.subsets {
-                XCTAssertTrue(FileManager.default.fileExists(atPath: data.file(s.path).path), "\(def.name)/\(s.name): \(s.path)")
-                if let f = s.fewShotPath { XCTAssertTrue(FileManager.default.fileExists(atPath: data.file(f).path), "\(def.name)/\(s.name): \(f)") }
+                XCTAssertTrue(FileManager.default.fileExists(atPath: data.url(s.path).path), "\(def.name)/\(s.name): \(s.path)")
+                if let f = s.fewShotPath { XCTAssertTrue(FileManager.default.fileExists(atPath: data.url(f).path), "\(def.name)/\(s.name): \(f)") }
             }
         }
         XCTAssertEqual(BBHDefinitions.tasks.count, 27)

@@ -1,3 +1,4 @@
+import struct Data.DataDirectory
 import XCTest
 import Models
 import Evaluation
@@ -16,7 +17,7 @@ final class PrefixReuseTests: XCTestCase {
         var reports: [EvaluationReport] = []
         for reuse in [true, false] {
             let backend = try ModelBackend(model: model, prefixReuse: reuse)
-            let options = EvaluationOptions(dataDirectory: DataDirectory(url: data),
+            let options = EvaluationOptions(dataDirectory: DataDirectory(root: data),
                                             subsets: ["abstract_algebra", "college_biology"], limit: 6)
             reports.append(try Evaluator.run(BenchmarkRegistry.definition(name: "mmlu"), backend: backend, options: options))
         }

@@ -1,4 +1,6 @@
 import Foundation
+import struct Data.DataDirectory
+import enum Data.DataError
 import XCTest
 import Evaluation
 import TestSupport
@@ -11,7 +13,7 @@ enum MirrorData {
         candidates.append(Fixtures.packageRoot.appendingPathComponent("data").path)
         candidates.append(Fixtures.packageRoot.appendingPathComponent("../shared/data").standardizedFileURL.path)
         for c in candidates {
-            if let d = try? DataDirectory.resolve(explicit: c), FileManager.default.fileExists(atPath: d.file("mmlu").path) { return d }
+            if let d = try? DataDirectory.resolve(explicit: c).existing(), d.exists("mmlu") { return d }
         }
         throw XCTSkip("data mirror not found (tried \(candidates.joined(separator: ", "))); set METALORA_DATA")
     }
@@ -61,7 +63,7 @@ final class TempDataDirectory {
 
     deinit { try? FileManager.default.removeItem(at: url) }
 
-    var data: DataDirectory { DataDirectory(url: url) }
+    var data: DataDirectory { DataDirectory(root: url) }
 
     func write(_ relative: String, _ text: String) throws {
         let f = url.appendingPathComponent(relative)
@@ -77,6 +79,11 @@ func assertEvaluationError<T>(_ body: @autoclosure () throws -> T, mentions frag
         _ = try body()
         XCTFail("expected an error mentioning \(fragments)", file: file, line: line)
     } catch let e as EvaluationError {
+        for f in fragments where !e.description.contains(f) {
+            XCTFail("error '\(e.description)' does not mention '\(f)'", file: file, line: line)
+        }
+    } catch let e as DataError {
+        // The data mirror's own reading (files, CSV) reports through the data layer's error.
         for f in fragments where !e.description.contains(f) {
             XCTFail("error '\(e.description)' does not mention '\(f)'", file: file, line: line)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import struct Data.DataDirectory
 import XCTest
 import Evaluation
 import Harness
@@ -56,13 +57,13 @@ final class PairedComparisonTests: HarnessTestCase {
                _ results: [String: [(subset: String, correct: [Bool], ids: [String]?)]], aggregation: [String: String] = [:]) throws {
         let c = try XCTUnwrap(cells.first { $0.methodLabel == label && $0.seed == seed }, "\(label) seed \(seed) is planned")
         guard case .claimed(let id, _) = try store.claim(c, codeVersion: "t", modelSHA256: nil) else { return XCTFail("claim") }
-        var metrics: [MetricRecord] = [], samples: [Harness.SampleRecord] = []
+        var metrics: [MetricRecord] = [], samples: [StoredSample] = []
         for (bench, subsets) in results {
             var right = 0, n = 0, index = 0
             for s in subsets {
                 for (i, ok) in s.correct.enumerated() {
                     let pid = s.ids?[i] ?? "\(s.subset)-\(i)"
-                    samples.append(Harness.SampleRecord(benchmark: bench, subset: s.subset, index: index, prediction: "p", target: "t", correct: ok,
+                    samples.append(StoredSample(benchmark: bench, subset: s.subset, index: index, prediction: "p", target: "t", correct: ok,
                                                 detail: .object(["prompt_id": .string(pid)])))
                     index += 1; n += 1; right += ok ? 1 : 0
                 }
@@ -286,7 +287,7 @@ final class PairedComparisonTests: HarnessTestCase {
         let paths = try sandbox()
         let (spec, p, cells) = try plan(paths, "one")
         let r = try PlanPower.lines(spec: spec, cells: cells, profile: p, model: nil, paths: paths, store: nil,
-                                    data: Evaluation.DataDirectory(url: data))
+                                    data: DataDirectory(root: data))
         XCTAssertNil(r.note)
         let z = 2.801585
         // MMLU: 57 subjects × 3 = 171 items, micro, p = chance 0.25: 2.8016·√(2·.25·.75/171) = 13.12 points.
@@ -318,14 +319,14 @@ final class PairedComparisonTests: HarnessTestCase {
         // With a base result stored, p is the base accuracy (4 of 10): 2.8016·√(2·.4·.6/171).
         let s = try ResultsStore(path: paths.store.path)
         try store(s, cells, label: "Base", ["mmlu": [("all", [Bool](repeating: true, count: 4) + [Bool](repeating: false, count: 6), nil)]])
-        let r2 = try PlanPower.lines(spec: spec, cells: cells, profile: p, model: nil, paths: paths, store: s, data: Evaluation.DataDirectory(url: data))
+        let r2 = try PlanPower.lines(spec: spec, cells: cells, profile: p, model: nil, paths: paths, store: s, data: DataDirectory(root: data))
         let mmlu2 = try XCTUnwrap(r2.lines.first { $0.method == "LoRA" && $0.column == "MMLU" })
         XCTAssertEqual(mmlu2.p, 0.4, accuracy: 1e-12); XCTAssertEqual(mmlu2.pSource, "base")
         XCTAssertEqual(try XCTUnwrap(mmlu2.mdd), z * (2 * 0.4 * 0.6 / 171).squareRoot() * 100, accuracy: 1e-3)
 
         // Unreadable data: an upper bound from the eval limit, said so.
         let r3 = try PlanPower.lines(spec: spec, cells: cells, profile: p, model: nil, paths: paths, store: nil,
-                                     data: Evaluation.DataDirectory(url: paths.root.appendingPathComponent("no-data")))
+                                     data: DataDirectory(root: paths.root.appendingPathComponent("no-data")))
         let mmlu3 = try XCTUnwrap(r3.lines.first { $0.method == "LoRA" && $0.column == "MMLU" })
         XCTAssertEqual(mmlu3.items, 171)
         XCTAssertTrue(mmlu3.caveat?.hasPrefix("upper bound 57 subsets × 3") ?? false, "\(String(describing: mmlu3.caveat))")

@@ -106,10 +106,10 @@ final class TableTests: HarnessTestCase {
         let c = cells.first { $0.methodLabel == "LoRA" && $0.seed == 0 }!
         guard case .claimed(let id, _) = try store.claim(c, codeVersion: "t", modelSHA256: nil) else { return XCTFail() }
         // mmlu: 1 of 4 right → 25% ± √(0.25·0.75/4) = 21.65; bbh, mmlu-math: 2 of 4 → 50% ± 25.
-        var samples: [SampleRecord] = []
+        var samples: [StoredSample] = []
         var metrics: [MetricRecord] = []
         for (b, right) in [("mmlu", 1), ("mmlu-math", 2), ("bbh", 2)] {
-            for i in 0..<4 { samples.append(SampleRecord(benchmark: b, subset: "s", index: i, prediction: "x", target: "x", correct: i < right)) }
+            for i in 0..<4 { samples.append(StoredSample(benchmark: b, subset: "s", index: i, prediction: "x", target: "x", correct: i < right)) }
             metrics.append(MetricRecord(benchmark: b, value: Double(right) / 4, n: 4, settings: .object(["aggregation": .string("macro")])))
         }
         try store.finish(runID: id, outcome: CellOutcome(metrics: metrics, samples: samples), wallSeconds: 1)

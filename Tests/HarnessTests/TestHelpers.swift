@@ -179,7 +179,7 @@ final class FakeExecutor: CellExecutor {
              MetricRecord(benchmark: b.name, subset: "part-a", value: 0.5, n: 5)]
         }
         return CellOutcome(metrics: metrics,
-                           samples: (0..<3).map { SampleRecord(benchmark: "bbh", subset: "part-a", index: $0, prediction: "A", target: "A", correct: true) },
+                           samples: (0..<3).map { StoredSample(benchmark: "bbh", subset: "part-a", index: $0, prediction: "A", target: "A", correct: true) },
                            lossCurve: [LossPoint(step: 1, loss: 2.0, split: "query"), LossPoint(step: 2, loss: 1.5, split: "query")],
                            optimizerSteps: cell.hyper["iterations"]?.intValue ?? 1, samplesProcessed: cell.cost.trainSamples,
                            tokensProcessed: cell.cost.trainSamples * 10, wallSeconds: 0.01,

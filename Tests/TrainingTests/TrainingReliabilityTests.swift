@@ -5,7 +5,7 @@ import Data
 import Training
 import TestSupport
 
-/// Inputs that used to end in a silent wrong number: answers cut to nothing, infinite rates,
+/// Inputs that would otherwise end in a silent wrong number: answers cut to nothing, infinite rates,
 /// damaged or foreign checkpoints.
 final class TrainingReliabilityTests: XCTestCase {
     func quickHyper() -> TrainingHyperParameters {

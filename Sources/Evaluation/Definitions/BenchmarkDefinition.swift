@@ -1,4 +1,5 @@
 import Foundation
+import struct Data.DataDirectory
 
 /// A benchmark as data: where its items come from, how each becomes model requests, how the
 /// answers are scored and averaged, and what of the paper's protocol the data mirror cannot
@@ -50,7 +51,7 @@ public struct BenchmarkDefinition: Sendable, Codable, Equatable {
 
     /// The required data the directory lacks.
     public func missingData(in data: DataDirectory) -> [RequiredData] {
-        requiredData.filter { !FileManager.default.fileExists(atPath: data.file($0.path).path) }
+        requiredData.filter { !FileManager.default.fileExists(atPath: data.url($0.path).path) }
     }
 }
 

@@ -1,9 +1,10 @@
 import Foundation
+import struct Data.DataDirectory
 
 /// `bbh/tasks/<task>.json` and `bbh/cot-prompts/<task>.txt`.
 public enum BBHLoader {
     public static func loadTask(_ relative: String, in data: DataDirectory) throws -> [BBHExample] {
-        try parseTask(data.readText(relative), file: data.file(relative).path)
+        try parseTask(data.text(relative), file: data.url(relative).path)
     }
 
     public static func parseTask(_ text: String, file: String) throws -> [BBHExample] {
@@ -14,7 +15,7 @@ public enum BBHLoader {
         guard let obj = parsed as? [String: Any] else {
             throw EvaluationError.malformedRow(file: file, location: "document", field: nil, reason: "expected a JSON object")
         }
-        let root = JSONRow(object: obj, file: file, location: "document")
+        let root = DocumentRow(object: obj, file: file, location: "document")
         return try root.rows("examples").enumerated().map { i, row in
             BBHExample(input: try row.string("input"), target: try row.string("target"), index: i)
         }
@@ -22,14 +23,14 @@ public enum BBHLoader {
 
     /// LoRAHub's `data_bbh/<task>/few_shot.jsonl`: one `{"context", "completion"}` per line.
     public static func loadLoRAHubTask(_ relative: String, in data: DataDirectory) throws -> [LoRAHubBBHExample] {
-        let file = data.file(relative).path
-        return try JSONRow.lines(of: data.readText(relative), file: file).enumerated().map { i, row in
+        let file = data.url(relative).path
+        return try DocumentRow.lines(of: data.text(relative), file: file).enumerated().map { i, row in
             LoRAHubBBHExample(context: try row.string("context"), completion: try row.string("completion"), index: i)
         }
     }
 
     public static func loadPrompt(_ relative: String, in data: DataDirectory) throws -> BBHCoTPrompt {
-        try BBHCoTPrompt(text: data.readText(relative), file: data.file(relative).path)
+        try BBHCoTPrompt(text: data.text(relative), file: data.url(relative).path)
     }
 }
 

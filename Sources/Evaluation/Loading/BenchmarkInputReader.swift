@@ -1,3 +1,4 @@
+import struct Data.DataDirectory
 /// The inputs of a benchmark's evaluated rows with the answers left out: what the data-selection
 /// baselines of Table 13 rank training examples against ("relevance to the evaluation benchmark").
 ///

@@ -1,9 +1,11 @@
+import struct Data.DataDirectory
+import enum Data.CSVReader
 /// `mmlu/{dev,test}/<subject>_{split}.csv`: header `question,choice0,choice1,choice2,choice3,answer`.
 public enum MMLULoader {
     static let header = ["question", "choice0", "choice1", "choice2", "choice3", "answer"]
 
     public static func load(_ relative: String, in data: DataDirectory) throws -> [MMLURow] {
-        try parse(data.readText(relative), file: data.file(relative).path)
+        try parse(data.text(relative), file: data.url(relative).path)
     }
 
     public static func parse(_ text: String, file: String) throws -> [MMLURow] {

@@ -1,13 +1,14 @@
 import Foundation
+import struct Data.DataDirectory
 
 /// `xcopa/<lang>/test.<lang>.jsonl`.
 public enum XCOPALoader {
     public static func load(_ relative: String, in data: DataDirectory) throws -> [XCOPARow] {
-        try parse(data.readText(relative), file: data.file(relative).path)
+        try parse(data.text(relative), file: data.url(relative).path)
     }
 
     public static func parse(_ text: String, file: String) throws -> [XCOPARow] {
-        try JSONRow.lines(of: text, file: file).map { row in
+        try DocumentRow.lines(of: text, file: file).map { row in
             let question = try row.string("question")
             guard question == "cause" || question == "effect" else { throw row.fail("question", "'\(question)' is neither cause nor effect") }
             let label = try row.int("label")
@@ -24,11 +25,11 @@ public enum XCOPALoader {
 /// `xstorycloze/<lang>_eval.jsonl`.
 public enum StoryClozeLoader {
     public static func load(_ relative: String, in data: DataDirectory) throws -> [StoryClozeRow] {
-        try parse(data.readText(relative), file: data.file(relative).path)
+        try parse(data.text(relative), file: data.url(relative).path)
     }
 
     public static func parse(_ text: String, file: String) throws -> [StoryClozeRow] {
-        try JSONRow.lines(of: text, file: file).map { row in
+        try DocumentRow.lines(of: text, file: file).map { row in
             let right = try row.int("answer_right_ending")
             guard right == 1 || right == 2 else { throw row.fail("answer_right_ending", "\(right) is not 1 or 2") }
             return StoryClozeRow(
@@ -43,12 +44,12 @@ public enum StoryClozeLoader {
 /// `exams/multilingual/test.jsonl`, rows of one `info.language`.
 public enum EXAMSLoader {
     public static func load(_ relative: String, language: String?, in data: DataDirectory) throws -> (rows: [EXAMSRow], skipped: [SkippedRow]) {
-        try parse(data.readText(relative), file: data.file(relative).path, language: language)
+        try parse(data.text(relative), file: data.url(relative).path, language: language)
     }
 
     public static func parse(_ text: String, file: String, language: String?) throws -> (rows: [EXAMSRow], skipped: [SkippedRow]) {
         var rows: [EXAMSRow] = [], skipped: [SkippedRow] = []
-        for row in try JSONRow.lines(of: text, file: file) {
+        for row in try DocumentRow.lines(of: text, file: file) {
             let lang = try row.row("info").string("language")
             if let language, lang != language { continue }
             let line = row.line

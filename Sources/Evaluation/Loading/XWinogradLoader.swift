@@ -1,4 +1,5 @@
 import Foundation
+import struct Data.DataDirectory
 
 /// Derives HF-style XWinograd rows from `xwinograd/dataset.tsv` (Tikhonov & Ryabinin): columns
 /// lang, source, ?, sentence, tokens (JSON), pronoun [text, [start, end), tokens],
@@ -7,12 +8,12 @@ import Foundation
 /// and the pronoun's characters are replaced by "_".
 public enum XWinogradLoader {
     public static func load(_ relative: String, language: String?, in data: DataDirectory) throws -> [WinogradRow] {
-        try parse(data.readText(relative), file: data.file(relative).path, language: language)
+        try parse(data.text(relative), file: data.url(relative).path, language: language)
     }
 
     /// Every row of the file with its language column.
     public static func loadAll(_ relative: String, in data: DataDirectory) throws -> [(language: String, row: WinogradRow)] {
-        try parseAll(data.readText(relative), file: data.file(relative).path, language: nil)
+        try parseAll(data.text(relative), file: data.url(relative).path, language: nil)
     }
 
     public static func parse(_ text: String, file: String, language: String?) throws -> [WinogradRow] {

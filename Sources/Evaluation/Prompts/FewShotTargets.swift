@@ -1,3 +1,4 @@
+import struct Data.DataDirectory
 /// A benchmark prompt with its gold answer, to learn from rather than to score: LoRAHub's target
 /// examples for one subset (Huang et al. 2023 search their combination weights on a few examples
 /// of the target task).

@@ -34,8 +34,9 @@ public enum MMLUPrompt {
                      docId: docId, doc: doc(subject: subject, row: row))
     }
 
-    /// The row in the layout of the Hugging Face `cais/mmlu` rows lm-eval reads (question,
-    /// subject, choices, answer index), so `doc_hash` matches lm-eval's for the same question.
+    /// The row in the layout of the Hugging Face rows lm-eval reads (its mmlu tasks load
+    /// `hails/mmlu_no_train`, a copy of `cais/mmlu`): the features in the dataset card's order,
+    /// question, subject, choices, answer (a class label, 0–3), so `doc_hash` matches lm-eval's.
     public static func doc(subject: String, row: MMLURow) -> PythonJSON {
         .object([("question", .string(row.question)), ("subject", .string(subject)),
                  ("choices", .array(row.choices.map { .string($0) })), ("answer", .int(row.answer))])

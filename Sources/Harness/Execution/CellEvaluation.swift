@@ -1,4 +1,5 @@
 import Foundation
+import struct Data.DataDirectory
 import Models
 import Evaluation
 
@@ -11,11 +12,11 @@ enum CellEvaluation {
     static func evaluate(_ cell: ResolvedCell, model: LanguageModel, adapterDescription: String?,
                          dataDirectory: DataDirectory, log: @escaping (String) -> Void,
                          progress: @escaping (CellProgress) -> Void,
-                         compositions: SubsetCompositions? = nil) throws -> (metrics: [MetricRecord], samples: [SampleRecord]) {
+                         compositions: SubsetCompositions? = nil) throws -> (metrics: [MetricRecord], samples: [StoredSample]) {
         let backend = try ModelBackend(model: model, prefixReuse: true)
         backend.adapterDescription = adapterDescription
         var metrics: [MetricRecord] = []
-        var samples: [SampleRecord] = []
+        var samples: [StoredSample] = []
         for spec in cell.benchmarks {
             let definition = try BenchmarkRegistry.definition(name: spec.name, variant: spec.variant)
             var options = EvaluationOptions(dataDirectory: dataDirectory, subsets: spec.subsets, shots: spec.shots,
@@ -64,7 +65,7 @@ enum CellEvaluation {
                 }
                 if let lls = r.choiceLoglikelihoods { detail["choice_loglikelihoods"] = .array(lls.map(JSONValue.double)) }
                 if let answer = r.extractedAnswer { detail["extracted_answer"] = .string(answer) }
-                samples.append(SampleRecord(benchmark: spec.name, subset: r.subset, index: i, prediction: prediction,
+                samples.append(StoredSample(benchmark: spec.name, subset: r.subset, index: i, prediction: prediction,
                                             target: target, correct: r.correct, detail: .object(detail)))
             }
         }
@@ -73,12 +74,12 @@ enum CellEvaluation {
 
     /// Fails before any training when a benchmark's protocol needs data the directory lacks, naming it.
     static func requireData(_ cell: ResolvedCell, dataDirectory: String?) throws {
-        let data = try DataDirectory.resolve(explicit: dataDirectory)
+        let data = try DataDirectory.resolve(explicit: dataDirectory).existing()
         for spec in cell.benchmarks {
             let definition = try BenchmarkRegistry.definition(name: spec.name, variant: spec.variant)
             let missing = definition.missingData(in: data)
             if !missing.isEmpty {
-                throw EvaluationError.missingRequiredData(benchmark: definition.label, dataDirectory: data.url.path, missing: missing)
+                throw EvaluationError.missingRequiredData(benchmark: definition.label, dataDirectory: data.root.path, missing: missing)
             }
         }
     }

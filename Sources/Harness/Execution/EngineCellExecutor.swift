@@ -1,4 +1,5 @@
 import Foundation
+import struct Data.DataDirectory
 import Engine
 import Models
 import Adapters
@@ -54,7 +55,7 @@ public final class EngineCellExecutor: CellExecutor {
             model.decoder.adapter = try AdapterFiles.load(URL(fileURLWithPath: path), model: model.config)
         }
         let evaluation = try CellEvaluation.evaluate(cell, model: model, adapterDescription: result?.adapterPath,
-                                                     dataDirectory: try Evaluation.DataDirectory.resolve(explicit: dataDirectory),
+                                                     dataDirectory: try DataDirectory.resolve(explicit: dataDirectory).existing(),
                                                      log: log, progress: progress)
         var curve: [LossPoint] = result?.lossCurve.map { LossPoint(step: $0.step, loss: $0.loss, split: $0.split) } ?? []
         if let r = result {

@@ -12,8 +12,8 @@ import enum Data.FiveTaskCatalog
 /// options. Built here because only the harness knows both the training data and the model.
 enum HeldOutItems {
     static func build(_ definition: BenchmarkDefinition, cell: ResolvedCell, model: LanguageModel,
-                      dataDirectory: Evaluation.DataDirectory) throws -> [String: [PreparedItem]] {
-        let data = DataDirectory(root: dataDirectory.url)
+                      dataDirectory: DataDirectory) throws -> [String: [PreparedItem]] {
+        let data = dataDirectory
         let format = try TrainingSession.exampleTokenizer(for: model, maxLength: cell.resolved.maxSeqLen).format
         let count = cell.heldOutPerTask ?? TaskPool.defaultHeldOutCount
         var out: [String: [PreparedItem]] = [:]

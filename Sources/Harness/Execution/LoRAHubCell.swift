@@ -1,4 +1,5 @@
 import Foundation
+import struct Data.DataDirectory
 import Models
 import Training
 import Evaluation
@@ -20,7 +21,7 @@ enum LoRAHubCell {
     static func execute(_ cell: ResolvedCell, model: LanguageModel, checkpointDir: URL, dataDirectory: String?,
                         log: @escaping (String) -> Void, progress: @escaping (CellProgress) -> Void) throws -> CellOutcome {
         let started = Date()
-        let data = try Evaluation.DataDirectory.resolve(explicit: dataDirectory)
+        let data = try DataDirectory.resolve(explicit: dataDirectory).existing()
         try requireTargetSources(cell, data: data)
         let request = try CellTraining.request(cell, method: .loraHub, checkpointDir: checkpointDir, dataDirectory: dataDirectory,
                                                log: log, progress: progress)
@@ -55,7 +56,7 @@ enum LoRAHubCell {
 
     /// Fails before any training when a benchmark of the cell offers no examples to compose from
     /// (zero-shot benchmarks; BBH instruct-eval at 0 shots scores every item).
-    static func requireTargetSources(_ cell: ResolvedCell, data: Evaluation.DataDirectory) throws {
+    static func requireTargetSources(_ cell: ResolvedCell, data: DataDirectory) throws {
         for spec in cell.benchmarks {
             let def = try BenchmarkRegistry.definition(name: spec.name, variant: spec.variant)
             guard let first = def.subsets.first else { continue }

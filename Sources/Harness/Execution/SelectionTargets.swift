@@ -1,4 +1,5 @@
 import Foundation
+import struct Data.DataDirectory
 import Evaluation
 import struct Data.SelectionTarget
 
@@ -13,7 +14,7 @@ import struct Data.SelectionTarget
 public enum SelectionTargets {
     /// `dataDirectory` as the CLI's --data-dir (nil: $METALORA_DATA, else ./data).
     public static func load(_ benchmarks: [String], dataDirectory: String?) throws -> SelectionTarget {
-        var reader = BenchmarkInputReader(data: try DataDirectory.resolve(explicit: dataDirectory))
+        var reader = BenchmarkInputReader(data: try DataDirectory.resolve(explicit: dataDirectory).existing())
         var seen = Set<String>()
         var texts: [String] = []
         var sources: [SelectionTarget.Source] = []

@@ -1,4 +1,5 @@
 import Foundation
+import struct Data.DataDirectory
 import Engine
 import Models
 import Adapters
@@ -24,7 +25,7 @@ final class SubsetCompositions {
     let searchSteps: Int
     let runSeed: UInt64
     let folder: URL
-    let data: Evaluation.DataDirectory
+    let data: DataDirectory
     let log: (String) -> Void
     /// One buffer holds the current subset's composition; subsets are scored one after another.
     let composed: LoRAParameters
@@ -42,7 +43,7 @@ final class SubsetCompositions {
     let searchLoss: LoRAHubSearchLoss
 
     init(upstream: [UpstreamLoRA], decoder: LlamaDecoder, searchSteps: Int, searchLoss: LoRAHubSearchLoss, runSeed: UInt64,
-         folder: URL, data: Evaluation.DataDirectory, log: @escaping (String) -> Void) {
+         folder: URL, data: DataDirectory, log: @escaping (String) -> Void) {
         self.searchLoss = searchLoss
         precondition(!upstream.isEmpty, "SubsetCompositions: no upstream LoRAs")
         self.upstream = upstream; self.decoder = decoder; self.searchSteps = searchSteps; self.runSeed = runSeed

@@ -79,7 +79,7 @@ public final class WorkloadTokens {
     public func evaluationWork(_ b: BenchmarkSpec, limit: Int?, maxLength: Int) throws -> EvaluationWork {
         try cached("eval|\(tokenizerKey)|\(maxLength)|\(b.json.canonical)|\(limit.map(String.init) ?? "all")") {
             let def = try BenchmarkRegistry.definition(name: b.name, variant: b.variant)
-            let options = EvaluationOptions(dataDirectory: try Evaluation.DataDirectory.resolve(explicit: dataDirectory), shots: b.shots, limit: limit)
+            let options = EvaluationOptions(dataDirectory: try DataDirectory.resolve(explicit: dataDirectory).existing(), shots: b.shots, limit: limit)
             let prepared = try ItemPreparation.prepare(def, options: options)
             var w = EvaluationWork(items: prepared.totalItems, tokens: 0, attentionPairs: 0, logitRows: 0, generatedTokens: 0, longestRequest: 0)
             let encode = { (s: String) in self.tokenizer.encode(s, addSpecial: false, parseSpecial: false) }

@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 
 /// GPT-2 byte-level BPE over one pre-token at a time. Symbols are token ids; the merge table maps a
 /// pair of ids (packed into a UInt64) to the merge's rank and the merged id, so the inner loop does
@@ -125,61 +126,37 @@ final class BytePairEncoder: @unchecked Sendable {
     /// pre-tokens such as long runs of punctuation or base64 blobs).
     static let longPiece = 256
 
-    private struct Candidate {
+    /// Ordered so that the heap's minimum pops first: lowest rank, then leftmost (the rescan's order).
+    private struct Candidate: Comparable {
         var value: UInt64  // rank << 32 | merged id
         var left: Int32
         var right: Int32
         var leftId: Int32
         var rightId: Int32
-        /// Lowest rank first, then leftmost: the same order as the rescan.
-        func precedes(_ other: Candidate) -> Bool {
-            value < other.value || (value == other.value && left < other.left)
+        static func < (a: Candidate, b: Candidate) -> Bool {
+            a.value < b.value || (a.value == b.value && a.left < b.left)
         }
+        static func == (a: Candidate, b: Candidate) -> Bool { a.value == b.value && a.left == b.left }
     }
 
     /// The same merges in O(n log n): symbols in a linked list, candidate pairs in a binary heap,
-    /// entries whose symbols have changed since they were queued are skipped when popped.
+    /// entries whose symbols have changed since they were queued are skipped when popped. The heap is
+    /// swift-collections' `Heap`.
     private func mergeLong(_ symbols: inout [Int32]) {
         let n = symbols.count
         var ids = symbols
         var next = (0..<n).map { Int32($0 + 1 < n ? $0 + 1 : -1) }
         var prev = (0..<n).map { Int32($0 - 1) }
-        var heap: [Candidate] = []
-        heap.reserveCapacity(n)
+        var heap = Heap<Candidate>()
         func push(_ l: Int32, _ r: Int32) {
             guard l >= 0, r >= 0 else { return }
             let lId = ids[Int(l)], rId = ids[Int(r)]
             guard let value = mergeTable[UInt64(UInt32(lId)) << 32 | UInt64(UInt32(rId))] else { return }
-            heap.append(Candidate(value: value, left: l, right: r, leftId: lId, rightId: rId))
-            var c = heap.count - 1
-            while c > 0 {
-                let p = (c - 1) / 2
-                guard heap[c].precedes(heap[p]) else { break }
-                heap.swapAt(c, p)
-                c = p
-            }
-        }
-        func pop() -> Candidate? {
-            guard let top = heap.first else { return nil }
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                var p = 0
-                while true {
-                    let l = 2 * p + 1, r = l + 1
-                    var best = p
-                    if l < heap.count && heap[l].precedes(heap[best]) { best = l }
-                    if r < heap.count && heap[r].precedes(heap[best]) { best = r }
-                    if best == p { break }
-                    heap.swapAt(p, best)
-                    p = best
-                }
-            }
-            return top
+            heap.insert(Candidate(value: value, left: l, right: r, leftId: lId, rightId: rId))
         }
         for i in 0..<(n - 1) { push(Int32(i), Int32(i + 1)) }
         var alive = [Bool](repeating: true, count: n)
-        while let c = pop() {
+        while let c = heap.popMin() {
             let l = Int(c.left), r = Int(c.right)
             guard alive[l], alive[r], next[l] == c.right, ids[l] == c.leftId, ids[r] == c.rightId else { continue }
             ids[l] = Int32(truncatingIfNeeded: c.value & 0xFFFF_FFFF)

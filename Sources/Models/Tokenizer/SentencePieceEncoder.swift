@@ -1,3 +1,5 @@
+import HeapModule
+
 /// SentencePiece BPE as llama.cpp's llm_tokenizer_spm runs it: start from single characters,
 /// repeatedly merge the adjacent pair whose concatenation is the vocabulary entry with the highest
 /// score (ties: leftmost), and spell characters that are no token as `<0xXX>` byte tokens.
@@ -29,15 +31,16 @@ struct SentencePieceEncoder: Sendable {
     }
 
     /// A merge candidate: the pair starting at symbol `left`, whose text spans `size` bytes.
-    private struct Bigram {
+    /// Ordered so that the heap's minimum pops first: higher score, then the leftmost.
+    private struct Bigram: Comparable {
         var score: Float
         var left: Int
         var right: Int
         var size: Int
-        /// Pops first: higher score, then the leftmost.
-        func precedes(_ other: Bigram) -> Bool {
-            score > other.score || (score == other.score && left < other.left)
+        static func < (a: Bigram, b: Bigram) -> Bool {
+            a.score > b.score || (a.score == b.score && a.left < b.left)
         }
+        static func == (a: Bigram, b: Bigram) -> Bool { a.score == b.score && a.left == b.left }
     }
 
     /// Encodes already-normalised text (spaces replaced by "▁", dummy prefix added) into `output`.
@@ -57,7 +60,7 @@ struct SentencePieceEncoder: Sendable {
         let n = start.count
         var prev = (0..<n).map { $0 - 1 }
         var next = (0..<n).map { $0 + 1 < n ? $0 + 1 : -1 }
-        var heap: [Bigram] = []
+        var heap = Heap<Bigram>()
 
         func textOf(_ from: Int, _ count: Int) -> String {
             String(decoding: bytes[from..<(from + count)], as: UTF8.self)
@@ -66,10 +69,10 @@ struct SentencePieceEncoder: Sendable {
             guard left >= 0, right >= 0 else { return }
             let size = length[left] + length[right]
             guard let id = tokenIds[textOf(start[left], size)] else { return }
-            push(&heap, Bigram(score: scores[Int(id)], left: left, right: right, size: size))
+            heap.insert(Bigram(score: scores[Int(id)], left: left, right: right, size: size))
         }
         for s in 1..<max(n, 1) { tryAdd(s - 1, s) }
-        while let bigram = pop(&heap) {
+        while let bigram = heap.popMin() {
             let l = bigram.left, r = bigram.right
             // Stale: one side was merged away or grew since this candidate was queued.
             if length[l] == 0 || length[r] == 0 || length[l] + length[r] != bigram.size { continue }
@@ -92,35 +95,5 @@ struct SentencePieceEncoder: Sendable {
             }
             s = next[s]
         }
-    }
-
-    private func push(_ heap: inout [Bigram], _ item: Bigram) {
-        heap.append(item)
-        var c = heap.count - 1
-        while c > 0 {
-            let p = (c - 1) / 2
-            guard heap[c].precedes(heap[p]) else { break }
-            heap.swapAt(c, p)
-            c = p
-        }
-    }
-
-    private func pop(_ heap: inout [Bigram]) -> Bigram? {
-        guard let top = heap.first else { return nil }
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var p = 0
-            while true {
-                let l = 2 * p + 1, r = l + 1
-                var best = p
-                if l < heap.count && heap[l].precedes(heap[best]) { best = l }
-                if r < heap.count && heap[r].precedes(heap[best]) { best = r }
-                if best == p { break }
-                heap.swapAt(p, best)
-                p = best
-            }
-        }
-        return top
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import struct Data.DataDirectory
 import Engine
 import Models
 import Evaluation
@@ -24,7 +25,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let definition = try BenchmarkRegistry.definition(name: benchmark, variant: variant)
         let evalOptions = EvaluationOptions(
-            dataDirectory: try DataDirectory.resolve(explicit: dataDir),
+            dataDirectory: try DataDirectory.resolve(explicit: dataDir).existing(),
             subsets: subsets?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
             shots: shots, limit: limit, progress: StderrProgressPrinter(label: benchmark))
         let m = try options.load()

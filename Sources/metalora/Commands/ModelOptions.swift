@@ -9,7 +9,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "A GGUF file or a Hugging Face folder (config.json + *.safetensors).")
     var model: String = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
 
-    @Option(name: .long, help: "A PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors).")
+    @Option(name: .long, help: "An adapter folder (adapter_config.json + adapter_model.safetensors): a PEFT LoRA, or a HydraLoRA, R-LoRA or LoRA-MoE adapter written by `metalora train` or `metalora export`.")
     var adapter: String?
 
     @Option(name: .long, parsing: .unconditional, help: "Threads for OpenBLAS and the engine's loops (default: all cores).")
@@ -31,8 +31,7 @@ struct ModelOptions: ParsableArguments {
         let m = try LanguageModel(path: model, maxSequenceLength: maxSequenceLength, weights: weights)
         try m.decoder.setPrecision(precision)
         if let adapter {
-            let parameters = try PEFTFormat.load(URL(fileURLWithPath: adapter), model: m.config)
-            m.decoder.adapter = LoRAAdapter(parameters)
+            m.decoder.adapter = try AdapterFiles.load(URL(fileURLWithPath: adapter), model: m.config)
         }
         return m
     }

@@ -18,8 +18,9 @@ public struct MetricRecord: Equatable, Sendable {
     }
 }
 
-/// One evaluated example.
-public struct SampleRecord: Equatable, Sendable {
+/// One evaluated example as the results store keeps it (the `samples` table): the reduced form of
+/// the evaluator's `SampleRecord`, with the rest of that record in `detail`.
+public struct StoredSample: Equatable, Sendable {
     public var benchmark: String
     public var subset: String
     public var index: Int
@@ -44,7 +45,7 @@ public struct LossPoint: Equatable, Sendable {
 
 public struct CellOutcome: Sendable {
     public var metrics: [MetricRecord]
-    public var samples: [SampleRecord]
+    public var samples: [StoredSample]
     public var lossCurve: [LossPoint]
     /// Table 7's counters.
     public var optimizerSteps: Int
@@ -59,7 +60,7 @@ public struct CellOutcome: Sendable {
     /// What the trainer recorded about its data (setting, budget ids per task, selection method and
     /// target, prompt format, truncation) as a JSON object; nil when nothing was trained.
     public var trainingRecord: JSONValue?
-    public init(metrics: [MetricRecord], samples: [SampleRecord] = [], lossCurve: [LossPoint] = [],
+    public init(metrics: [MetricRecord], samples: [StoredSample] = [], lossCurve: [LossPoint] = [],
                 optimizerSteps: Int = 0, samplesProcessed: Int = 0, tokensProcessed: Int = 0, wallSeconds: Double = 0,
                 adapterPath: String? = nil, artifacts: [(kind: String, path: String)] = [], trainingRecord: JSONValue? = nil) {
         self.metrics = metrics; self.samples = samples; self.lossCurve = lossCurve; self.optimizerSteps = optimizerSteps

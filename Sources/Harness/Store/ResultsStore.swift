@@ -370,11 +370,11 @@ public final class ResultsStore {
         }
     }
 
-    public func samples(runID: Int64) throws -> [SampleRecord] {
+    public func samples(runID: Int64) throws -> [StoredSample] {
         try guarded {
             try pool.read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM samples WHERE run_id = ? ORDER BY rowid", arguments: [runID]).map { r in
-                    SampleRecord(benchmark: r["benchmark"], subset: r["subset"], index: r["sample_index"], prediction: r["prediction"],
+                    StoredSample(benchmark: r["benchmark"], subset: r["subset"], index: r["sample_index"], prediction: r["prediction"],
                                  target: r["target"], correct: (r["correct"] as Int) != 0, detail: (try? JSONValue.parse(r["detail_json"])) ?? .null)
                 }
             }

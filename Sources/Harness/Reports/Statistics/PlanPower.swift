@@ -5,6 +5,7 @@
 // and a warning where the paper's reported difference is smaller than that: the profile cannot
 // detect it, whatever the runs show.
 import Foundation
+import struct Data.DataDirectory
 import Evaluation
 
 public enum PlanPower {
@@ -33,7 +34,7 @@ public enum PlanPower {
     }
 
     /// Counts the items `CellEvaluation` would score (same shots, same limit) without a model.
-    public static func evalSizes(_ b: BenchmarkSpec, evalLimit: Int?, data: Evaluation.DataDirectory) -> EvalSizes {
+    public static func evalSizes(_ b: BenchmarkSpec, evalLimit: Int?, data: DataDirectory) -> EvalSizes {
         guard let def = try? BenchmarkRegistry.definition(name: b.name, variant: b.variant) else {
             return EvalSizes(sizes: [], weighting: .micro, caveat: "no definition for \(b.name)")
         }
@@ -58,7 +59,7 @@ public enum PlanPower {
 
     /// The power lines of a planned spec. `store` supplies the base accuracy when it holds base cells.
     public static func lines(spec: ExperimentSpec, cells: [ResolvedCell], profile: Profile, model: String?, paths: HarnessPaths,
-                             store: ResultsStore?, data: Evaluation.DataDirectory) throws -> (lines: [Line], note: String?) {
+                             store: ResultsStore?, data: DataDirectory) throws -> (lines: [Line], note: String?) {
         let url = paths.layout(spec.table)
         guard FileManager.default.fileExists(atPath: url.path) else { return ([], "no table layout \(url.lastPathComponent)") }
         let paper = try TableLayout.load(url).addingColumns(for: profile.benchmarks)
@@ -150,7 +151,7 @@ public enum PlanPower {
         let storeURL = db.map(paths.resolve) ?? paths.store
         let store = FileManager.default.fileExists(atPath: storeURL.path) ? try ResultsStore(path: storeURL.path, mustExist: true) : nil
         let dataPath = ProcessInfo.processInfo.environment["METALORA_DATA"].flatMap { $0.isEmpty ? nil : $0 }
-        let data = Evaluation.DataDirectory(url: dataPath.map(paths.resolve) ?? paths.data)
+        let data = DataDirectory(root: dataPath.map(paths.resolve) ?? paths.data)
         return text(try lines(spec: spec, cells: cells, profile: profile, model: model, paths: paths, store: store, data: data),
                     table: spec.table, profile: profile.name)
     }

@@ -1,30 +1,7 @@
 import Foundation
 
-/// The data mirror root: an explicit path (`--data-dir`), else `$METALORA_DATA`, else `./data`
-/// (the ignored link `make setup` creates).
-public struct DataDirectory: Sendable {
-    public let url: URL
-
-    public init(url: URL) { self.url = url }
-
-    public static func resolve(explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DataDirectory {
-        let path = explicit ?? environment["METALORA_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? "data"
-        let url = URL(fileURLWithPath: path).standardizedFileURL
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue else {
-            throw EvaluationError.dataDirectoryMissing(path: url.path)
-        }
-        return DataDirectory(url: url)
-    }
-
-    public func file(_ relative: String) -> URL { url.appendingPathComponent(relative) }
-
-    /// The UTF-8 text of a file under the root, with a clear error when missing or not UTF-8.
-    public func readText(_ relative: String) throws -> String {
-        try TextFile.read(file(relative))
-    }
-}
-
+/// Text files the evaluator reads outside the data mirror (definitions, the benchmark list), and
+/// line splitting for its text formats.
 enum TextFile {
     static func read(_ url: URL) throws -> String {
         guard FileManager.default.fileExists(atPath: url.path) else { throw EvaluationError.missingFile(path: url.path) }

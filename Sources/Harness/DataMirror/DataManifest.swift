@@ -50,7 +50,7 @@ public struct DataProblem: Equatable, CustomStringConvertible, Sendable {
     public var description: String { "\(kind.rawValue): \(path)\(detail.isEmpty ? "" : " (\(detail))")" }
 }
 
-public enum DataError: Error, CustomStringConvertible {
+public enum DataFetchError: Error, CustomStringConvertible {
     case noSource(path: String)
     case download(path: String, url: String, detail: String)
     case checksum(path: String, expected: String, got: String, from: String)
@@ -95,7 +95,7 @@ public enum DataFiles {
             do {
                 let (data, from) = try download(e, mirror: mirror)
                 let got = SHA256.hex(of: data)
-                guard got == e.sha256 else { throw DataError.checksum(path: e.path, expected: e.sha256, got: got, from: from) }
+                guard got == e.sha256 else { throw DataFetchError.checksum(path: e.path, expected: e.sha256, got: got, from: from) }
                 let dest = dataDir.appendingPathComponent(e.path)
                 try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
                 // Write beside the destination, then rename: a reader never sees a partial file.
@@ -122,14 +122,14 @@ public enum DataFiles {
             } else {
                 let u = URL(fileURLWithPath: m).appendingPathComponent(e.path)
                 do { return (try Data(contentsOf: u), u.path) } catch {
-                    throw DataError.download(path: e.path, url: u.path, detail: error.localizedDescription)
+                    throw DataFetchError.download(path: e.path, url: u.path, detail: error.localizedDescription)
                 }
             }
         } else {
-            guard let s = e.sourceURL else { throw DataError.noSource(path: e.path) }
+            guard let s = e.sourceURL else { throw DataFetchError.noSource(path: e.path) }
             source = s
         }
-        guard let url = URL(string: source) else { throw DataError.download(path: e.path, url: source, detail: "not a URL") }
+        guard let url = URL(string: source) else { throw DataFetchError.download(path: e.path, url: source, detail: "not a URL") }
         return (try httpGet(url, path: e.path), source)
     }
 
@@ -147,7 +147,7 @@ public enum DataFiles {
         }
         task.resume()
         done.wait()
-        guard let d = box.data else { throw DataError.download(path: path, url: url.absoluteString, detail: box.error ?? "no data") }
+        guard let d = box.data else { throw DataFetchError.download(path: path, url: url.absoluteString, detail: box.error ?? "no data") }
         return d
     }
 }

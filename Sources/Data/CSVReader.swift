@@ -1,9 +1,13 @@
-/// RFC 4180 CSV (quoted fields, doubled quotes, newlines inside quotes) as Python's `csv` module
-/// reads the MMLU files, keeping each record's first line number for error messages.
-enum CSVReader {
-    struct Record { let line: Int; let fields: [String] }
+import Foundation
 
-    static func parse(_ text: String, file: String) throws -> [Record] {
+/// The one CSV reader: RFC 4180 (quoted fields, doubled quotes, newlines inside quotes) as Python's
+/// `csv` module reads the MMLU and Flan source files, keeping each record's first line number for
+/// error messages. Hand-written rather than SwiftCSV or CSV.swift because neither reports the line
+/// a record starts on, which every malformed-row error here names. Empty lines are skipped.
+public enum CSVReader {
+    public struct Record: Sendable { public let line: Int; public let fields: [String] }
+
+    public static func parse(_ text: String, file: String) throws -> [Record] {
         var records: [Record] = []
         var fields: [String] = []
         var field = String.UnicodeScalarView()
@@ -37,16 +41,14 @@ enum CSVReader {
                 line += 1; recordLine = line
             } else {
                 if justClosedQuote {
-                    throw EvaluationError.malformedRow(file: file, location: "line \(line)", field: nil,
-                                                       reason: "unexpected character after a closing quote")
+                    throw DataError.malformedRow(file: file, line: line, reason: "unexpected character after a closing quote")
                 }
                 field.append(c); fieldStarted = true
             }
             i += 1
         }
         if inQuotes {
-            throw EvaluationError.malformedRow(file: file, location: "line \(recordLine)", field: nil,
-                                               reason: "quoted field is not closed before the end of the file")
+            throw DataError.malformedRow(file: file, line: recordLine, reason: "quoted field is not closed before the end of the file")
         }
         if fieldStarted || !fields.isEmpty || !field.isEmpty { endRecord() }
         return records

@@ -2,7 +2,7 @@ import Foundation
 
 /// One JSON object from a data file with typed, error-reporting field access: every failure
 /// names the file, the line (or JSON path) and the field.
-struct JSONRow {
+struct DocumentRow {
     let object: [String: Any]
     let file: String
     let location: String
@@ -53,25 +53,25 @@ struct JSONRow {
         throw fail(key, "expected an integer, found \(v)")
     }
 
-    func row(_ key: String) throws -> JSONRow {
+    func row(_ key: String) throws -> DocumentRow {
         guard let v = object[key] else { throw fail(key, "missing") }
         guard let o = v as? [String: Any] else { throw fail(key, "expected an object") }
-        return JSONRow(object: o, file: file, location: "\(location), \(key)", line: line)
+        return DocumentRow(object: o, file: file, location: "\(location), \(key)", line: line)
     }
 
-    func rows(_ key: String) throws -> [JSONRow] {
+    func rows(_ key: String) throws -> [DocumentRow] {
         guard let v = object[key] else { throw fail(key, "missing") }
         guard let a = v as? [Any] else { throw fail(key, "expected an array") }
         return try a.enumerated().map { i, e in
             guard let o = e as? [String: Any] else { throw fail("\(key)[\(i)]", "expected an object") }
-            return JSONRow(object: o, file: file, location: "\(location), \(key)[\(i)]", line: line)
+            return DocumentRow(object: o, file: file, location: "\(location), \(key)[\(i)]", line: line)
         }
     }
 
     /// JSON Lines: one object per non-empty line.
-    static func lines(of text: String, file: String) throws -> [JSONRow] {
+    static func lines(of text: String, file: String) throws -> [DocumentRow] {
         try TextFile.lines(text).compactMap { number, line in
-            line.allSatisfy(\.isWhitespace) ? nil : try JSONRow(line: line, number: number, file: file)
+            line.allSatisfy(\.isWhitespace) ? nil : try DocumentRow(line: line, number: number, file: file)
         }
     }
 }
