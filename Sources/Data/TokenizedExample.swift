@@ -93,7 +93,7 @@ public struct TruncationReport: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The setting that sets `maxLength`, as errors name it.
-    public static let settingName = "--max-length (max_seq_len in a spec or profile)"
+    public static let settingName = "max_seq_len (--max-seq-len; the same key in a spec or profile)"
 
     public var description: String {
         "\(truncated) of \(total) examples truncated to \(maxLength) tokens" + (withoutResponseTokens > 0 ? " (\(withoutResponseTokens) left without response tokens)" : "")

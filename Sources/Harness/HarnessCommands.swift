@@ -1,6 +1,7 @@
 // One entry point per CLI subcommand, so the `metalora` executable only parses flags and calls
 // these: plan, run, run-cell (RunCellCommand), sweep, table, results, data (compare: CompareCommand).
 import Foundation
+import ArgumentParser
 import Training
 
 /// `methods` is the method list specs are read against: the standard one, or a caller's that adds
@@ -15,10 +16,12 @@ public enum HarnessCommands {
 
     /// `metalora plan SPEC --profile P [--model M]`: the resolved cells and their cost; runs nothing.
     /// The cost section (PlanCost) is left out, with the reason, when the model's shape is unknown.
+    /// `overrides`: `key=value` words after the spec (`HyperOverrides`, set on every entry whose method has the key).
     public static func plan(spec: String, profile: String, model: String? = nil, profiles: String? = nil, db: String? = nil,
-                            cost: PlanCostOptions? = nil, paths: HarnessPaths = .current, methods: MethodCatalog = .standard) throws -> String {
+                            cost: PlanCostOptions? = nil, paths: HarnessPaths = .current, methods: MethodCatalog = .standard,
+                            overrides: [String] = []) throws -> String {
         let (s, p) = try load(spec, profile, profiles: profiles, paths: paths, methods: methods)
-        let cells = try Planner.plan(s, profile: p, model: model)
+        let cells = try Planner.plan(s, profile: p, model: model, overrides: try hyperOverrides(overrides, spec: s))
         var text = "\(s.name) → \(s.table) (\(s.setting)) on profile \(p.name)\n" + Planner.describe(cells)
         if var options = cost {
             if options.node == nil { options.node = p.node }
@@ -40,10 +43,10 @@ public enum HarnessCommands {
     /// this process. A scratch --db with its own --checkpoints leaves results/ untouched (e.g. smoke checks).
     public static func run(spec: String, profile: String, model: String? = nil, profiles: String? = nil, db: String? = nil, threads: Int? = nil,
                            checkpoints: String? = nil, executor: CellExecutor, paths: HarnessPaths = .current,
-                           methods: MethodCatalog = .standard,
+                           methods: MethodCatalog = .standard, overrides: [String] = [],
                            handleSignals: Bool = false, log: @escaping (String) -> Void = { print($0) }) throws -> RunSummary {
         let (s, p) = try load(spec, profile, profiles: profiles, paths: paths, methods: methods)
-        let cells = try Planner.plan(s, profile: p, model: model)
+        let cells = try Planner.plan(s, profile: p, model: model, overrides: try hyperOverrides(overrides, spec: s))
         let store = try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path)
         let env = ProcessInfo.processInfo.environment["METALORA_THREADS"].flatMap(Int.init)
         let runner = Runner(store: store, executor: executor, checkpointRoot: checkpoints.map(paths.resolve) ?? paths.checkpoints,
@@ -51,6 +54,30 @@ public enum HarnessCommands {
                             threads: threads ?? env ?? p.threads ?? ProcessInfo.processInfo.activeProcessorCount, log: log)
         if handleSignals { runner.interruption = RunInterruption(log: log) }
         return try runner.run(cells)
+    }
+
+    /// `key=value` words (`plan`/`run SPEC lr=1e-3`) as overrides of every entry whose method has
+    /// the key, typed by that key's schema; a key no entry's method has, or a word that is not
+    /// key=value, is a usage error (exit 2).
+    public static func hyperOverrides(_ words: [String], spec: ExperimentSpec) throws -> HyperOverrides {
+        if words.isEmpty { return HyperOverrides() }
+        let (positionals, assignments) = try HyperArguments.split(words)
+        if let word = positionals.first ?? assignments.first(where: \.isFlag)?.spelling {
+            throw ValidationError("'\(word)': hyper-parameter overrides after the spec are key=value (e.g. lr=1e-3)")
+        }
+        let descriptors = spec.methods.map { Registry.method($0.method, in: spec.catalog)!.descriptor }
+        var values: [String: HyperValue] = [:]
+        for a in assignments {
+            guard let p = descriptors.lazy.compactMap({ $0.parameter(a.name) }).first else {
+                let keys = Set(descriptors.flatMap { $0.hyperParameters.map(\.key) }).sorted()
+                throw ValidationError("no method of \(spec.name) has a hyper-parameter '\(a.spelling)'; their keys: \(keys.joined(separator: ", "))")
+            }
+            guard values[p.key] == nil else { throw ValidationError("\(p.key) is given twice") }
+            do { values[p.key] = try HyperArguments.parse(a.text ?? "", for: p, spelling: a.spelling) } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        return HyperOverrides(values)
     }
 
     /// Options of `sweep --backend slurm`.

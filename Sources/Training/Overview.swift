@@ -8,7 +8,8 @@
 //   MetaLoRAStep              one iteration of Algorithm 1 (Eq. 3–6), sequential or batched loop
 //   EpisodicLoop              MeTA-LoRA / -STA over EpisodeSampler's episodes
 //   MixedBatchLoop            LoRA (and any TrainableAdapter) on shuffled mixed-task batches
-//   Methods/                  one descriptor per method (keys, defaults with sources, loop, adapter); MethodCatalog lists them
+//   Methods/                  one descriptor per method (keys, defaults with sources, loop, adapter); MethodCatalog lists them;
+//                             HyperArguments reads keys off a command line (--key v, --key=v, key=v, legacy flags) and writes --help
 //   Trainer                   the shared driver: eval before/after, counters, progress, loss curve,
 //                             checkpoints + resume, PEFT adapter, result.json
 //   TrainingCheckpoint        atomic checkpoint files (θ, AdamW moments, RNG, config)

@@ -20,7 +20,7 @@ final class TrainingReliabilityTests: XCTestCase {
         let tasks = try SyntheticTasks.make(maxLength: 4)
         XCTAssertThrowsError(try tasks.checkAnswerTokens()) { error in
             let text = "\(error)"
-            XCTAssertTrue(text.contains("all 160 training examples") && text.contains("--max-length") && text.contains("max_seq_len"), text)
+            XCTAssertTrue(text.contains("all 160 training examples") && text.contains("--max-seq-len") && text.contains("max_seq_len"), text)
         }
         var hyper = quickHyper(); hyper.maxSeqLen = 4
         XCTAssertThrowsError(try Trainer.train(method: .lora, decoder: SyntheticTasks.tinyModel().decoder, tasks: tasks, hyper: hyper,
@@ -40,7 +40,7 @@ final class TrainingReliabilityTests: XCTestCase {
         let many = try SyntheticTasks.make(longPromptEvery: ["reverse": 2, "shift": 3])
         let warning = try XCTUnwrap(try many.checkAnswerTokens())
         XCTAssertTrue(warning.hasPrefix("warning: \(many.truncation.withoutResponseTokens) of 160 training examples")
-                      && warning.contains("more than 5%") && warning.contains("--max-length"), warning)
+                      && warning.contains("more than 5%") && warning.contains("--max-seq-len"), warning)
         var logged: [String] = []
         var options = TrainingOptions(outputDirectory: SyntheticTasks.temporaryDirectory("cut-some"))
         options.log = { logged.append($0) }

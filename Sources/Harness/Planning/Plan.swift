@@ -95,7 +95,9 @@ public enum PlanError: Error, CustomStringConvertible {
 
 public enum Planner {
     /// Resolves every cell of the spec on the profile. `model` overrides the profile's model path.
-    public static func plan(_ spec: ExperimentSpec, profile: Profile, model: String? = nil) throws -> [ResolvedCell] {
+    /// `overrides`: values given on the command line (`key=value`), set after the profile's changes.
+    public static func plan(_ spec: ExperimentSpec, profile: Profile, model: String? = nil,
+                            overrides cliOverrides: HyperOverrides = HyperOverrides()) throws -> [ResolvedCell] {
         guard let modelPath = model ?? profile.model else { throw PlanError.modelRequired(profile: profile.name) }
         let setting = Registry.setting(spec.setting)!
         let tasks = spec.tasks ?? setting.presentTasks
@@ -161,6 +163,8 @@ public enum Planner {
                         }
                         var seqLen: Int? = profile.maxSeqLen
                         if let s = hyper["max_seq_len"]?.intValue { seqLen = min(s, seqLen ?? s) }
+                        cliOverrides.apply(to: entry, descriptor: schema.descriptor, hyper: &hyper, maxSeqLen: &seqLen,
+                                           perTask: perTask, seed: seed, notes: &overrides)
                         if profile.evalLimit != nil { overrides.append("eval ≤ \(profile.evalLimit!) examples per subset") }
                         let resolved: TrainingHyperParameters
                         do {
@@ -185,7 +189,9 @@ public enum Planner {
                 }
             }
         }
-        try requireDistinctConfigurations(cells, spec: spec)
+        // `train SPEC:ENTRY` overrides one entry and takes one of its cells: an override may make
+        // its grid points (or it and another entry) alike, which is no spec mistake.
+        if cliOverrides.entryLabel == nil { try requireDistinctConfigurations(cells, spec: spec) }
         return cells
     }
 
@@ -251,5 +257,37 @@ public enum Planner {
         }
         lines += PlanProportions.lines(cells)
         return lines.joined(separator: "\n")
+    }
+}
+
+/// Hyper-parameter values given on the command line (`metalora train SPEC:ENTRY key=value`,
+/// `plan`/`run SPEC key=value`), each checked against the method's schema. They are set on a cell
+/// after the profile, so the cell trains with exactly the value typed; each one that changes a
+/// value is listed with the cell's overrides ("alpha 0.0005 → 0.0001 (command line)") and, being
+/// part of `hyper`, changes the config hash. A value the cell already has changes nothing.
+public struct HyperOverrides: Sendable {
+    public var values: [String: HyperValue]
+    /// Only the entry with this label; nil = every entry whose method has the key.
+    public var entryLabel: String?
+    public init(_ values: [String: HyperValue] = [:], entryLabel: String? = nil) {
+        self.values = values; self.entryLabel = entryLabel
+    }
+    public var isEmpty: Bool { values.isEmpty }
+
+    func apply(to entry: MethodEntry, descriptor: MethodDescriptor, hyper: inout [String: JSONValue], maxSeqLen: inout Int?,
+               perTask: Int?, seed: Int, notes: inout [String]) {
+        if values.isEmpty { return }
+        if let label = entryLabel, label != entry.label { return }
+        let applicable = values.filter { descriptor.parameter($0.key) != nil }
+        if applicable.isEmpty { return }
+        let before = try? CellTraining.resolve(descriptor, hyper: hyper, perTask: perTask, maxSeqLen: maxSeqLen, seed: seed)
+        for (key, value) in applicable.sorted(by: { $0.key < $1.key }) {
+            // The value the cell would train with anyway: nothing changes, nor does the hash.
+            if hyper[key]?.hyperValue == value || before?.value(key) == value { continue }
+            let was = hyper[key].map { $0.hyperValue?.description ?? $0.canonical } ?? before?.value(key)?.description ?? "default"
+            hyper[key] = JSONValue(value)
+            if key == "max_seq_len", let n = value.intValue { maxSeqLen = n }
+            notes.append("\(key) \(was) → \(value) (command line)")
+        }
     }
 }

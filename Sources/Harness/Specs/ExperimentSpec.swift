@@ -69,7 +69,7 @@ public struct ExperimentSpec: Sendable {
     public let description: String
     public let methods: [MethodEntry]
     public let benchmarks: [BenchmarkSpec]
-    public let seeds: [Int]
+    public var seeds: [Int]
     /// Training tasks; nil = all of the setting's tasks (Registry.settings).
     public let tasks: [String]?
     /// `precision: f32 | bf16` of the frozen base's products; nil = the profile's, else f32.

@@ -177,11 +177,31 @@ public struct HyperParameter: Sendable {
         }
     }
 
-    /// One line of `--help`: flag, type, default, unit, paper and authors' values, help.
+    /// The range and choices as text, e.g. " in [0, 1)" or " (one of constant, linear, cosine)"; empty when unbounded.
+    public var rangeDescription: String {
+        var parts: [String] = []
+        switch (minimum, maximum) {
+        case let (lo?, hi?): parts.append("in [\(HyperValue.format(lo)), \(HyperValue.format(hi))\(maximumExclusive ? ")" : "]")")
+        case let (lo?, nil): parts.append("≥ \(HyperValue.format(lo))")
+        case let (nil, hi?): parts.append("\(maximumExclusive ? "<" : "≤") \(HyperValue.format(hi))")
+        case (nil, nil): break
+        }
+        if let choices { parts.append("one of \(choices.joined(separator: ", "))") }
+        return parts.isEmpty ? "" : " (" + parts.joined(separator: "; ") + ")"
+    }
+
+    /// One line of `--help`: flag and key, type and range, default, paper and authors' values, help,
+    /// and the old spellings that still work.
     public var helpLine: String {
-        var s = "\(flag) (\(type.rawValue)\(unit.isEmpty ? "" : ", \(unit)")) default \(defaultValue?.description ?? "derived")"
+        var kind = type.rawValue
+        if !unit.isEmpty { kind += ", " + unit }
+        let range = rangeDescription
+        if !range.isEmpty { kind += "; " + String(range.dropFirst(2).dropLast()) }
+        var s = "\(flag) / \(key) (\(kind)) default \(defaultValue?.description ?? "derived")"
         if let paper { s += "; paper \(paper.value) (\(paper.source))" }
         if let authors { s += "; authors \(authors.value) (\(authors.source))" }
-        return s + ": " + help
+        s += ": " + help
+        if !legacyFlags.isEmpty { s += " (also \(legacyFlags.joined(separator: ", ")))" }
+        return s
     }
 }

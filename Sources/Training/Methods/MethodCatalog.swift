@@ -33,12 +33,5 @@ public struct MethodCatalog: Sendable {
     }
 
     /// `metalora train --help`'s schema: every method with its keys, defaults and sources.
-    public var helpText: String {
-        var lines: [String] = []
-        for d in descriptors {
-            lines.append("\(d.name) — \(d.summary) [\(d.paperReference)]")
-            for p in d.hyperParameters { lines.append("  " + p.helpLine) }
-        }
-        return lines.joined(separator: "\n")
-    }
+    public var helpText: String { HyperArguments.helpText(self) }
 }

@@ -24,11 +24,14 @@ struct PlanCommand: ParsableCommand {
         if let a = arrayTasks, a < 1 { throw ValidationError("--array-tasks must be ≥ 1") }
     }
     @Option(help: "Results store whose base results set the power lines' accuracy (default results/metalora.sqlite, if present).") var db: String?
+    @Argument(help: ArgumentHelp("Hyper-parameter overrides for every entry whose method has the key (see train --help).", valueName: "key=value"))
+    var overrides: [String] = []
     func run() throws {
         let node = nodeCores == nil && nodeGflops == nil ? nil : NodeDescription(cores: nodeCores, gflops: nodeGflops)
         print(try HarnessCommands.plan(spec: options.spec, profile: options.profile, model: options.model, profiles: options.profiles, db: db,
                                        cost: PlanCostOptions(modelShape: modelShape, node: node, arrayTasks: arrayTasks,
-                                                             dataDirectory: ProcessInfo.processInfo.environment["METALORA_DATA"])))
+                                                             dataDirectory: ProcessInfo.processInfo.environment["METALORA_DATA"]),
+                                       overrides: overrides))
     }
 }
 
@@ -51,11 +54,14 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Results store (default results/metalora.sqlite).") var db: String?
     @Option(parsing: .unconditional, help: "Threads per cell.") var threads: Int?
     @Option(help: "Checkpoint and adapter folders, one per config hash (default results/runs).") var checkpoints: String?
+    @Argument(help: ArgumentHelp("Hyper-parameter overrides for every entry whose method has the key (see train --help); they change the config hashes.",
+                                 valueName: "key=value"))
+    var overrides: [String] = []
     func run() throws {
         try requirePositiveThreads(threads)
         let summary = try HarnessCommands.run(spec: options.spec, profile: options.profile, model: options.model,
                                               profiles: options.profiles, db: db, threads: threads, checkpoints: checkpoints,
-                                              executor: try makeCellExecutor(), handleSignals: true, log: note)
+                                              executor: try makeCellExecutor(), overrides: overrides, handleSignals: true, log: note)
         print(summary)
         if summary.failed > 0 { throw ExitCode(1) }
     }
