@@ -161,9 +161,16 @@ public enum HarnessCommands {
     }
 
     /// `metalora results ls|show ID|export --csv|--json|merge [--shards DIR]`.
-    public static func results(_ action: String, argument: String? = nil, db: String? = nil, paths: HarnessPaths = .current) throws -> String {
+    /// `argument` is show's run id or ls's status filter; merge reads `shards`.
+    public static func results(_ action: String, argument: String? = nil, shards: String? = nil, db: String? = nil,
+                               paths: HarnessPaths = .current) throws -> String {
         // Only merge writes a store that may not exist yet; reading a mistyped --db must not create one.
         let store = try ResultsStore(path: db.map { paths.resolve($0).path } ?? paths.store.path, mustExist: action != "merge")
+        // Any other action would ignore the argument silently (a shard folder typed without --shards).
+        if let extra = argument, !["show", "ls"].contains(action) {
+            let hint = action == "merge" ? " (the shard folder is --shards DIR)" : ""
+            throw SpecError(file: "results \(action)", line: 0, field: "argument", message: "takes no argument, got '\(extra)'\(hint)")
+        }
         switch action {
         case "ls": return try ResultsCommands.ls(store: store, status: argument)
         case "show":
@@ -172,7 +179,7 @@ public enum HarnessCommands {
         case "export-csv": return try ResultsCommands.exportCSV(store: store)
         case "export-json": return try ResultsCommands.exportJSON(store: store)
         case "merge":
-            let m = try ShardMerge.merge(shardsDir: argument.map(paths.resolve) ?? SlurmSweep.shardsRoot(paths: paths, store: store.path), into: store)
+            let m = try ShardMerge.merge(shardsDir: shards.map(paths.resolve) ?? SlurmSweep.shardsRoot(paths: paths, store: store.path), into: store)
             return "merged \(m.shards) shard(s): \(m.copied) run(s) copied, \(m.alreadyPresent) already present"
                 + (m.notDone > 0 ? ", \(m.notDone) not finished (running, interrupted or failed; merge again once they are done)" : "")
         case "recover":

@@ -22,6 +22,26 @@ final class ReliabilityTests: HarnessTestCase {
         XCTAssertNoThrow(try HarnessCommands.results("merge", db: typo.path, paths: paths))
     }
 
+    func testAnArgumentAnActionWouldIgnoreIsRefused() throws {
+        let paths = try TestEnv.sandbox()
+        let store = paths.root.appendingPathComponent("s.sqlite").path
+        XCTAssertNoThrow(try HarnessCommands.results("merge", db: store, paths: paths))
+        for action in ["merge", "export-csv", "recover"] {
+            XCTAssertThrowsError(try HarnessCommands.results(action, argument: "shards/", db: store, paths: paths), action) { error in
+                XCTAssertTrue("\(error)".contains("takes no argument, got 'shards/'"), "\(error)")
+            }
+        }
+        XCTAssertThrowsError(try HarnessCommands.results("merge", argument: "x", db: store, paths: paths)) { error in
+            XCTAssertTrue("\(error)".contains("--shards DIR"), "\(error)")
+        }
+    }
+
+    func testDataVerifyNamesAMissingFolder() throws {
+        let result = try HarnessCommands.dataVerify(dataDir: "/nonexistent-metalora-data", paths: TestEnv.repoPaths)
+        XCTAssertFalse(result.ok)
+        XCTAssertTrue(result.report.contains("no such data folder"), result.report)
+    }
+
     func testAFolderGivenAsTheStoreIsNamed() throws {
         let dir = try TestEnv.tempDir()
         XCTAssertThrowsError(try ResultsStore(path: dir.path)) { error in

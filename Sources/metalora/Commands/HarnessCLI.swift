@@ -185,16 +185,11 @@ struct ResultsCommand: ParsableCommand {
     @Option(help: "Results store.") var db: String?
     func run() throws {
         var verb = action
-        // Only show and ls read the positional argument; anywhere else it would be ignored silently.
-        if let extra = argument, !["show", "ls"].contains(action) {
-            let hint = action == "merge" ? " (the shard folder is --shards DIR)" : ""
-            throw ValidationError("results \(action) takes no argument, got '\(extra)'\(hint)")
-        }
         if action == "export" {
             guard csv != asJSON else { throw ValidationError("export needs exactly one of --csv, --json") }
             verb = csv ? "export-csv" : "export-json"
         }
-        print(try HarnessCommands.results(verb, argument: action == "merge" ? shards : argument, db: db))
+        print(try HarnessCommands.results(verb, argument: argument, shards: shards, db: db))
     }
 }
 
