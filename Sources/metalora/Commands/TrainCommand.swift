@@ -58,6 +58,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "MeTA-LoRA loop: batched | sequential.") var loop: String = "batched"
     @Option(name: .customLong("recompute-mlp-from"), parsing: .unconditional, help: "Recompute the MLP's gate/up in the backward pass for batches at least this many tokens wide (0 = always; saves ~55% of activation memory for ~12% more compute; default 1024).")
     var recomputeMLPFrom: Int?
+    @Option(parsing: .unconditional, help: "What the backward pass recomputes: auto | none | mlp | layer. auto (default) recomputes gate/up from --recompute-mlp-from tokens and whole layers (only the residual stream kept per layer, one more forward's products) when the activations would exceed 4 GiB; results are bit-identical in every case.")
+    var recompute: String = "auto"
     @Flag(help: "Start from scratch even if the output folder holds a checkpoint.") var noResume = false
     @Flag(help: "End with one JSON line (method, optimizer_steps, samples_processed, tokens_processed, wall_s, initial/final_eval_loss, adapter; lorahub adds its weights file and the upstream/search split of the counters).")
     var json = false
@@ -107,6 +109,12 @@ struct TrainCommand: ParsableCommand {
         if let v = recomputeMLPFrom {
             guard v >= 0 else { throw ValidationError("--recompute-mlp-from must be 0 or more (got \(v))") }
             options.recomputeMLPFromLength = v
+        }
+        if recompute != "auto" {
+            guard let r = ActivationRecomputation(rawValue: recompute) else {
+                throw ValidationError("--recompute must be auto, none, mlp or layer (got \(recompute))")
+            }
+            options.recompute = r
         }
         options.resume = !noResume
         options.progress = TrainingProgress.stderrPrinter
