@@ -71,33 +71,44 @@ extension Benchmarks {
         let fraction = decoder.dequantizeSeconds / seconds
         log(String(format: "%@ %@ %dx%d (%@ weights): %.1f s, %.1f tokens/s, peak RSS %.0f MiB, dequantizing %.1f%% of the time",
                    name, kind, batch, length, model.weights.residency.rawValue, seconds, tokens / seconds, peak, 100 * fraction))
-        out["\(name)_\(kind)_\(batch)x\(length)_tokens_per_s"] = tokens / seconds
-        out["\(name)_\(kind)\(infix)_peak_rss_mib"] = peak
-        out["\(name)_\(kind)\(infix)_seconds"] = seconds
-        out["\(name)_\(kind)\(infix)_dequant_fraction"] = fraction
-        out["\(name)_\(kind)\(infix)_activation_estimate_mib"] = Double(needed - model.weights.residentBytes) / 1_048_576
-        out["\(name)_\(kind)\(infix)_estimate_mib"] = Double(needed) / 1_048_576
+        func key(_ measure: String) -> String { Self.paperScaleKey(name, kind, measure, batch: batch, length: length) }
+        out[key("tokens_per_s")] = tokens / seconds
+        out[key("peak_rss_mib")] = peak
+        out[key("seconds")] = seconds
+        out[key("dequant_fraction")] = fraction
+        out[key("activation_estimate_mib")] = Double(needed - model.weights.residentBytes) / 1_048_576
+        out[key("estimate_mib")] = Double(needed) / 1_048_576
         // The headline share: the 7B training step's time spent dequantizing.
         if part == "llama7b-train" { out["dequant_fraction\(infix)"] = fraction }
         return out
     }
 
+    /// The key of one measurement of a paper-scale part: tokens/s always name the shape
+    /// (`llama7b_train_8x512_tokens_per_s`); the other measurements name it only when it is not
+    /// the 8 × 512 (`llama7b_train_peak_rss_mib`, `llama7b_train_1x64_peak_rss_mib`).
+    public static func paperScaleKey(_ name: String, _ kind: String, _ measure: String, batch: Int, length: Int) -> String {
+        if measure == "tokens_per_s" { return "\(name)_\(kind)_\(batch)x\(length)_tokens_per_s" }
+        let infix = (batch, length) == (8, 512) ? "" : "_\(batch)x\(length)"
+        return "\(name)_\(kind)\(infix)_\(measure)"
+    }
+
     /// What the paper-scale training step recomputes in its backward pass.
-    static let paperScaleRecomputation = ActivationRecomputation.layer
+    public static let paperScaleRecomputation = ActivationRecomputation.layer
 
     /// Bytes the part will allocate besides the weights, before allocating them (the buffers are
     /// zero-filled, so touched at once): `DecoderActivations` (with `recompute` when training),
     /// the backward's gradient scratch, LoRA r = 16 on q, k, v, o with its gradients, AdamW
     /// moments and saved x·Aᵀ, the attention and LM-head scratch, and the dequantization scratch
     /// (its largest matrix, the LM head).
-    static func activationBytes(_ c: LlamaConfig, batch: Int, length: Int, training: Bool,
+    public static func activationBytes(_ c: LlamaConfig, batch: Int, length: Int, training: Bool,
                                 recompute: ActivationRecomputation = paperScaleRecomputation) -> Int {
         let n = batch * length
         let activations = DecoderActivations.plannedBytes(config: c, batch: batch, seqLen: length, saveForBackward: training,
                                                           recompute: recompute)
         let gradients = training ? DecoderActivations.backwardScratchBytes(config: c, rows: n) : 0
         let rank = 16, sites = 4 * c.layerCount
-        let loraParameters = c.layerCount * rank * (2 * c.hiddenSize + c.queryWidth + 2 * c.keyValueWidth + c.queryWidth + c.hiddenSize)
+        // r · (in + out) per site: q (C + QW), k and v (C + KW), o (QW + C).
+        let loraParameters = c.layerCount * rank * (4 * c.hiddenSize + 2 * c.queryWidth + 2 * c.keyValueWidth)
         let adapter = training ? 4 * (4 * loraParameters + sites * n * rank) : 0
         let attentionScratch = 4 * AttentionScratch.floatCount(maxKeys: length, threads: Parallel.threads)
         let lmHead = 128 << 20

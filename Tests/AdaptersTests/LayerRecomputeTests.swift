@@ -167,7 +167,8 @@ final class LayerRecomputeTests: XCTestCase {
         XCTAssertEqual(choice(llama7b, 8, 512), .layer)
         let layerBytes = DecoderActivations.plannedBytes(config: llama7b, batch: 8, seqLen: 512, saveForBackward: true, recompute: .layer)
         let mlpBytes = DecoderActivations.plannedBytes(config: llama7b, batch: 8, seqLen: 512, saveForBackward: true, recompute: .mlp)
-        XCTAssertLessThan(Double(layerBytes), 3.0 * Double(1 << 30), "33 residuals of 8×512×4096 floats plus one layer's set")
+        // 33 residuals of 8×512×4096 floats (2.06 GiB), one layer's set and the shared scratch (0.94 GiB).
+        XCTAssertLessThan(Double(layerBytes), 3.1 * Double(1 << 30))
         XCTAssertGreaterThan(Double(mlpBytes), 12.0 * Double(1 << 30))
     }
 }

@@ -88,7 +88,8 @@ struct BenchCommand: ParsableCommand {
 
     /// `plan`'s model of the same work beside each paper-scale part's measurement: seconds at this
     /// machine's sgemm rate (results/sgemm-rate.json, measured once) and MiB (the planning model's
-    /// activations, adapter and process bytes, plus the weights as the child held them).
+    /// activations, adapter and process bytes, plus the weights as the child held them and, when
+    /// resident, their dequantization scratch).
     func addPlanEstimates(_ out: inout [String: Any], parts: [String], shape: (batch: Int, length: Int)) {
         guard let model = try? ModelShape.read(URL(fileURLWithPath: options.model)) else { return }
         let rate = MachineRate.gflops(config: model.config, cacheURL: URL(fileURLWithPath: "results/sgemm-rate.json")).gflops
@@ -102,7 +103,10 @@ struct BenchCommand: ParsableCommand {
                                                        recompute: recompute, gflops: rate)
             out["\(name)_\(kind)\(infix)_plan_seconds"] = estimate.seconds
             if let weights = out["\(name)_weight_mib"] as? Double {
-                out["\(name)_\(kind)\(infix)_plan_mib"] = estimate.bytes / 1_048_576 + weights
+                // Resident weights add the float32 scratch they are dequantized into (the LM head, the largest matrix).
+                let c = model.config
+                let scratch = out["\(name)_weights"] as? String == WeightResidency.resident.rawValue ? 4.0 * Double(c.vocabularySize * c.hiddenSize) : 0
+                out["\(name)_\(kind)\(infix)_plan_mib"] = (estimate.bytes + scratch) / 1_048_576 + weights
             }
         }
     }
