@@ -23,7 +23,8 @@ public final class Benchmarks {
 
     /// Every part, in the order `bench` runs them by default.
     public static let parts = ["sgemm", "bf16-gemm", "score", "score-bf16", "generate", "tokenize", "mmlu", "mmlu-bf16", "zero-shot",
-                               "train-8x256", "train-8x512", "train-8x512-bf16", "train-8x512-recompute-mlp", "meta-lora"]
+                               "train-8x256", "train-8x512", "train-8x512-bf16", "train-8x512-recompute-mlp",
+                               "train-8x512-recompute-layer", "meta-lora"]
     /// Parts that need a CPU with bf16 products.
     public static func needsBF16(_ part: String) -> Bool { part.hasSuffix("bf16") || part == "bf16-gemm" }
     /// Parts run in a child process of their own (so each peak RSS is its own).
@@ -55,7 +56,8 @@ public final class Benchmarks {
         case "zero-shot": return try zeroShot()
         case "train-8x256": return try train(batch: 8, length: 256)
         case "train-8x512", "train-8x512-bf16": return try train(batch: 8, length: 512)
-        case "train-8x512-recompute-mlp": return try train(batch: 8, length: 512, recomputeMLP: true)
+        case "train-8x512-recompute-mlp": return try train(batch: 8, length: 512, recompute: .mlp)
+        case "train-8x512-recompute-layer": return try train(batch: 8, length: 512, recompute: .layer)
         default: return try metaLoRAIteration()
         }
     }
@@ -216,8 +218,8 @@ public final class Benchmarks {
     }
 
     /// LoRA r=16, alpha 32 on q,k,v,o: forward + backward + AdamW on random ids, all labels valid.
-    /// `recomputeMLP`: gate/up recomputed in the backward pass (the long-sequence memory option).
-    func train(batch: Int, length: Int, recomputeMLP: Bool = false) throws -> [String: Any] {
+    /// `recompute`: what the backward pass recomputes (gate/up, or whole layers) instead of saving.
+    func train(batch: Int, length: Int, recompute: ActivationRecomputation = .none) throws -> [String: Any] {
         let c = model.config
         let parameters = LoRAParameters(config: LoRAConfig(rank: 16, alpha: 32, targets: [.q, .k, .v, .o]), model: c)
         var rng = SplitMix64(seed: 3)
@@ -228,7 +230,7 @@ public final class Benchmarks {
                                    lr: 2e-4, weightDecay: 0)
         let optimizer = AdamW(groups: [group])
         let b = randomBatch(batch: batch, length: length, seed: 4, labels: true)
-        let acts = DecoderActivations(config: c, batch: batch, seqLen: length, saveForBackward: true, recomputeMLP: recomputeMLP)
+        let acts = DecoderActivations(config: c, batch: batch, seqLen: length, saveForBackward: true, recompute: recompute)
         let seconds = try time {
             parameters.zeroGradients()
             try model.decoder.lossAndGradients(b, acts)
@@ -238,12 +240,12 @@ public final class Benchmarks {
         let flopsPerToken = 4 * Double(model.weights.matmulParameterCount) + 6 * Double(parameters.parameterCount)
             + 12 * Double(c.layerCount * length * c.hiddenSize)
         let peak = Memory.peakResidentMiB()
-        let shape = "\(batch)x\(length)" + (recomputeMLP ? "_recompute_mlp" : "") + precisionInfix
+        let shape = "\(batch)x\(length)" + (recompute == .none ? "" : "_recompute_\(recompute.rawValue)") + precisionInfix
         log(String(format: "train %@: %.0f tokens/s, %.1f GFLOP/s, peak RSS %.0f MiB", shape, tokens / seconds,
                    tokens / seconds * flopsPerToken / 1e9, peak))
         var out: [String: Any] = ["train_\(shape)_tokens_per_s": tokens / seconds,
                                   "train_peak_rss_mib": [shape: peak]]
-        if length == 256 && !recomputeMLP { out["train_gflops"] = tokens / seconds * flopsPerToken / 1e9 }
+        if length == 256 && recompute == .none { out["train_gflops"] = tokens / seconds * flopsPerToken / 1e9 }
         if model.decoder.precision == .bf16 { out["train_bf16_gflops"] = tokens / seconds * flopsPerToken / 1e9 }
         return out
     }

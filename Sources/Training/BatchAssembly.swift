@@ -74,6 +74,20 @@ public final class ActivationPlans: @unchecked Sendable {
     /// more compute). 0 = always, `Int.max` = never; results are identical either way.
     public var recomputeMLPFromLength: Int = ActivationPlans.defaultRecomputeMLPFromLength
     public static let defaultRecomputeMLPFromLength = 1024
+    /// Training plans whose activations (after the MLP choice above) would exceed this many bytes
+    /// recompute each whole layer in the backward pass instead (gradient checkpointing: only the
+    /// residual stream is kept per layer). LLaMA-7B at 8 × 512 needs it; SmolLM2 never does.
+    public var recomputeLayersAboveBytes: Int = DecoderActivations.defaultLayerRecomputeAboveBytes
+    /// A fixed choice for every training plan instead of the two thresholds above (nil = automatic).
+    public var recompute: ActivationRecomputation?
+
+    /// The recomputation a training plan of `batch` × `seqLen` uses.
+    public func recomputation(batch: Int, seqLen: Int) -> ActivationRecomputation {
+        if let recompute { return recompute }
+        return DecoderActivations.automaticRecomputation(config: config, batch: batch, seqLen: seqLen,
+                                                         mlpFromLength: recomputeMLPFromLength,
+                                                         layerAboveBytes: recomputeLayersAboveBytes)
+    }
 
     public init(config: LlamaConfig, capacity: Int = 8, byteBudget: Int = 3 << 30) {
         self.config = config
@@ -90,7 +104,7 @@ public final class ActivationPlans: @unchecked Sendable {
         }
         if plans.count >= capacity { plans.removeFirst() }
         let acts = DecoderActivations(config: config, batch: batch.batch, seqLen: batch.seqLen, saveForBackward: backward,
-                                      recomputeMLP: batch.seqLen >= recomputeMLPFromLength)
+                                      recompute: recomputation(batch: batch.batch, seqLen: batch.seqLen))
         plans.append((shape, acts))
         while plans.count > 1 && plans.reduce(0, { $0 + $1.1.byteCount }) > byteBudget { plans.removeFirst() }
         return acts

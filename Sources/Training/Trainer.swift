@@ -25,6 +25,10 @@ public struct TrainingOptions {
     /// Batches at least this many tokens wide recompute the MLP's gate/up in the backward pass
     /// (memory for compute; the numbers do not change).
     public var recomputeMLPFromLength = ActivationPlans.defaultRecomputeMLPFromLength
+    /// Training plans whose activations would exceed this many bytes recompute whole layers.
+    public var recomputeLayersAboveBytes = DecoderActivations.defaultLayerRecomputeAboveBytes
+    /// One recomputation for every batch instead of the automatic choice (nil = automatic).
+    public var recompute: ActivationRecomputation?
     /// Warnings and notices (truncation, a checkpoint that cannot be resumed); nil = dropped.
     public var log: ((String) -> Void)?
     /// SHA-256 of the model file, stored with each checkpoint and compared on resume.
@@ -54,6 +58,8 @@ public enum Trainer {
         if let warning = try tasks.checkAnswerTokens() { options.log?(warning) }
         let plans = ActivationPlans(config: decoder.config)
         plans.recomputeMLPFromLength = options.recomputeMLPFromLength
+        plans.recomputeLayersAboveBytes = options.recomputeLayersAboveBytes
+        plans.recompute = options.recompute
         let fileManager = FileManager.default
         try fileManager.createDirectory(at: options.outputDirectory, withIntermediateDirectories: true)
         var record = options.record

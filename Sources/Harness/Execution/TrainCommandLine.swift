@@ -47,6 +47,8 @@ public struct TrainOptions: ParsableArguments {
     @Option(help: "MeTA-LoRA loop: batched | sequential.") public var loop: String = "batched"
     @Option(name: .customLong("recompute-mlp-from"), parsing: .unconditional, help: "Recompute the MLP's gate/up in the backward pass for batches at least this many tokens wide (0 = always; saves ~55% of activation memory for ~12% more compute; default 1024).")
     public var recomputeMLPFrom: Int?
+    @Option(parsing: .unconditional, help: "What the backward pass recomputes: auto | none | mlp | layer. auto (default) recomputes gate/up from --recompute-mlp-from tokens and whole layers (only the residual stream kept per layer, one more forward's products) when the activations would exceed 4 GiB; results are bit-identical in every case.")
+    public var recompute: String = "auto"
     @Flag(help: "Start from scratch even if the output folder holds a checkpoint.") public var noResume = false
     @Flag(help: "End with one JSON line (method, optimizer_steps, samples_processed, tokens_processed, wall_s, initial/final_eval_loss, adapter; lorahub adds its weights file and the upstream/search split of the counters).")
     public var json = false
@@ -110,6 +112,14 @@ public struct TrainOptions: ParsableArguments {
             return l
         }
         if let v = recomputeMLPFrom { options.recomputeMLPFromLength = v }
+        if recompute != "auto" {
+            options.recompute = try usage("--recompute") {
+                guard let r = ActivationRecomputation(rawValue: recompute) else {
+                    throw HyperArgumentError("must be auto, none, mlp or layer (got \(recompute))")
+                }
+                return r
+            }
+        }
         let precision = try self.precision.map { p in try usage("--precision") { try Precision(parsing: p) } }
         let env = ProcessInfo.processInfo.environment
 

@@ -7,6 +7,7 @@
 // parameters with their gradients and AdamW moments + the scoring KV cache.
 import Foundation
 import Models
+import Training
 
 public struct CellResources: Sendable {
     public let trainFLOP: Double
@@ -83,6 +84,68 @@ public enum CellResourceModel {
         }
     }
 
+    /// One training step's work per token and its activation memory, for `rows` sequences padded
+    /// to `width` tokens, with the recomputation the trainers choose for that shape
+    /// (`ActivationPlans`' automatic choice).
+    public struct TrainingStep: Sendable {
+        public let recomputation: ActivationRecomputation
+        public let flopPerToken: Double
+        /// `DecoderActivations`, the backward's gradient scratch, LoRA's saved x·Aᵀ and the LM head's chunk.
+        public let activationBytes: Double
+    }
+
+    public static func trainingStep(_ shape: ModelShape, rows: Int, width: Double, loraParameters lora: Double,
+                                    recompute: ActivationRecomputation? = nil) -> TrainingStep {
+        let c = shape.config
+        let C = Double(c.hiddenSize), H = Double(c.intermediateSize), Q = Double(c.queryWidth)
+        let L = Double(c.layerCount), V = Double(c.vocabularySize)
+        let T = max(Int(width.rounded(.up)), 1)
+        let choice = recompute ?? DecoderActivations.automaticRecomputation(
+            config: c, batch: rows, seqLen: T, mlpFromLength: ActivationPlans.defaultRecomputeMLPFromLength,
+            layerAboveBytes: DecoderActivations.defaultLayerRecomputeAboveBytes)
+        // A forward (2·P + attention over T(T+1)/2 pairs + LM head), a backward through the frozen
+        // weights (the same again, no weight gradients), attention recomputed in the backward,
+        // LoRA's 6 flops per parameter; then what the backward recomputes: gate/up (`.mlp`), or
+        // the layer's forward up to gate/up, its attention and its adapters' forward (`.layer`).
+        let linear = 2 * shape.layerParameters, head = 2 * V * C
+        let attention = L * 2 * 2 * Q * (width + 1) / 2
+        let recomputed: Double
+        switch choice {
+        case .none: recomputed = 0
+        case .mlp: recomputed = L * 2 * 2 * C * H
+        case .layer: recomputed = linear - L * 2 * C * H + attention + 2 * lora
+        }
+        let flop = 2 * (linear + head) + 3 * attention + 6 * lora + recomputed
+        let n = rows * T
+        // Saved x·Aᵀ: N·r floats per targeted site, and Σ r over the sites ≈ lora / (in + out) ≈ lora / 2C.
+        let savedXA = 4 * Double(n) * lora / (2 * C)
+        let bytes = Double(DecoderActivations.plannedBytes(config: c, batch: rows, seqLen: T, saveForBackward: true, recompute: choice)
+                           + DecoderActivations.backwardScratchBytes(config: c, rows: n))
+            + savedXA + 128 * 1_048_576
+        return TrainingStep(recomputation: choice, flopPerToken: flop, activationBytes: bytes)
+    }
+
+    /// The planning model applied to one step of `bench --only llama7b|llama13b` (batch × length
+    /// tokens; training = LoRA r = 16 on q, k, v, o with `recompute`), so the bench can print the
+    /// estimate beside what it measured: seconds at `gflops` × `sustainedFraction`, and bytes
+    /// besides the weights (activations, adapter with AdamW, process).
+    public static func benchStep(_ shape: ModelShape, batch: Int, length: Int, training: Bool,
+                                 recompute: ActivationRecomputation?, gflops: Double) -> (seconds: Double, bytes: Double) {
+        let c = shape.config, tokens = Double(batch * length)
+        let rate = gflops * 1e9 * CellResources.sustainedFraction
+        if training {
+            let C = Double(c.hiddenSize), Q = Double(c.queryWidth), KV = Double(c.keyValueWidth)
+            let lora = Double(c.layerCount) * 16 * ((C + Q) * 2 + 2 * (C + KV))
+            let step = trainingStep(shape, rows: batch, width: Double(length), loraParameters: lora, recompute: recompute)
+            return (tokens * step.flopPerToken / rate, step.activationBytes + 4 * 4 * lora + CellResources.processBytes)
+        }
+        var cost = ForwardCost.full(batch: batch, seqLen: length, layers: c.layerCount)
+        cost.logitRows = batch * length
+        let bytes = Double(DecoderActivations.plannedBytes(config: c, batch: batch, seqLen: length, saveForBackward: false))
+            + 128 * 1_048_576 + CellResources.processBytes
+        return (cost.flops(for: c).total / rate, bytes)
+    }
+
     public static func estimate(_ cell: ResolvedCell, shape: ModelShape, lengths: TrainingLengths?, evaluation: [EvaluationWork]) -> CellResources {
         let c = shape.config
         let C = Double(c.hiddenSize), H = Double(c.intermediateSize), Q = Double(c.queryWidth), KV = Double(c.keyValueWidth)
@@ -90,20 +153,13 @@ public enum CellResourceModel {
         let maxLen = cell.maxSeqLen ?? 512
         let rows = rowsPerStep(cell)
         let lora = loraParameters(cell, c)
-        // Training: per row of a padded batch of width T, a forward (2·P + attention over T(T+1)/2
-        // pairs + LM head), a backward through the frozen weights (same again, no weight gradients),
-        // attention recomputed in the backward, LoRA's 6 flops per parameter, and gate/up recomputed
-        // when T reaches the MLP recomputation length.
+        // Training: per row of a padded batch of width T, `trainingStep`'s work (forward, backward,
+        // and what the backward recomputes).
         var trainFLOP = 0.0, width = 0.0
         if cell.cost.trainSamples > 0 {
             width = lengths.map { paddedWidth($0.lengths, rows: rows) } ?? Double(maxLen)
             width = min(width, Double(maxLen + 15) / 16 * 16)
-            let perPair = 2 * 2 * Q
-            let linear = 2 * shape.layerParameters, head = 2 * V * C
-            let attention = L * perPair * (width + 1) / 2
-            let recompute = width >= 1024 ? L * 2 * 2 * C * H : 0
-            let perToken = 2 * (linear + head) + 3 * attention + 6 * lora + recompute
-            trainFLOP = Double(cell.cost.trainSamples) * width * perToken
+            trainFLOP = Double(cell.cost.trainSamples) * width * trainingStep(shape, rows: rows, width: width, loraParameters: lora).flopPerToken
         }
         // Evaluation: ForwardCost's flops of the counted work, plus 2·P per generated token.
         var evalFLOP = 0.0, longest = 0
@@ -114,13 +170,8 @@ public enum CellResourceModel {
             evalFLOP += f.flops(for: c).total + Double(w.generatedTokens) * 2 * (shape.layerParameters + V * C)
             longest = max(longest, w.longestRequest)
         }
-        // Memory (bytes, float32). Training activations per row and layer (DecoderActivations):
-        // residual, q, k, v, attention, middle, gate, up (gate/up once when recomputed), two rstd;
-        // plus the backward's gradient buffers and the LM head's chunk.
-        let T = max(width, 16), N = Double(rows) * T
-        let mlpKept = T >= 1024 ? 2 * H / L : 2 * H
-        let perRowLayer = 2 * C + 2 * Q + 2 * KV + mlpKept + 2 + Double(c.headCount)
-        let trainingActivations = cell.cost.trainSamples > 0 ? 4 * N * (L * perRowLayer + 3 * C + 2 * H + 4 * max(C, H)) + 4 * 1024 * V : 0
+        let T = max(width, 16)
+        let trainingActivations = cell.cost.trainSamples > 0 ? trainingStep(shape, rows: rows, width: T, loraParameters: lora).activationBytes : 0
         let adapter = 4 * 4 * lora * adapterCopies(cell)
         // Scoring: a KV cache of up to 16 packed items within the 2 GiB budget, and one layer's activations.
         let window = Double(min(16 * max(longest, 1), Int.max / 2))

@@ -9,6 +9,10 @@ public struct ModelShape: Sendable {
     /// Where the shape came from: "named shape", or the file whose header was read.
     public let source: String
 
+    public init(name: String, config: LlamaConfig, source: String) {
+        self.name = name; self.config = config; self.source = source
+    }
+
     /// LLaMA-2 7B and 13B (Touvron et al. 2023, Table 1; the Hugging Face config.json of meta-llama/Llama-2-*-hf).
     public static let named: [String: LlamaConfig] = [
         "llama2-7b": LlamaConfig(architecture: "llama", vocabularySize: 32000, hiddenSize: 4096, intermediateSize: 11008, layerCount: 32,

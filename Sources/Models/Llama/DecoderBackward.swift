@@ -58,7 +58,12 @@ extension LlamaDecoder {
         let layout = BatchLayout(batch: batch.batch, seqLen: batch.seqLen, sequenceGroups: batch.sequenceGroups)
         batch.mask.withUnsafeBufferPointer { mask in
             for l in stride(from: c.layerCount - 1, through: 0, by: -1) {
-                layerBackward(l, acts, grads, mask: mask.baseAddress!, layout: layout)
+                // Whole-layer recomputation: refill the shared buffers with layer l's activations
+                // (same adapter state and `training` flag as the forward, so dropout masks repeat).
+                if acts.recomputesLayers {
+                    recomputeLayerForward(l, acts, mask: mask.baseAddress!, layout: layout, training: training)
+                }
+                layerBackward(l, acts, grads, mask: mask.baseAddress!, layout: layout, training: training)
             }
         }
         if let dEmbeddings {
@@ -97,11 +102,16 @@ extension LlamaDecoder {
         }
     }
 
-    /// Backward through layer `l`: on entry `grads.residual` is dLoss/d(residual after layer l); on
-    /// exit it is dLoss/d(residual entering layer l). Norm outputs and the SwiGLU product (and
-    /// gate/up with `recomputesMLP`) are recomputed from the saved residuals rather than stored.
+    /// Backward through layer `l`, paired with `layerForward`: on entry `grads.residual` is
+    /// dLoss/d(residual after layer l); on exit it is dLoss/d(residual entering layer l). Norm
+    /// outputs and the SwiGLU product (and gate/up with `recomputesMLP`) are recomputed from the
+    /// saved residuals rather than stored; with `recomputesLayers` the caller has just re-run the
+    /// layer's forward into the shared slot.
+    ///
+    /// Shapes (as in `layerForward`): grads.residual [N, C]; grads.swiglu, gate, up [N, H];
+    /// grads.normed [N, C]; grads.attention [N, QW]; grads.q [N, QW], grads.k, v [N, KW].
     func layerBackward(_ l: Int, _ acts: DecoderActivations, _ grads: DecoderGradients,
-                       mask: UnsafePointer<Int32>, layout: BatchLayout) {
+                       mask: UnsafePointer<Int32>, layout: BatchLayout, training: Bool) {
         let c = config, n = acts.rows, s = acts.slot(l), w = weights.layers[l]
         let input = acts.residualIn(l), middle = acts.middle[s]
         let count = n * c.intermediateSize
@@ -113,8 +123,8 @@ extension LlamaDecoder {
         if acts.recomputesMLP {
             // Same inputs, same adapter state (dropout masks are re-derived from the step's seed),
             // so gate/up come out bit-identical to the forward pass's.
-            project(l, .gate, x: acts.normed.data, y: acts.gate[m].data, rows: n, layout: layout, training: true)
-            project(l, .up, x: acts.normed.data, y: acts.up[m].data, rows: n, layout: layout, training: true)
+            project(l, .gate, x: acts.normed.data, y: acts.gate[m].data, rows: n, layout: layout, training: training)
+            project(l, .up, x: acts.normed.data, y: acts.up[m].data, rows: n, layout: layout, training: training)
         }
         SwiGLU.forward(out: acts.swiglu.data, gate: acts.gate[m].data, up: acts.up[m].data, count: count)
         projectBackward(l, .down, x: acts.swiglu.data, dy: grads.residual.data, dx: grads.swiglu.data,

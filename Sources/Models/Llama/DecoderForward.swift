@@ -107,10 +107,38 @@ public final class LlamaDecoder: @unchecked Sendable {
         }
     }
 
+    /// One decoder layer's forward, llm.c style; its backward is `layerBackward` (DecoderBackward.swift).
+    ///
+    /// Shapes (N = B·T rows, C hidden, QW/KW query/key-value widths, H feed-forward):
+    ///   input  residual[l] [N, C]
+    ///   normed [N, C] = rmsnorm1(input)                                  rstd1 [N]
+    ///   q [N, QW], k [N, KW], v [N, KW] = normed Wqᵀ, Wkᵀ, Wvᵀ (+ adapters), RoPE on q, k
+    ///   attention [N, QW] = causal softmax(q kᵀ/√HS) v                   lse [B, NH, T]
+    ///   middle [N, C] = input + attention Woᵀ
+    ///   normed [N, C] = rmsnorm2(middle)                                 rstd2 [N]
+    ///   gate, up [N, H] = normed Wgateᵀ, Wupᵀ
+    ///   swiglu [N, H] = silu(gate) ⊙ up
+    ///   output residual[l+1] [N, C] = middle + swiglu Wdownᵀ
     func layerForward(_ l: Int, _ acts: DecoderActivations, mask: UnsafePointer<Int32>, layout: BatchLayout, training: Bool) {
+        attentionBlockForward(l, acts, mask: mask, layout: layout, training: training)
+        mlpBlockForward(l, acts, layout: layout, training: training, throughOutput: true)
+    }
+
+    /// Re-runs layer `l`'s forward from its saved input residual before its backward (whole-layer
+    /// recomputation): the same calls as `layerForward` on the same inputs, so q, k, v, attention,
+    /// lse, middle, the rstds and gate/up come out bit-identical. It stops at gate/up: SwiGLU is
+    /// recomputed by the backward anyway and the layer's output (residual[l+1]) is already saved.
+    func recomputeLayerForward(_ l: Int, _ acts: DecoderActivations, mask: UnsafePointer<Int32>, layout: BatchLayout, training: Bool) {
+        StageTimer.measure("recompute") {
+            attentionBlockForward(l, acts, mask: mask, layout: layout, training: training)
+            mlpBlockForward(l, acts, layout: layout, training: training, throughOutput: false)
+        }
+    }
+
+    /// middle = input + o(attention(rope(q), rope(k), v)) of rmsnorm(input).
+    func attentionBlockForward(_ l: Int, _ acts: DecoderActivations, mask: UnsafePointer<Int32>, layout: BatchLayout, training: Bool) {
         let c = config, n = acts.rows, s = acts.slot(l), w = weights.layers[l]
-        let input = acts.residualIn(l), output = acts.residualOut(l)
-        // Attention block: middle = input + o(attention(rope(q), rope(k), v)) of rmsnorm(input).
+        let input = acts.residualIn(l)
         RMSNorm.forward(out: acts.normed.data, rstd: acts.rstd1[s].data, inp: input.data, weight: w.attentionNorm.data,
                         rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
         project(l, .q, x: acts.normed.data, y: acts.q[s].data, rows: n, layout: layout, training: training)
@@ -126,12 +154,19 @@ public final class LlamaDecoder: @unchecked Sendable {
         let middle = acts.middle[s]
         Elementwise.copy(middle.data, input.data, count: n * c.hiddenSize)
         project(l, .o, x: acts.attention[s].data, y: middle.data, rows: n, beta: 1, layout: layout, training: training)
-        // MLP block: output = middle + down(silu(gate(x)) * up(x)), x = rmsnorm(middle).
+    }
+
+    /// output = middle + down(silu(gate(x)) * up(x)), x = rmsnorm(middle); with `throughOutput`
+    /// false it stops once gate and up are computed.
+    func mlpBlockForward(_ l: Int, _ acts: DecoderActivations, layout: BatchLayout, training: Bool, throughOutput: Bool) {
+        let c = config, n = acts.rows, s = acts.slot(l), w = weights.layers[l]
+        let middle = acts.middle[s], output = acts.residualOut(l)
         RMSNorm.forward(out: acts.normed.data, rstd: acts.rstd2[s].data, inp: middle.data, weight: w.feedForwardNorm.data,
                         rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
         let m = acts.mlpSlot(l)
         project(l, .gate, x: acts.normed.data, y: acts.gate[m].data, rows: n, layout: layout, training: training)
         project(l, .up, x: acts.normed.data, y: acts.up[m].data, rows: n, layout: layout, training: training)
+        guard throughOutput else { return }
         StageTimer.measure("swiglu") {
             SwiGLU.forward(out: acts.swiglu.data, gate: acts.gate[m].data, up: acts.up[m].data, count: n * c.intermediateSize)
         }

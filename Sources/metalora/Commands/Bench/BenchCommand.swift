@@ -3,6 +3,7 @@ import Foundation
 import Engine
 import Models
 import Bench
+import Harness
 
 /// `metalora bench --json`: speed and memory as one JSON object. Training shapes run in child
 /// processes so each one's peak resident memory is its own.
@@ -77,10 +78,36 @@ struct BenchCommand: ParsableCommand {
             if let r = child["train_peak_rss_mib"] as? [String: Any] { rss.merge(r) { $1 } }
         }
         if !rss.isEmpty { out["train_peak_rss_mib"] = rss }
+        if children.contains(where: { $0.hasPrefix("llama") }) { addPlanEstimates(&out, parts: children, shape: shape) }
         for (k, v) in Benchmarks.derivedRatios(out) { out[k] = v }
         if StageTimer.enabled { note(StageTimer.report()) }
         if json { try printJSON(out) } else {
             for k in out.keys.sorted() { print("\(k): \(out[k]!)") }
+        }
+    }
+
+    /// `plan`'s model of the same work beside each paper-scale part's measurement: seconds at this
+    /// machine's sgemm rate (results/sgemm-rate.json, measured once) and MiB (the planning model's
+    /// activations, adapter and process bytes, plus the weights as the child held them and, when
+    /// resident, their dequantization scratch).
+    func addPlanEstimates(_ out: inout [String: Any], parts: [String], shape: (batch: Int, length: Int)) {
+        guard let model = try? ModelShape.read(URL(fileURLWithPath: options.model)) else { return }
+        let rate = MachineRate.gflops(config: model.config, cacheURL: URL(fileURLWithPath: "results/sgemm-rate.json")).gflops
+        out["plan_sgemm_gflops"] = rate
+        let infix = (shape.batch, shape.length) == (8, 512) ? "" : "_\(shape.batch)x\(shape.length)"
+        for part in parts where part.hasPrefix("llama") {
+            let pieces = part.split(separator: "-").map(String.init)
+            let name = pieces[0], kind = pieces[1]
+            let recompute = (out["\(name)_train_recompute"] as? String).flatMap(ActivationRecomputation.init(rawValue:))
+            let estimate = CellResourceModel.benchStep(model, batch: shape.batch, length: shape.length, training: kind == "train",
+                                                       recompute: recompute, gflops: rate)
+            out["\(name)_\(kind)\(infix)_plan_seconds"] = estimate.seconds
+            if let weights = out["\(name)_weight_mib"] as? Double {
+                // Resident weights add the float32 scratch they are dequantized into (the LM head, the largest matrix).
+                let c = model.config
+                let scratch = out["\(name)_weights"] as? String == WeightResidency.resident.rawValue ? 4.0 * Double(c.vocabularySize * c.hiddenSize) : 0
+                out["\(name)_\(kind)\(infix)_plan_mib"] = (estimate.bytes + scratch) / 1_048_576 + weights
+            }
         }
     }
 
