@@ -49,10 +49,9 @@ public enum FiveTaskCatalog {
     ) { dir, spec in
         let file = spec.sourceFiles[0]
         return try RowReader.table(dir, file, separator: ",").map { row in
-            let options = try (0..<4).map { try row.field("answer\($0)") }
-            let label = try PromptText.labelIndex(try row.field("label"), base: 0, count: 4, file: file, line: row.line)
-            let input = "Passage: \(PromptText.clean(try row.field("context")))\nQuestion: \(PromptText.clean(try row.field("question")))\n\(PromptText.options(options))"
-            return spec.example(file: file, row: row.row, input: input, choices: options, answer: label)
+            try spec.example(file: file, row: row.row, options: try (0..<4).map { try row.field("answer\($0)") },
+                             label: try row.field("label"), base: 0, labelFile: file, line: row.line,
+                             context: "Passage: \(PromptText.clean(try row.field("context")))\nQuestion: \(PromptText.clean(try row.field("question")))")
         }
     }
 
@@ -64,10 +63,9 @@ public enum FiveTaskCatalog {
     ) { dir, spec in
         let file = spec.sourceFiles[0]
         return try PromptText.rowsWithLabels(dir, rows: file, labels: spec.sourceFiles[1]).map { row, raw in
-            let options = try ["answerA", "answerB", "answerC"].map { try row.string($0) }
-            let label = try PromptText.labelIndex(raw, base: 1, count: 3, file: spec.sourceFiles[1], line: row.row)
-            let input = "Situation: \(PromptText.clean(try row.string("context")))\nQuestion: \(PromptText.clean(try row.string("question")))\n\(PromptText.options(options))"
-            return spec.example(file: file, row: row.row, input: input, choices: options, answer: label)
+            try spec.example(file: file, row: row.row, options: try ["answerA", "answerB", "answerC"].map { try row.string($0) },
+                             label: raw, base: 1, labelFile: spec.sourceFiles[1], line: row.row,
+                             context: "Situation: \(PromptText.clean(try row.string("context")))\nQuestion: \(PromptText.clean(try row.string("question")))")
         }
     }
 
@@ -79,10 +77,9 @@ public enum FiveTaskCatalog {
     ) { dir, spec in
         let file = spec.sourceFiles[0]
         return try PromptText.rowsWithLabels(dir, rows: file, labels: spec.sourceFiles[1]).map { row, raw in
-            let options = try ["sol1", "sol2"].map { PromptText.clean(try row.string($0)) }
-            let label = try PromptText.labelIndex(raw, base: 0, count: 2, file: spec.sourceFiles[1], line: row.row)
-            let input = "Goal: \(PromptText.clean(try row.string("goal")))\n\(PromptText.options(options))"
-            return spec.example(file: file, row: row.row, input: input, choices: options, answer: label)
+            try spec.example(file: file, row: row.row, options: try ["sol1", "sol2"].map { PromptText.clean(try row.string($0)) },
+                             label: raw, base: 0, labelFile: spec.sourceFiles[1], line: row.row,
+                             context: "Goal: \(PromptText.clean(try row.string("goal")))")
         }
     }
 
@@ -94,10 +91,9 @@ public enum FiveTaskCatalog {
     ) { dir, spec in
         let file = spec.sourceFiles[0]
         return try RowReader.jsonl(dir, file).map { row in
-            let options = try ["option1", "option2"].map { try row.string($0) }
-            let label = try PromptText.labelIndex(try row.string("answer"), base: 1, count: 2, file: file, line: row.line)
-            let input = "Sentence: \(PromptText.clean(try row.string("sentence")))\n\(PromptText.options(options))"
-            return spec.example(file: file, row: row.row, input: input, choices: options, answer: label)
+            try spec.example(file: file, row: row.row, options: try ["option1", "option2"].map { try row.string($0) },
+                             label: try row.string("answer"), base: 1, labelFile: file, line: row.line,
+                             context: "Sentence: \(PromptText.clean(try row.string("sentence")))")
         }
     }
 

@@ -54,6 +54,15 @@ public struct TaskSpec: Sendable {
         TrainingExample(id: "\(id):\(file):\(row)", instruction: instruction, input: input, output: choices[answer],
                         task: id, cluster: cluster, choices: choices, answerIndex: answer)
     }
+
+    /// A multiple-choice example whose input is `context` followed by the options list; `label`
+    /// is the answer's number counted from `base`, and a bad one is reported at `labelFile`:`line`.
+    /// `context` is read only once the label has been accepted.
+    func example(file: String, row: Int, options: [String], label: String, base: Int, labelFile: String, line: Int,
+                 context: @autoclosure () throws -> String) throws -> TrainingExample {
+        let answer = try PromptText.labelIndex(label, base: base, count: options.count, file: labelFile, line: line)
+        return example(file: file, row: row, input: "\(try context())\n\(PromptText.options(options))", choices: options, answer: answer)
+    }
 }
 
 /// Shared text shapes of FLAN-style inputs.

@@ -17,20 +17,22 @@ public struct RowKernelDispatch: Sendable {
     public let swiGLU: @Sendable (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void
     public let roundToBF16: @Sendable (UnsafeMutablePointer<UInt16>, UnsafePointer<Float>, Int) -> Void
 
-    public static let baseline = RowKernelDispatch(
-        name: "baseline", exp: VectorKernels.RowKernels.exp, expNegated: VectorKernels.RowKernels.expNegated,
-        max: VectorKernels.RowKernels.max, expShifted: { VectorKernels.RowKernels.expShifted($0, $1, shift: $2) },
-        expShiftedSum: { VectorKernels.RowKernels.expShiftedSum($0, $1, shift: $2) }, scale: VectorKernels.RowKernels.scale,
-        swiGLU: { VectorKernels.RowKernels.swiGLU(out: $0, gate: $1, up: $2, $3, scratch: $4) },
-        roundToBF16: VectorKernels.RowKernels.roundToBF16)
+    public static let baseline = RowKernelDispatch(name: "baseline", VectorKernels.RowKernels.self)
 
     /// Only valid on CPUs with every feature of the `haswell` target (`CPUFeatures.runsHaswellCode`).
-    public static let avx2 = RowKernelDispatch(
-        name: "avx2", exp: VectorKernelsAVX2.RowKernels.exp, expNegated: VectorKernelsAVX2.RowKernels.expNegated,
-        max: VectorKernelsAVX2.RowKernels.max, expShifted: { VectorKernelsAVX2.RowKernels.expShifted($0, $1, shift: $2) },
-        expShiftedSum: { VectorKernelsAVX2.RowKernels.expShiftedSum($0, $1, shift: $2) }, scale: VectorKernelsAVX2.RowKernels.scale,
-        swiGLU: { VectorKernelsAVX2.RowKernels.swiGLU(out: $0, gate: $1, up: $2, $3, scratch: $4) },
-        roundToBF16: VectorKernelsAVX2.RowKernels.roundToBF16)
+    public static let avx2 = RowKernelDispatch(name: "avx2", VectorKernelsAVX2.RowKernels.self)
+
+    init<Build: RowKernelBuild>(name: String, _: Build.Type) {
+        self.name = name
+        exp = { Build.exp($0, $1, $2) }
+        expNegated = { Build.expNegated($0, $1, $2) }
+        max = { Build.max($0, $1) }
+        expShifted = { Build.expShifted($0, $1, shift: $2) }
+        expShiftedSum = { Build.expShiftedSum($0, $1, shift: $2) }
+        scale = { Build.scale($0, $1, $2) }
+        swiGLU = { Build.swiGLU(out: $0, gate: $1, up: $2, $3, scratch: $4) }
+        roundToBF16 = { Build.roundToBF16($0, $1, $2) }
+    }
 
     /// The build used by the engine's kernels.
     public static let current: RowKernelDispatch = {
@@ -38,3 +40,19 @@ public struct RowKernelDispatch: Sendable {
         return CPUFeatures.current.runsHaswellCode ? .avx2 : .baseline
     }()
 }
+
+/// The entry points of `RowKernels`, which both builds of the one source provide.
+protocol RowKernelBuild {
+    static func exp(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int)
+    static func expNegated(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int)
+    static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float
+    static func expShifted(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float)
+    static func expShiftedSum(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Double
+    static func scale(_ p: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float)
+    static func swiGLU(out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
+                       _ n: Int, scratch: UnsafeMutablePointer<Float>)
+    static func roundToBF16(_ out: UnsafeMutablePointer<UInt16>, _ x: UnsafePointer<Float>, _ n: Int)
+}
+
+extension VectorKernels.RowKernels: RowKernelBuild {}
+extension VectorKernelsAVX2.RowKernels: RowKernelBuild {}

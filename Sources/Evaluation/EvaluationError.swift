@@ -1,4 +1,5 @@
 import Foundation
+import enum Data.DataError
 
 /// Every failure names what to fix: the file and line/row/field for data problems, the valid
 /// names for an unknown subset, the available count for an oversized few-shot request.
@@ -25,7 +26,7 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .dataDirectoryMissing(let p):
-            return "data directory \(p) not found: link the data mirror there (make setup), pass --data-dir, or set METALORA_DATA"
+            return DataError.missingDirectory(path: p).description
         case .missingFile(let p):
             return "data file \(p) not found"
         case .unreadableFile(let p, let r):

@@ -146,15 +146,13 @@ public final class MetaLoRAStep {
     /// Gradients of each task's loss on its own batch (`lossNormalization`), left in
     /// `taskCopies[i].grad*`. Returns the loss over all tasks' sets and each task's own.
     func gradients(of batches: [TokenBatch], tasks n: Int, step: Int, phase: String) throws -> (Double, [Double]) {
-        if lossNormalization == .exampleMean { return try exampleMeanGradients(of: batches, tasks: n, step: step, phase: phase) }
         for copy in taskCopies.prefix(n) { copy.zeroGradients() }
+        if lossNormalization == .exampleMean { return try exampleMeanGradients(of: batches, tasks: n, step: step, phase: phase) }
         var sum = 0.0, count = 0
         var perTask: [Double] = []
         switch loop {
         case .sequential:
-            for (i, batch) in batches.enumerated() {
-                var own = batch
-                own.sequenceGroups = [Int](repeating: i, count: batch.batch)
+            for (_, own) in Self.ownRows(batches) {
                 let result = try decoder.lossAndGradients(own, plans.activations(for: own, backward: true))
                 sum += result.sumNLL; count += result.validCount
                 perTask.append(result.meanNLL)
@@ -167,9 +165,7 @@ public final class MetaLoRAStep {
             let result = try decoder.lossAndGradients(combined, plans.activations(for: combined, backward: true), gradScale: 1)
             sum = result.sumNLL; count = result.validCount
             let counts = BatchAssembly.scoredPositions(combined, groups: n)
-            for (i, copy) in taskCopies.prefix(n).enumerated() where counts[i] > 0 {
-                for p in copy.namedParameters { Elementwise.scale(p.grad.data, by: 1 / Float(counts[i]), count: p.grad.count) }
-            }
+            divideTaskGradients(by: counts, tasks: n)
             // Per-task losses are not separated by the single pass; report the shared token mean.
             perTask = [Double](repeating: count > 0 ? sum / Double(count) : 0, count: n)
         }
@@ -183,14 +179,11 @@ public final class MetaLoRAStep {
     /// weigh 1/(their scored positions) in the LM-head gradient; dividing copy i's gradient by its
     /// example count gives ∇L_i. Returns the mean over all examples and each task's L_i.
     func exampleMeanGradients(of batches: [TokenBatch], tasks n: Int, step: Int, phase: String) throws -> (Double, [Double]) {
-        for copy in taskCopies.prefix(n) { copy.zeroGradients() }
         var weightedSum = 0.0, examples = 0
         var perTask: [Double] = []
         switch loop {
         case .sequential:
-            for (i, batch) in batches.enumerated() {
-                var own = batch
-                own.sequenceGroups = [Int](repeating: i, count: batch.batch)
+            for (i, own) in Self.ownRows(batches) {
                 let (weights, counts) = BatchAssembly.exampleMeanWeights(own, groups: n)
                 let m = counts[i]
                 let result = try decoder.lossAndGradients(own, plans.activations(for: own, backward: true),
@@ -204,14 +197,29 @@ public final class MetaLoRAStep {
             let result = try decoder.lossAndGradients(combined, plans.activations(for: combined, backward: true),
                                                       gradScale: 1, sequenceWeights: weights)
             weightedSum = result.sumNLL; examples = counts.reduce(0, +)
-            for (i, copy) in taskCopies.prefix(n).enumerated() where counts[i] > 0 {
-                for p in copy.namedParameters { Elementwise.scale(p.grad.data, by: 1 / Float(counts[i]), count: p.grad.count) }
-            }
+            divideTaskGradients(by: counts, tasks: n)
             perTask = [Double](repeating: examples > 0 ? weightedSum / Double(examples) : 0, count: n)
         }
         let loss = examples > 0 ? weightedSum / Double(examples) : 0
         guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: step, phase: phase, loss: loss) }
         return (loss, perTask)
+    }
+
+    /// Each task's batch with every sequence routed to that task's adapter copy.
+    static func ownRows(_ batches: [TokenBatch]) -> [(task: Int, batch: TokenBatch)] {
+        batches.enumerated().map { i, batch in
+            var own = batch
+            own.sequenceGroups = [Int](repeating: i, count: batch.batch)
+            return (i, own)
+        }
+    }
+
+    /// Divides copy i's gradient by `counts[i]` (copies with a zero count are left as they are),
+    /// turning the batched pass's per-task sums into per-task means.
+    func divideTaskGradients(by counts: [Int], tasks n: Int) {
+        for (i, copy) in taskCopies.prefix(n).enumerated() where counts[i] > 0 {
+            for p in copy.namedParameters { Elementwise.scale(p.grad.data, by: 1 / Float(counts[i]), count: p.grad.count) }
+        }
     }
 
     func count(_ batches: [TokenBatch], into stats: inout MetaIterationStats) {

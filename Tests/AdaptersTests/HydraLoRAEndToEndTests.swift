@@ -81,6 +81,39 @@ func trainSteps(_ adapter: TrainableAdapter, model: LanguageModel, batch: TokenB
     return (first, last)
 }
 
+/// The adapter as initialised leaves the base model's logits unchanged, and 50 AdamW steps on
+/// `batch` lower its loss by more than 0.5.
+func checkStartsAtBaseAndTrains(_ adapter: TrainableAdapter, model: LanguageModel, batch: TokenBatch, label: String,
+                                file: StaticString = #filePath, line: UInt = #line) throws {
+    let base = try model.decoder.logits(for: batch).array
+    model.decoder.adapter = adapter
+    XCTAssertEqual(try model.decoder.logits(for: batch).array, base, "B = 0 at init: output equals the base model", file: file, line: line)
+    model.decoder.adapter = nil
+    let (first, last) = try trainSteps(adapter, model: model, batch: batch)
+    print("\(label) 50 AdamW steps: loss \(first) -> \(last)")
+    XCTAssertLessThan(last, first - 0.5, file: file, line: line)
+}
+
+/// Saves `adapter` into a fresh temporary folder named after `prefix`, loads it back with `load`,
+/// checks that kind, names and values survived, and returns the loaded adapter and its folder
+/// (which the caller removes; on an error it is removed here).
+func saveAndReload<Loaded: TrainableAdapter>(_ adapter: TrainableAdapter, prefix: String, load: (URL) throws -> Loaded,
+                                              file: StaticString = #filePath, line: UInt = #line) throws -> (loaded: Loaded, dir: URL) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    let loaded: Loaded
+    do {
+        try adapter.save(to: dir)
+        loaded = try load(dir)
+    } catch {
+        try? FileManager.default.removeItem(at: dir)
+        throw error
+    }
+    XCTAssertEqual(loaded.kind, adapter.kind, file: file, line: line)
+    XCTAssertEqual(loaded.namedParameters.map(\.name), adapter.namedParameters.map(\.name), file: file, line: line)
+    for (x, y) in zip(loaded.namedParameters, adapter.namedParameters) { XCTAssertEqual(x.value.array, y.value.array, x.name, file: file, line: line) }
+    return (loaded, dir)
+}
+
 final class HydraLoRAEndToEndTests: XCTestCase {
     func testDecoderGradientsMatchFiniteDifferences() throws {
         let model = try tinyModel()
@@ -92,30 +125,19 @@ final class HydraLoRAEndToEndTests: XCTestCase {
 
     func testStartsAtTheBaseModelAndAdamWLowersTheLoss() throws {
         let model = try tinyModel()
-        let batch = endToEndBatch()
-        let base = try model.decoder.logits(for: batch).array
         let adapter = HydraLoRAAdapter(model: model.config, tasks: 3, rank: 4, alpha: 8, seed: 1)
-        model.decoder.adapter = adapter
-        XCTAssertEqual(try model.decoder.logits(for: batch).array, base, "B = 0 at init: output equals the base model")
-        model.decoder.adapter = nil
-        let (first, last) = try trainSteps(adapter, model: model, batch: batch)
-        print("HydraLoRA 50 AdamW steps: loss \(first) -> \(last)")
-        XCTAssertLessThan(last, first - 0.5)
+        try checkStartsAtBaseAndTrains(adapter, model: model, batch: endToEndBatch(), label: "HydraLoRA")
     }
 
     func testSaveLoadRoundTripAndRefusals() throws {
         let model = try tinyModel()
         let adapter = HydraLoRAAdapter(model: model.config, tasks: 3, rank: 4, alpha: 8, targets: [.q, .up], seed: 1)
         randomise(adapter, std: 0.1, seed: 3)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hydra-\(UUID().uuidString)")
+        let (loaded, dir) = try saveAndReload(adapter, prefix: "hydra") { try MultiHeadFormat.load($0, model: model.config) }
         defer { try? FileManager.default.removeItem(at: dir) }
-        try adapter.save(to: dir)
-        let loaded = try MultiHeadFormat.load(dir, model: model.config)
         XCTAssertEqual(loaded.kind, "hydralora")
         XCTAssertEqual(loaded.config, adapter.config)
         XCTAssertNil(loaded.initial)
-        XCTAssertEqual(loaded.namedParameters.map(\.name), adapter.namedParameters.map(\.name))
-        for (x, y) in zip(loaded.namedParameters, adapter.namedParameters) { XCTAssertEqual(x.value.array, y.value.array, x.name) }
         let names = adapter.namedParameters.map(\.name)
         XCTAssertTrue(names.contains("model.layers.1.mlp.up_proj.lora_B.2.weight"))
         XCTAssertTrue(names.contains("model.layers.0.self_attn.q_proj.lora_router.weight"))

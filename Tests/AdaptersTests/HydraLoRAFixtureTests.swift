@@ -88,6 +88,12 @@ func checkHydraLayerFiniteDifferences(dropout: Float?, file: StaticString = #fil
                             dRouter: dRouter.data, scratch: scratch)
     var pairs: [(String, Tensor, Tensor)] = [("x", x, dx), ("A", a, dA), ("W_r", router, dRouter)]
     for i in 0..<h { pairs.append(("B.\(i)", heads[i], dHeads[i])) }
+    checkFiniteDifferences(pairs, loss: loss, file: file, line: line)
+}
+
+/// Every element of each (name, value, gradient) triple against (L(v+ε) − L(v−ε)) / 2ε, ε = 1e-2.
+func checkFiniteDifferences(_ pairs: [(String, Tensor, Tensor)], loss: () -> Double,
+                            file: StaticString = #filePath, line: UInt = #line) {
     for (name, value, grad) in pairs {
         for i in 0..<value.count {
             let keep = value.data[i], eps: Float = 1e-2
@@ -95,8 +101,7 @@ func checkHydraLayerFiniteDifferences(dropout: Float?, file: StaticString = #fil
             value.data[i] = keep - eps; let lm = loss()
             value.data[i] = keep
             let fd = (lp - lm) / Double(2 * eps)
-            let an = Double(grad.data[i])
-            XCTAssertEqual(an, fd, accuracy: 2e-3 + 1e-2 * abs(fd), "\(name)[\(i)]", file: file, line: line)
+            XCTAssertEqual(Double(grad.data[i]), fd, accuracy: 2e-3 + 1e-2 * abs(fd), "\(name)[\(i)]", file: file, line: line)
         }
     }
 }

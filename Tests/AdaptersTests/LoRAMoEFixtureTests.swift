@@ -83,15 +83,6 @@ final class LoRAMoEFixtureTests: XCTestCase {
                               dGateWeight: dWg.data, dTaskEmbedding: de.data, scratch: scratch)
         var pairs: [(String, Tensor, Tensor)] = [("x", x, dx), ("W_g", wg, dWg), ("e", e, de)]
         for i in 0..<3 { pairs.append(("A.\(i)", a[i], dA[i])); pairs.append(("B.\(i)", b[i], dB[i])) }
-        for (name, value, grad) in pairs {
-            for i in 0..<value.count {
-                let keep = value.data[i], eps: Float = 1e-2
-                value.data[i] = keep + eps; let lp = loss()
-                value.data[i] = keep - eps; let lm = loss()
-                value.data[i] = keep
-                let fd = (lp - lm) / Double(2 * eps)
-                XCTAssertEqual(Double(grad.data[i]), fd, accuracy: 2e-3 + 1e-2 * abs(fd), "\(name)[\(i)]")
-            }
-        }
+        checkFiniteDifferences(pairs, loss: loss)
     }
 }

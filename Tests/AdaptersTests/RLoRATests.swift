@@ -82,13 +82,10 @@ final class RLoRATests: XCTestCase {
         let model = try tinyModel()
         let adapter = HydraLoRAAdapter.rLoRA(model: model.config, tasks: 2, rank: 2, alpha: 4, targets: [.k, .o], headDropout: 0.1, seed: 10)
         for (_, v, _) in adapter.namedParameters { v.data[0] += 0.3 }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rlora-\(UUID().uuidString)")
+        let (loaded, dir) = try saveAndReload(adapter, prefix: "rlora") { try MultiHeadFormat.load($0, model: model.config) }
         defer { try? FileManager.default.removeItem(at: dir) }
-        try adapter.save(to: dir)
-        let loaded = try MultiHeadFormat.load(dir, model: model.config)
         XCTAssertEqual(loaded.kind, "rlora")
         XCTAssertEqual(loaded.config, adapter.config)
-        for (x, y) in zip(loaded.namedParameters, adapter.namedParameters) { XCTAssertEqual(x.value.array, y.value.array, x.name) }
         let file = try SafeTensorsFile(url: dir.appendingPathComponent("adapter_model.safetensors"))
         XCTAssertTrue(file.contains("model.layers.0.self_attn.k_proj.lora_B_init.1.weight"))
         let batch = endToEndBatch()

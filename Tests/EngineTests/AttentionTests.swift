@@ -53,6 +53,19 @@ final class AttentionTests: XCTestCase {
         return (out, lse)
     }
 
+    /// Gradients of q, k and v for the output gradient `x.g`, from `runForward`'s out and lse.
+    func runBackward(_ x: Inputs, out: Tensor, lse: Tensor, mask: [Int32],
+                     scratch: AttentionScratch) -> (dq: Tensor, dk: Tensor, dv: Tensor) {
+        let q = tensor(x.q), k = tensor(x.k), v = tensor(x.v), dout = tensor(x.g)
+        let dq = Tensor(shape: [b, t, nh * hs]), dk = Tensor(shape: [b, t, nkv * hs]), dv = Tensor(shape: [b, t, nkv * hs])
+        mask.withUnsafeBufferPointer { m in
+            Attention.backward(dq: dq.data, dk: dk.data, dv: dv.data, dout: dout.data, q: q.data, k: k.data, v: v.data,
+                               out: out.data, lse: lse.data, mask: m.baseAddress, batch: b, seqLen: t,
+                               heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch)
+        }
+        return (dq, dk, dv)
+    }
+
     /// Forward against float64, backward against finite differences, for one-block and multi-block
     /// (blockRows 3) processing, serial and with two workers.
     func testForwardAndBackwardWithGQAPaddingAndCausality() {
@@ -70,13 +83,7 @@ final class AttentionTests: XCTestCase {
             assertValues(out.array, ref.out, atol: 2e-6, "attention forward \(label)")
             assertValues(lse.array, ref.lse, atol: 2e-6, "attention lse \(label)")
 
-            let q = tensor(x.q), k = tensor(x.k), v = tensor(x.v), dout = tensor(x.g)
-            let dq = Tensor(shape: [b, t, nh * hs]), dk = Tensor(shape: [b, t, nkv * hs]), dv = Tensor(shape: [b, t, nkv * hs])
-            mask.withUnsafeBufferPointer { m in
-                Attention.backward(dq: dq.data, dk: dk.data, dv: dv.data, dout: dout.data, q: q.data, k: k.data, v: v.data,
-                                   out: out.data, lse: lse.data, mask: m.baseAddress, batch: b, seqLen: t,
-                                   heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch)
-            }
+            let (dq, dk, dv) = runBackward(x, out: out, lse: lse, mask: mask, scratch: scratch)
             assertGradient(dq.array, fdQ, atol: 2e-6, "attention dq \(label)")
             assertGradient(dk.array, fdK, atol: 2e-6, "attention dk \(label)")
             assertGradient(dv.array, fdV, atol: 2e-6, "attention dv \(label)")
@@ -102,13 +109,7 @@ final class AttentionTests: XCTestCase {
         XCTAssertEqual(lse.array[0], -.infinity)
         let ref = reference(q: doubles(x.q), k: doubles(x.k), v: doubles(x.v), mask: leftPadded, seqLen: t)
         assertValues(out.array, ref.out, atol: 2e-6, "attention forward, left padding")
-        let q = tensor(x.q), k = tensor(x.k), v = tensor(x.v), dout = tensor(x.g)
-        let dq = Tensor(shape: [b, t, nh * hs]), dk = Tensor(shape: [b, t, nkv * hs]), dv = Tensor(shape: [b, t, nkv * hs])
-        leftPadded.withUnsafeBufferPointer { m in
-            Attention.backward(dq: dq.data, dk: dk.data, dv: dv.data, dout: dout.data, q: q.data, k: k.data, v: v.data,
-                               out: out.data, lse: lse.data, mask: m.baseAddress, batch: b, seqLen: t,
-                               heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch)
-        }
+        let (dq, dk, dv) = runBackward(x, out: out, lse: lse, mask: leftPadded, scratch: scratch)
         XCTAssertTrue(dq.array.allSatisfy(\.isFinite) && dk.array.allSatisfy(\.isFinite) && dv.array.allSatisfy(\.isFinite))
         let fdQ = finiteDifferenceGradient(doubles(x.q), weights: doubles(x.g)) {
             self.reference(q: $0, k: doubles(x.k), v: doubles(x.v), mask: leftPadded, seqLen: self.t).out

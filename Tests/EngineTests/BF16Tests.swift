@@ -63,11 +63,7 @@ final class BF16Tests: XCTestCase {
                     } }
                     for i in 0..<rows {
                         for j in 0..<out {
-                            var sum = 0.0, magnitude = 0.0
-                            for t in 0..<inp {
-                                let term = Double(bf16Rounded(x[i * inp + t])) * Double(bf16Rounded(w[j * inp + t]))
-                                sum += term; magnitude += abs(term)
-                            }
+                            let (sum, magnitude) = bf16Dot(inp, { x[i * inp + $0] }, { w[j * inp + $0] })
                             let expected = sum + Double(beta) * Double(y0[i * ldy + j])
                             XCTAssertEqual(Double(y[i * ldy + j]), expected, accuracy: 1e-5 * (magnitude + 1),
                                            "threads \(threads) rows \(rows) beta \(beta) ldc \(ldy) at (\(i), \(j))")
@@ -87,11 +83,7 @@ final class BF16Tests: XCTestCase {
             } }
             for i in 0..<rows {
                 for t in 0..<inp {
-                    var sum = 0.0, magnitude = 0.0
-                    for j in 0..<out {
-                        let term = Double(bf16Rounded(dy[i * out + j])) * Double(bf16Rounded(w[j * inp + t]))
-                        sum += term; magnitude += abs(term)
-                    }
+                    let (sum, magnitude) = bf16Dot(out, { dy[i * out + $0] }, { w[$0 * inp + t] })
                     XCTAssertEqual(Double(dx[i * inp + t]), sum, accuracy: 1e-5 * (magnitude + 1), "backward at (\(i), \(t))")
                 }
             }
@@ -114,4 +106,14 @@ final class BF16Tests: XCTestCase {
             }
         }
     }
+}
+
+/// Σ_k bf16(a(k)) · bf16(b(k)) over k < n in float64, and Σ_k |term| (the scale of the rounding error).
+func bf16Dot(_ n: Int, _ a: (Int) -> Float, _ b: (Int) -> Float) -> (sum: Double, magnitude: Double) {
+    var sum = 0.0, magnitude = 0.0
+    for k in 0..<n {
+        let term = Double(bf16Rounded(a(k))) * Double(bf16Rounded(b(k)))
+        sum += term; magnitude += abs(term)
+    }
+    return (sum, magnitude)
 }

@@ -6,15 +6,7 @@ final class LMHeadTests: XCTestCase {
     let targets: [Int32] = [3, -100, 36, 0, -100, 17, 5]
 
     /// float64 logits [N, V] = h E^T.
-    func logits(_ h: [Double], _ e: [Double]) -> [Double] {
-        var out = [Double](repeating: 0, count: n * v)
-        for i in 0..<n { for j in 0..<v {
-            var s = 0.0
-            for k in 0..<c { s += h[i * c + k] * e[j * c + k] }
-            out[i * v + j] = s
-        }}
-        return out
-    }
+    func logits(_ h: [Double], _ e: [Double]) -> [Double] { matmulT(h, e, rows: n, inner: c, cols: v) }
 
     /// Per-row log p(target) in float64 (0 for ignored rows).
     func logProbs(_ h: [Double], _ e: [Double]) -> [Double] {

@@ -5,17 +5,6 @@ final class LinearLoRATests: XCTestCase {
     let n = 6, inF = 19, outF = 11, r = 3
     let scale: Float = 2
 
-    /// y[i, o] = sum_k x[i, k] W[o, k]  (HF layout W [out, in]).
-    func matmulT(_ x: [Double], _ w: [Double], rows: Int, inner: Int, cols: Int) -> [Double] {
-        var y = [Double](repeating: 0, count: rows * cols)
-        for i in 0..<rows { for o in 0..<cols {
-            var s = 0.0
-            for k in 0..<inner { s += x[i * inner + k] * w[o * inner + k] }
-            y[i * cols + o] = s
-        }}
-        return y
-    }
-
     func testLinearForwardAndBackwardAgainstFloat64() {
         var rng = SplitMix64(seed: 21)
         let x = rng.floats(n * inF), w = rng.floats(outF * inF), g = rng.floats(n * outF)
@@ -32,11 +21,11 @@ final class LinearLoRATests: XCTestCase {
         let dx = tensor(pre)
         Linear.backwardInput(dx: dx.data, dy: gt.data, weight: wt.data, rows: n, inFeatures: inF, outFeatures: outF)
         let wd = doubles(w), xd = doubles(x)
-        let fdX = finiteDifferenceGradient(xd, weights: doubles(g)) { self.matmulT($0, wd, rows: self.n, inner: self.inF, cols: self.outF) }
+        let fdX = finiteDifferenceGradient(xd, weights: doubles(g)) { matmulT($0, wd, rows: self.n, inner: self.inF, cols: self.outF) }
         assertGradient(zip(dx.array, pre).map { $0 - $1 }, fdX, "linear dx (+=)")
         let dw = Tensor(shape: [outF, inF])
         Linear.backwardWeight(dweight: dw.data, dy: gt.data, x: xt.data, rows: n, inFeatures: inF, outFeatures: outF)
-        let fdW = finiteDifferenceGradient(wd, weights: doubles(g)) { self.matmulT(xd, $0, rows: self.n, inner: self.inF, cols: self.outF) }
+        let fdW = finiteDifferenceGradient(wd, weights: doubles(g)) { matmulT(xd, $0, rows: self.n, inner: self.inF, cols: self.outF) }
         assertGradient(dw.array, fdW, "linear dW")
     }
 

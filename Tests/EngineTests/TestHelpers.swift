@@ -17,6 +17,17 @@ func tensor(_ values: [Float], _ shape: [Int]? = nil) -> Tensor {
 
 func doubles(_ a: [Float]) -> [Double] { a.map(Double.init) }
 
+/// float64 y[i, o] = Σ_k x[i, k] W[o, k]  (HF layout W [out, in]).
+func matmulT(_ x: [Double], _ w: [Double], rows: Int, inner: Int, cols: Int) -> [Double] {
+    var y = [Double](repeating: 0, count: rows * cols)
+    for i in 0..<rows { for o in 0..<cols {
+        var s = 0.0
+        for k in 0..<inner { s += x[i * inner + k] * w[o * inner + k] }
+        y[i * cols + o] = s
+    }}
+    return y
+}
+
 func maxAbsDiff(_ a: [Float], _ b: [Double]) -> Double {
     precondition(a.count == b.count, "maxAbsDiff: \(a.count) vs \(b.count)")
     return zip(a, b).reduce(0) { max($0, abs(Double($1.0) - $1.1)) }

@@ -48,30 +48,14 @@ final class AddBenchmarkHarnessTests: HarnessTestCase {
         try (header + "What falls?,apples,clouds,stars,light,0\n").write(to: data.appendingPathComponent("physics_dev.csv"), atomically: true, encoding: .utf8)
         try (header + "What is heavier?,lead,air,foam,smoke,0\nWhat is hot?,ice,snow,fire,frost,2\n")
             .write(to: data.appendingPathComponent("physics_test.csv"), atomically: true, encoding: .utf8)
-        let paths = try TestEnv.packageRoot(spec: """
-            name: table9
-            table: table9
-            setting: five-task
-            seeds: [0]
+        let paths = try TestEnv.packageRoot(spec: TestEnv.table9Spec("""
             benchmarks:
               - {name: quiz, shots: 0}
             methods:
               - {name: base, label: Base}
-            """, profiles: """
-            profiles:
-              proof:
-                description: "tiny fixture model"
-                model: \(model)
-                threads: 1
-            """, layout: """
-            table: table9
-            spec: table9
-            title: "The added quiz benchmark"
-            columns:
-              - {header: Quiz, benchmark: quiz}
-            rows:
-              - {header: Base, method: Base}
-            """, root: root)
+            """), profiles: TestEnv.proofProfiles(model: model),
+            layout: TestEnv.table9Layout(title: "The added quiz benchmark", column: "{header: Quiz, benchmark: quiz}",
+                                         row: "{header: Base, method: Base}"), root: root)
 
         let plan = try HarnessCommands.plan(spec: "experiments/table9.yaml", profile: "proof", paths: paths)
         XCTAssertTrue(plan.contains("1 cells") || plan.contains("1 cell"), plan)

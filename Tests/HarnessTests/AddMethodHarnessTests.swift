@@ -53,11 +53,7 @@ final class AddMethodHarnessTests: HarnessTestCase {
     func testPlanRunTableOfAnAddedMethod() throws {
         let model = try Fixtures.require("tiny-llama/model-f32.gguf").path
         try TestEnv.requireDataMirror()
-        let paths = try TestEnv.packageRoot(spec: """
-            name: table9
-            table: table9
-            setting: five-task
-            seeds: [0]
+        let paths = try TestEnv.packageRoot(spec: TestEnv.table9Spec("""
             benchmarks:
               - {name: xstorycloze, shots: 0, subsets: [en], limit: 2}
             methods:
@@ -65,22 +61,9 @@ final class AddMethodHarnessTests: HarnessTestCase {
                 label: LoRA-FA
                 budgets: [4]
                 hyper: {lr: 1.0e-3, batch_size: 2, epochs: 1, rank: 4, targets: [q, v]}
-            """, profiles: """
-            profiles:
-              proof:
-                description: "tiny fixture model"
-                model: \(model)
-                max_seq_len: 1024
-                threads: 1
-            """, layout: """
-            table: table9
-            spec: table9
-            title: "An added method"
-            columns:
-              - {header: XStoryCloze, benchmark: xstorycloze}
-            rows:
-              - {header: LoRA-FA, method: LoRA-FA}
-            """)
+            """), profiles: TestEnv.proofProfiles(model: model, "max_seq_len: 1024"),
+            layout: TestEnv.table9Layout(title: "An added method", column: "{header: XStoryCloze, benchmark: xstorycloze}",
+                                         row: "{header: LoRA-FA, method: LoRA-FA}"))
 
         let plan = try HarnessCommands.plan(spec: "experiments/table9.yaml", profile: "proof", paths: paths, methods: Self.methods)
         XCTAssertTrue(plan.contains("LoRA-FA"), plan)

@@ -26,15 +26,9 @@ final class GridSelectionTests: HarnessTestCase {
         """
 
     func sandbox() throws -> (HarnessPaths, Profile) {
-        let paths = try TestEnv.packageRoot(spec: Self.spec, profiles: "profiles:\n  p:\n    description: d\n    model: model.bin\n", layout: """
-            table: table9
-            spec: table9
-            title: "Selected"
-            columns:
-              - {header: MMLU, benchmark: mmlu}
-            rows:
-              - {header: MeTA-LoRA, method: MeTA-LoRA}
-            """)
+        let paths = try TestEnv.packageRoot(spec: Self.spec, profiles: "profiles:\n  p:\n    description: d\n    model: model.bin\n",
+            layout: TestEnv.table9Layout(title: "Selected", column: "{header: MMLU, benchmark: mmlu}",
+                                         row: "{header: MeTA-LoRA, method: MeTA-LoRA}"))
         return (paths, try Profile.named("p", in: paths.profiles))
     }
 

@@ -103,32 +103,14 @@ final class HeldOutBenchmarkTests: HarnessTestCase {
     func testBaseCellScoresTheHeldOutDraw() throws {
         try TestEnv.requireDataMirror()
         let model = try Fixtures.require("tiny-llama/model-f32.gguf").path
-        let paths = try TestEnv.packageRoot(spec: """
-            name: table9
-            table: table9
-            setting: five-task
-            seeds: [0]
+        let paths = try TestEnv.packageRoot(spec: TestEnv.table9Spec("""
             benchmarks:
               - {name: five-task-heldout, shots: 0, subsets: [qqp, piqa], limit: 3}
             methods:
               - {name: base, label: Base}
-            """, profiles: """
-            profiles:
-              proof:
-                description: "tiny fixture model"
-                model: \(model)
-                held_out_per_task: 40
-                max_seq_len: 1024
-                threads: 1
-            """, layout: """
-            table: table9
-            spec: table9
-            title: "Held-out items"
-            columns:
-              - {header: Held-out, benchmark: five-task-heldout}
-            rows:
-              - {header: Base, method: Base}
-            """)
+            """), profiles: TestEnv.proofProfiles(model: model, "held_out_per_task: 40", "max_seq_len: 1024"),
+            layout: TestEnv.table9Layout(title: "Held-out items", column: "{header: Held-out, benchmark: five-task-heldout}",
+                                         row: "{header: Base, method: Base}"))
         let executor = EngineCellExecutor(dataDirectory: TestEnv.sharedData.path) { _ in }
         let summary = try HarnessCommands.run(spec: "experiments/table9.yaml", profile: "proof", executor: executor, paths: paths) { _ in }
         XCTAssertEqual(summary.ran, 1)

@@ -69,6 +69,23 @@ enum TestEnv {
             rate_scale: {alpha: 100, beta: 100}
         """
 
+    /// A one-seed spec for table 9 of the five-task setting; `body` gives its benchmarks and methods.
+    static func table9Spec(_ body: String) -> String {
+        "name: table9\ntable: table9\nsetting: five-task\nseeds: [0]\n" + body
+    }
+
+    /// A table 9 layout of one column and one row (YAML flow maps).
+    static func table9Layout(title: String, column: String, row: String) -> String {
+        "table: table9\nspec: table9\ntitle: \"\(title)\"\ncolumns:\n  - \(column)\nrows:\n  - \(row)"
+    }
+
+    /// A profiles file whose one profile, `proof`, runs `model` on one thread with `settings`
+    /// ("key: value" lines) besides.
+    static func proofProfiles(model: String, _ settings: String...) -> String {
+        (["profiles:", "  proof:", "    description: \"tiny fixture model\"", "    model: \(model)"]
+            + settings.map { "    " + $0 } + ["    threads: 1"]).joined(separator: "\n")
+    }
+
     /// Skips a test that needs the data mirror where it is absent.
     static func requireDataMirror() throws {
         guard FileManager.default.fileExists(atPath: sharedData.appendingPathComponent("piqa/valid.jsonl").path) else {

@@ -64,6 +64,14 @@ public final class LoRAAdapter: ProjectionAdapter, @unchecked Sendable {
         return out
     }
 
+    /// One site's saved x̃ A^T and its rank, scale and widths (the same for every copy).
+    func geometry(layer: Int, projection: Projection)
+        -> (site: AdapterSite, xa: Tensor, rank: Int, scale: Float, inFeatures: Int, outFeatures: Int) {
+        let site = AdapterSite(layer: layer, projection: projection)
+        let first = copies[0]
+        return (site, savedXA[site]!, first.rank(site), first.scale(site), first.a[site]!.shape[1], first.b[site]!.shape[0])
+    }
+
     /// Inverted-dropout mask (keep/(1-p)) for one site, reproducible from `dropoutSeed`.
     func dropoutMask(_ site: AdapterSite, rows n: Int, width: Int) -> UnsafeMutablePointer<Float>? {
         guard config.dropout > 0, let mask = maskScratch else { return nil }
@@ -75,11 +83,7 @@ public final class LoRAAdapter: ProjectionAdapter, @unchecked Sendable {
 
     public func forward(layer: Int, projection: Projection, x: UnsafePointer<Float>, ldx: Int,
                         y: UnsafeMutablePointer<Float>, ldy: Int, layout: BatchLayout, training: Bool) {
-        let site = AdapterSite(layer: layer, projection: projection)
-        let xa = savedXA[site]!
-        let first = copies[0]
-        let r = first.rank(site), scale = first.scale(site)
-        let inp = first.a[site]!.shape[1], out = first.b[site]!.shape[0]
+        let (site, xa, r, scale, inp, out) = geometry(layer: layer, projection: projection)
         let mask = training ? dropoutMask(site, rows: layout.rows, width: inp) : nil
         for (copy, range) in segments(layout) {
             let p = copies[copy]
@@ -96,11 +100,7 @@ public final class LoRAAdapter: ProjectionAdapter, @unchecked Sendable {
 
     public func backward(layer: Int, projection: Projection, x: UnsafePointer<Float>, ldx: Int,
                          dy: UnsafePointer<Float>, ldy: Int, dx: UnsafeMutablePointer<Float>, lddx: Int, layout: BatchLayout) {
-        let site = AdapterSite(layer: layer, projection: projection)
-        let xa = savedXA[site]!
-        let first = copies[0]
-        let r = first.rank(site), scale = first.scale(site)
-        let inp = first.a[site]!.shape[1], out = first.b[site]!.shape[0]
+        let (site, xa, r, scale, inp, out) = geometry(layer: layer, projection: projection)
         let mask = lastForwardUsedDropout ? dropoutMask(site, rows: layout.rows, width: inp) : nil
         for (copy, range) in segments(layout) {
             let p = copies[copy]

@@ -83,7 +83,14 @@ enum DefinitionFile {
     }
 }
 
-struct DefinitionFieldError: Error { let message: String }
+struct DefinitionFieldError: Error {
+    let message: String
+
+    /// `value` at `field` is none of the `valid` spellings.
+    static func unknown(_ noun: String, _ value: String, field: String, valid: [String]) -> Self {
+        Self(message: "field \(field): unknown \(noun) '\(value)'; valid: \(valid.joined(separator: ", "))")
+    }
+}
 
 /// Any string key, for listing the keys a mapping holds.
 struct AnyKey: CodingKey {
@@ -94,6 +101,12 @@ struct AnyKey: CodingKey {
 }
 
 /// Throws when `decoder`'s mapping holds a key `Keys` does not name.
+/// The keyed container of `decoder`, after refusing any key `Keys` does not list.
+func strictContainer<Keys: CodingKey & CaseIterable>(_ decoder: Decoder, keyedBy _: Keys.Type) throws -> KeyedDecodingContainer<Keys> {
+    try rejectUnknownKeys(decoder, Keys.self)
+    return try decoder.container(keyedBy: Keys.self)
+}
+
 func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: Decoder, _: Keys.Type) throws {
     let present = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
     let known = Set(Keys.allCases.map(\.stringValue))
@@ -138,8 +151,7 @@ struct FileSchema: Decodable {
     }
 
     init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try strictContainer(decoder, keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         variant = try c.decodeIfPresent(String.self, forKey: .variant)
         version = try c.decode(String.self, forKey: .version)
@@ -196,8 +208,7 @@ struct FileSchema: Decodable {
                 case fewShotPath = "few_shot_path", rowFilter = "row_filter"
             }
             init(from decoder: Decoder) throws {
-                try rejectUnknownKeys(decoder, CodingKeys.self)
-                let c = try decoder.container(keyedBy: CodingKeys.self)
+                let c = try strictContainer(decoder, keyedBy: CodingKeys.self)
                 name = try c.decode(String.self, forKey: .name)
                 path = try c.decodeIfPresent(String.self, forKey: .path)
                 fewShotPath = try c.decodeIfPresent(String.self, forKey: .fewShotPath)
@@ -217,8 +228,7 @@ struct FileSchema: Decodable {
         }
 
         init(from decoder: Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try strictContainer(decoder, keyedBy: CodingKeys.self)
             names = try c.decodeIfPresent([String].self, forKey: .names)
             entries = try c.decodeIfPresent([Entry].self, forKey: .entries)
             path = try c.decodeIfPresent(String.self, forKey: .path)
@@ -249,8 +259,7 @@ struct FileSchema: Decodable {
         var selection: String
         enum CodingKeys: String, CodingKey, CaseIterable { case source, count, selection }
         init(from decoder: Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try strictContainer(decoder, keyedBy: CodingKeys.self)
             source = try c.decode(FewShotSpec.Source.self, forKey: .source)
             count = try c.decode(Int.self, forKey: .count)
             selection = try c.decode(String.self, forKey: .selection)
@@ -272,8 +281,7 @@ struct FileSchema: Decodable {
         }
         static let kinds = ["letters", "item_choices", "context_options", "generated"]
         init(from decoder: Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try strictContainer(decoder, keyedBy: CodingKeys.self)
             kind = try c.decode(String.self, forKey: .kind)
             letters = try c.decodeIfPresent([String].self, forKey: .letters)
             lowercaseFirstCharacter = try c.decodeIfPresent(Bool.self, forKey: .lowercaseFirstCharacter)
@@ -286,7 +294,7 @@ struct FileSchema: Decodable {
             case "item_choices": return .itemChoices(lowercaseFirstCharacter: lowercaseFirstCharacter ?? false)
             case "context_options": return .contextOptions
             case "generated": return .generated
-            default: throw DefinitionFieldError(message: "field choices.kind: unknown kind '\(kind)'; valid: \(Self.kinds.joined(separator: ", "))")
+            default: throw DefinitionFieldError.unknown("kind", kind, field: "choices.kind", valid: Self.kinds)
             }
         }
     }
@@ -303,8 +311,7 @@ struct FileSchema: Decodable {
         }
         static let rules = ["loglikelihood", "partial_loglikelihood", "generate_until"]
         init(from decoder: Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.self)
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try strictContainer(decoder, keyedBy: CodingKeys.self)
             rule = try c.decode(String.self, forKey: .rule)
             until = try c.decodeIfPresent([String].self, forKey: .until)
             maxNewTokens = try c.decodeIfPresent(Int.self, forKey: .maxNewTokens)
@@ -318,7 +325,7 @@ struct FileSchema: Decodable {
                     throw DefinitionFieldError(message: "field scoring.max_new_tokens: generate_until needs a positive token budget")
                 }
                 return .generateUntil(stopSequences: until ?? [], maxNewTokens: n)
-            default: throw DefinitionFieldError(message: "field scoring.rule: unknown rule '\(rule)'; valid: \(Self.rules.joined(separator: ", "))")
+            default: throw DefinitionFieldError.unknown("rule", rule, field: "scoring.rule", valid: Self.rules)
             }
         }
     }

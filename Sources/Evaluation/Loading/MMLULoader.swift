@@ -1,12 +1,8 @@
 import struct Data.DataDirectory
 import enum Data.CSVReader
 /// `mmlu/{dev,test}/<subject>_{split}.csv`: header `question,choice0,choice1,choice2,choice3,answer`.
-public enum MMLULoader {
+public enum MMLULoader: DocumentFileLoader {
     static let header = ["question", "choice0", "choice1", "choice2", "choice3", "answer"]
-
-    public static func load(_ relative: String, in data: DataDirectory) throws -> [MMLURow] {
-        try parse(data.text(relative), file: data.url(relative).path)
-    }
 
     public static func parse(_ text: String, file: String) throws -> [MMLURow] {
         let records = try CSVReader.parse(text, file: file)

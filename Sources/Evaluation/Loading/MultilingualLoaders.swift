@@ -1,12 +1,20 @@
 import Foundation
 import struct Data.DataDirectory
 
-/// `xcopa/<lang>/test.<lang>.jsonl`.
-public enum XCOPALoader {
-    public static func load(_ relative: String, in data: DataDirectory) throws -> [XCOPARow] {
+/// A benchmark file format: `parse` reads its text, `load` reads a file of the data directory.
+public protocol DocumentFileLoader {
+    associatedtype Row
+    static func parse(_ text: String, file: String) throws -> [Row]
+}
+
+extension DocumentFileLoader {
+    public static func load(_ relative: String, in data: DataDirectory) throws -> [Row] {
         try parse(data.text(relative), file: data.url(relative).path)
     }
+}
 
+/// `xcopa/<lang>/test.<lang>.jsonl`.
+public enum XCOPALoader: DocumentFileLoader {
     public static func parse(_ text: String, file: String) throws -> [XCOPARow] {
         try DocumentRow.lines(of: text, file: file).map { row in
             let question = try row.string("question")
@@ -23,11 +31,7 @@ public enum XCOPALoader {
 }
 
 /// `xstorycloze/<lang>_eval.jsonl`.
-public enum StoryClozeLoader {
-    public static func load(_ relative: String, in data: DataDirectory) throws -> [StoryClozeRow] {
-        try parse(data.text(relative), file: data.url(relative).path)
-    }
-
+public enum StoryClozeLoader: DocumentFileLoader {
     public static func parse(_ text: String, file: String) throws -> [StoryClozeRow] {
         try DocumentRow.lines(of: text, file: file).map { row in
             let right = try row.int("answer_right_ending")

@@ -59,11 +59,9 @@ struct RunCommand: ParsableCommand {
     var overrides: [String] = []
     func run() throws {
         try requirePositiveThreads(threads)
-        let summary = try HarnessCommands.run(spec: options.spec, profile: options.profile, model: options.model,
-                                              profiles: options.profiles, db: db, threads: threads, checkpoints: checkpoints,
-                                              executor: try makeCellExecutor(), overrides: overrides, handleSignals: true, log: note)
-        print(summary)
-        if summary.failed > 0 { throw ExitCode(1) }
+        try finish(HarnessCommands.run(spec: options.spec, profile: options.profile, model: options.model,
+                                       profiles: options.profiles, db: db, threads: threads, checkpoints: checkpoints,
+                                       executor: try makeCellExecutor(), overrides: overrides, handleSignals: true, log: note))
     }
 }
 
@@ -72,11 +70,9 @@ struct RunCellCommandCLI: ParsableCommand {
         abstract: "Run one cell of a spec into a given store (used by sweeps and Slurm array tasks); exits 1 when the cell fails.")
     @OptionGroup var options: RunCellOptions
     func run() throws {
-        let summary = try RunCellCommand.run(options.arguments, paths: .current, executor: try makeCellExecutor(),
-                                             codeVersion: Runner.codeVersion(packageRoot: HarnessPaths.current.root),
-                                             handleSignals: true, log: note)
-        print(summary)
-        if summary.failed > 0 { throw ExitCode(1) }
+        try finish(RunCellCommand.run(options.arguments, paths: .current, executor: try makeCellExecutor(),
+                                      codeVersion: Runner.codeVersion(packageRoot: HarnessPaths.current.root),
+                                      handleSignals: true, log: note))
     }
 }
 
@@ -214,4 +210,10 @@ struct DataCommand: ParsableCommand {
 /// The executor that trains and evaluates a cell with the real engine.
 func makeCellExecutor() throws -> CellExecutor {
     EngineCellExecutor(dataDirectory: ProcessInfo.processInfo.environment["METALORA_DATA"], log: note)
+}
+
+/// Prints a run's summary; any failed cell makes the command exit 1.
+func finish(_ summary: RunSummary) throws {
+    print(summary)
+    if summary.failed > 0 { throw ExitCode(1) }
 }
