@@ -294,16 +294,20 @@ public enum Memory {
     public static func availableBytes() -> Int {
         guard let info = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return -1 }
         for line in info.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
-            return (line.split(separator: " ").compactMap { Int($0) }.first ?? -1) * 1024
+            return kilobytes(line).map { Int($0) * 1024 } ?? -1
         }
         return -1
     }
     static func field(_ name: String) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
         for line in status.split(separator: "\n") where line.hasPrefix(name + ":") {
-            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? -1
-            return kb / 1024
+            return kilobytes(line).map { $0 / 1024 } ?? -1
         }
         return -1
+    }
+    /// The number of a `/proc` line such as "VmHWM:\t 9144500 kB". The kernel pads the number to
+    /// eight columns after the tab, so from 10,000,000 kB on no space precedes it: split on both.
+    public static func kilobytes(_ line: Substring) -> Double? {
+        line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Double($0) }.first
     }
 }

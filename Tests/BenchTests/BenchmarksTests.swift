@@ -58,4 +58,15 @@ final class BenchmarksTests: XCTestCase {
         XCTAssertNil(ratios["mmlu_bf16_speedup"], "no bf16 MMLU key, no ratio")
         XCTAssertNil(ratios["train_bf16_fraction_of_bf16_gemm"])
     }
+
+    /// /proc pads the number to eight columns after the tab: from 10,000,000 kB (a 13B training
+    /// step) there is no space before it, which a split on spaces alone read as no number at all.
+    func testProcMemoryLinesParseAtEveryWidth() {
+        XCTAssertEqual(Memory.kilobytes("VmHWM:\t 9144500 kB"), 9_144_500)
+        XCTAssertEqual(Memory.kilobytes("VmHWM:\t14633624 kB"), 14_633_624)
+        XCTAssertEqual(Memory.kilobytes("MemAvailable:   23456789 kB"), 23_456_789)
+        XCTAssertNil(Memory.kilobytes("VmHWM:\t kB"))
+        XCTAssertGreaterThan(Memory.peakResidentMiB(), 1, "this test process's own peak")
+    }
+
 }
