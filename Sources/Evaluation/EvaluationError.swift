@@ -1,10 +1,8 @@
 import Foundation
-import enum Data.DataError
 
 /// Every failure names what to fix: the file and line/row/field for data problems, the valid
 /// names for an unknown subset, the available count for an oversized few-shot request.
 public enum EvaluationError: Error, CustomStringConvertible, Equatable {
-    case dataDirectoryMissing(path: String)
     case missingFile(path: String)
     case unreadableFile(path: String, reason: String)
     /// A malformed record: `location` is "line N" (text formats) or a JSON path such as "examples[12]".
@@ -25,8 +23,6 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .dataDirectoryMissing(let p):
-            return DataError.missingDirectory(path: p).description
         case .missingFile(let p):
             return "data file \(p) not found"
         case .unreadableFile(let p, let r):
