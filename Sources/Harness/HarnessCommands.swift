@@ -3,6 +3,7 @@
 import Foundation
 import ArgumentParser
 import Training
+import struct Data.DataDirectory
 
 /// `methods` is the method list specs are read against: the standard one, or a caller's that adds
 /// methods (README "Extending: adding a method").
@@ -194,8 +195,7 @@ public enum HarnessCommands {
     public static func dataVerify(dataDir: String? = nil, paths: HarnessPaths = .current) throws -> (report: String, ok: Bool) {
         let manifest = try DataManifest.load(paths.dataManifest)
         let dir = dataDir.map(paths.resolve) ?? paths.data
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard (try? DataDirectory(root: dir).existing()) != nil else {
             return ("\(dir.path): no such data folder: link the mirror there (make setup) or give --data-dir", false)
         }
         let problems = try DataFiles.verify(manifest: manifest, dataDir: dir)
