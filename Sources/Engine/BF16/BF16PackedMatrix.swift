@@ -92,13 +92,21 @@ public final class BF16PackedMatrix: @unchecked Sendable {
     /// `C = bf16(A) · B + beta · C` for A [m, k] (row stride lda, float32), C [m, n] (row stride ldc);
     /// beta is 0 (overwrite) or 1 (accumulate).
     public func multiply(c: UnsafeMutablePointer<Float>, ldc: Int, a: UnsafePointer<Float>, lda: Int, m: Int, beta: Float) {
+        multiply(c: c, ldc: ldc, parts: [BF16Operand(a, stride: lda, columns: k)], m: m, beta: beta)
+    }
+
+    /// `C = bf16([A₁ | A₂ | …]) · B + beta · C`: the left operand's columns come from several float32
+    /// matrices side by side (their widths sum to k), each rounded straight into the shared bf16
+    /// copy. One product over a stacked B ([W₁; W₂; …], e.g. q|k|v) replaces several accumulating ones.
+    public func multiply(c: UnsafeMutablePointer<Float>, ldc: Int, parts: [BF16Operand], m: Int, beta: Float) {
         precondition(beta == 0 || beta == 1, "BF16PackedMatrix.multiply: beta must be 0 or 1, got \(beta)")
+        precondition(parts.reduce(0) { $0 + $1.columns } == k, "BF16PackedMatrix.multiply: operand widths \(parts.map(\.columns)) do not sum to k = \(k)")
         if m == 0 { return }
         if ldc != n {
             // brgemm needs a dense C: compute densely, then add or copy into the strided C.
             let dense = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
             defer { dense.deallocate() }
-            multiply(c: dense, ldc: n, a: a, lda: lda, m: m, beta: 0)
+            multiply(c: dense, ldc: n, parts: parts, m: m, beta: 0)
             for i in 0..<m {
                 if beta == 1 { Elementwise.accumulate(c + i * ldc, dense + i * n, count: n) } else { (c + i * ldc).update(from: dense + i * n, count: n) }
             }
@@ -108,7 +116,13 @@ public final class BF16PackedMatrix: @unchecked Sendable {
         BF16Scratch.shared.withInput(rows: m, columns: k, tailColumns: n, workers: workers) { input, tails in
             let round = RowKernelDispatch.current.roundToBF16, k = self.k
             Parallel.forEachChunk(m, costPerItem: k) { rows in
-                for i in rows { round(input + i * k, a + i * lda, k) }
+                for i in rows {
+                    var offset = 0
+                    for part in parts {
+                        round(input + i * k + offset, part.pointer + i * part.stride, part.columns)
+                        offset += part.columns
+                    }
+                }
             }
             let accumulate = beta == 1
             if workers <= 1 {
@@ -188,6 +202,14 @@ public final class BF16PackedMatrix: @unchecked Sendable {
     /// not the reference loop, for every block shape the product uses).
     public func implementation(rows: Int, accumulate: Bool) throws -> String {
         DNNL.implementation(try BF16Primitives.shared.primitive(k: k, n: n, rows: rows, accumulate: accumulate, weights: weightsMD).0)
+    }
+}
+
+/// `columns` float32 columns of a product's left operand, row i at `pointer + i * stride`.
+public struct BF16Operand {
+    public let pointer: UnsafePointer<Float>, stride: Int, columns: Int
+    public init(_ pointer: UnsafePointer<Float>, stride: Int, columns: Int) {
+        self.pointer = pointer; self.stride = stride; self.columns = columns
     }
 }
 

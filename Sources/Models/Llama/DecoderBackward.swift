@@ -87,7 +87,7 @@ extension LlamaDecoder {
                          dx: UnsafeMutablePointer<Float>, rows n: Int, beta: Float, layout: BatchLayout) {
         let (out, inp) = p.shape(config)
         if let packed = bf16Weights?.projection(l, p) {
-            StageTimer.measure("linear backward") { packed.backwardInput(dx: dx, dy: dy, rows: n, beta: beta) }
+            StageTimer.measure(StageTimer.enabled ? "linear backward \(p)" : "linear backward") { packed.backwardInput(dx: dx, dy: dy, rows: n, beta: beta) }
         } else {
             withFrozenWeight(l, p) { w in
                 StageTimer.measure("linear backward") {
@@ -95,11 +95,37 @@ extension LlamaDecoder {
                 }
             }
         }
-        if let adapter, adapter.targets(layer: l, projection: p) {
-            StageTimer.measure("adapter backward") {
-                adapter.backward(layer: l, projection: p, x: x, ldx: inp, dy: dy, ldy: out, dx: dx, lddx: inp, layout: layout)
-            }
+        adapterBackward(l, p, x: x, dy: dy, dx: dx, layout: layout)
+    }
+
+    /// dx += the adapter's part of projection `p`'s input gradient, when it targets `p`.
+    @inline(__always)
+    func adapterBackward(_ l: Int, _ p: Projection, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                         dx: UnsafeMutablePointer<Float>, layout: BatchLayout) {
+        guard let adapter, adapter.targets(layer: l, projection: p) else { return }
+        let (out, inp) = p.shape(config)
+        StageTimer.measure("adapter backward") {
+            adapter.backward(layer: l, projection: p, x: x, ldx: inp, dy: dy, ldy: out, dx: dx, lddx: inp, layout: layout)
         }
+    }
+
+    /// dx = Σ dy_p W_p over projections sharing the input x (q|k|v or gate|up), plus each one's
+    /// adapter backward. In bf16 the frozen part is one product over the stacked weights; in
+    /// float32 it is one accumulating product per projection, in the group's order.
+    func projectGroupBackward(_ l: Int, _ group: BF16DecoderWeights.ProjectionGroup, x: UnsafePointer<Float>,
+                              dys: [UnsafePointer<Float>], dx: UnsafeMutablePointer<Float>, rows n: Int, layout: BatchLayout) {
+        let members = group.members
+        guard let bf16 = bf16Weights else {
+            for (i, (p, dy)) in zip(members, dys).enumerated() {
+                projectBackward(l, p, x: x, dy: dy, dx: dx, rows: n, beta: i == 0 ? 0 : 1, layout: layout)
+            }
+            return
+        }
+        let parts = zip(members, dys).map { p, dy in BF16Operand(dy, stride: p.shape(config).out, columns: p.shape(config).out) }
+        StageTimer.measure("linear backward") {
+            bf16.stackedBackwardPack(l, group).multiply(c: dx, ldc: config.hiddenSize, parts: parts, m: n, beta: 0)
+        }
+        for (p, dy) in zip(members, dys) { adapterBackward(l, p, x: x, dy: dy, dx: dx, layout: layout) }
     }
 
     /// Backward through layer `l`, paired with `layerForward`: on entry `grads.residual` is
@@ -133,8 +159,8 @@ extension LlamaDecoder {
             SwiGLU.backward(dgate: grads.gate.data, dup: grads.up.data, dout: grads.swiglu.data,
                             gate: acts.gate[m].data, up: acts.up[m].data, count: count)
         }
-        projectBackward(l, .gate, x: acts.normed.data, dy: grads.gate.data, dx: grads.normed.data, rows: n, beta: 0, layout: layout)
-        projectBackward(l, .up, x: acts.normed.data, dy: grads.up.data, dx: grads.normed.data, rows: n, beta: 1, layout: layout)
+        projectGroupBackward(l, .gateUp, x: acts.normed.data, dys: [UnsafePointer(grads.gate.data), UnsafePointer(grads.up.data)], dx: grads.normed.data,
+                             rows: n, layout: layout)
         // The residual path passes dLoss/d(output) straight through; the norm adds its part.
         StageTimer.measure("rmsnorm backward") { RMSNorm.backward(dinp: grads.residual.data, dweight: nil, dout: grads.normed.data, inp: middle.data,
                          weight: w.feedForwardNorm.data, rstd: acts.rstd2[s].data, rows: n, channels: c.hiddenSize) }
@@ -152,9 +178,8 @@ extension LlamaDecoder {
         RoPE.backward(grads.k.data, rows: n, seqLen: acts.seqLen, heads: c.keyValueHeadCount, headSize: c.headSize, table: rope, layout: .rotateHalf)
         RMSNorm.forward(out: acts.normed.data, rstd: acts.rstd1[s].data, inp: input.data, weight: w.attentionNorm.data,
                         rows: n, channels: c.hiddenSize, eps: c.rmsNormEpsilon)
-        projectBackward(l, .q, x: acts.normed.data, dy: grads.q.data, dx: grads.normed.data, rows: n, beta: 0, layout: layout)
-        projectBackward(l, .k, x: acts.normed.data, dy: grads.k.data, dx: grads.normed.data, rows: n, beta: 1, layout: layout)
-        projectBackward(l, .v, x: acts.normed.data, dy: grads.v.data, dx: grads.normed.data, rows: n, beta: 1, layout: layout)
+        projectGroupBackward(l, .qkv, x: acts.normed.data, dys: [UnsafePointer(grads.q.data), UnsafePointer(grads.k.data), UnsafePointer(grads.v.data)], dx: grads.normed.data,
+                             rows: n, layout: layout)
         RMSNorm.backward(dinp: grads.residual.data, dweight: nil, dout: grads.normed.data, inp: input.data,
                          weight: w.attentionNorm.data, rstd: acts.rstd1[s].data, rows: n, channels: c.hiddenSize)
     }

@@ -92,7 +92,7 @@ public final class LlamaDecoder: @unchecked Sendable {
                  rows n: Int, beta: Float = 0, layout: BatchLayout, training: Bool) {
         let (out, inp) = p.shape(config)
         if let packed = bf16Weights?.projection(l, p) {
-            StageTimer.measure("linear") { packed.forward(y: y, x: x, rows: n, beta: beta) }
+            StageTimer.measure(StageTimer.enabled ? "linear \(p)" : "linear") { packed.forward(y: y, x: x, rows: n, beta: beta) }
         } else {
             withFrozenWeight(l, p) { w in
                 StageTimer.measure("linear") {
