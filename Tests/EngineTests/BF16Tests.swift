@@ -90,6 +90,65 @@ final class BF16Tests: XCTestCase {
         }
     }
 
+    /// Operands side by side (`parts`, e.g. dq | dk | dv against the stacked q|k|v weights) give
+    /// the product of their concatenation, each part read with its own row stride.
+    func testProductOfOperandsSideBySideMatchesRoundedFloat64() throws {
+        try requireBF16()
+        var rng = SplitMix64(seed: 8)
+        func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float(Double(rng.next() % 20001) / 10000 - 1) } }
+        let widths = [24, 8, 16], strides = [30, 8, 21], k = widths.reduce(0, +), n = 40
+        let w = random(k * n)   // B [k, n] row-major
+        let packed = try w.withUnsafeBufferPointer { try BF16PackedMatrix(source: $0.baseAddress!, k: k, n: n, rowStride: n, columnStride: 1) }
+        for rows in [5, 37] {
+            let sources = zip(widths, strides).map { _, stride in random(rows * stride) }
+            var c = [Float](repeating: 0, count: rows * n)
+            sources[0].withUnsafeBufferPointer { a in sources[1].withUnsafeBufferPointer { b in sources[2].withUnsafeBufferPointer { d in
+                let parts = [BF16Operand(a.baseAddress!, stride: strides[0], columns: widths[0]),
+                             BF16Operand(b.baseAddress!, stride: strides[1], columns: widths[1]),
+                             BF16Operand(d.baseAddress!, stride: strides[2], columns: widths[2])]
+                c.withUnsafeMutableBufferPointer { packed.multiply(c: $0.baseAddress!, ldc: n, parts: parts, m: rows, beta: 0) }
+            } } }
+            func left(_ i: Int, _ column: Int) -> Float {
+                var column = column, part = 0
+                while column >= widths[part] { column -= widths[part]; part += 1 }
+                return sources[part][i * strides[part] + column]
+            }
+            for i in 0..<rows {
+                for j in 0..<n {
+                    let (sum, magnitude) = bf16Dot(k, { left(i, $0) }, { w[$0 * n + j] })
+                    XCTAssertEqual(Double(c[i * n + j]), sum, accuracy: 1e-5 * (magnitude + 1), "rows \(rows) at (\(i), \(j))")
+                }
+            }
+        }
+    }
+
+    /// The dense products of attention (scores against keys stored by position, weights against
+    /// values) match float64 and run brgemm kernels at the padded shapes attention uses.
+    func testDenseProductsMatchRoundedFloat64AndUseBrgemm() throws {
+        try requireBF16()
+        var rng = SplitMix64(seed: 9)
+        let (m, n, k) = (32, 64, 48)
+        let aValues = (0..<(m * k)).map { _ in bf16Rounded(Float(Double(rng.next() % 20001) / 10000 - 1)) }
+        let bValues = (0..<(k * n)).map { _ in bf16Rounded(Float(Double(rng.next() % 20001) / 10000 - 1)) }
+        func bits(_ x: [Float]) -> [UInt16] { x.map { UInt16($0.bitPattern >> 16) } }
+        let a = bits(aValues), bRows = bits(bValues)
+        // Bᵀ [n, k]: element (j, t) = B(t, j).
+        let bTransposed = bits((0..<(n * k)).map { bValues[($0 % k) * n + $0 / k] })
+        for (transposed, b) in [(false, bRows), (true, bTransposed)] {
+            var c = [Float](repeating: .nan, count: m * n)
+            c.withUnsafeMutableBufferPointer { BF16DenseProduct.multiply(c: $0.baseAddress!, a: a, b: b, m: m, n: n, k: k, transposedB: transposed) }
+            for i in 0..<m { for j in 0..<n {
+                let (sum, magnitude) = bf16Dot(k, { aValues[i * k + $0] }, { bValues[$0 * n + j] })
+                XCTAssertEqual(Double(c[i * n + j]), sum, accuracy: 1e-5 * (magnitude + 1), "transposedB \(transposed) at (\(i), \(j))")
+            }}
+        }
+        for (rows, keys) in [(64, 512), (128, 1024), (16, 32)] {
+            let scores = try BF16DenseProduct.implementation(m: rows, n: keys, k: 64, transposedB: true)
+            let output = try BF16DenseProduct.implementation(m: rows, n: 64, k: keys, transposedB: false)
+            XCTAssertTrue(scores.hasPrefix("brg") && output.hasPrefix("brg"), "\(rows) rows, \(keys) keys: \(scores), \(output)")
+        }
+    }
+
     /// Every block shape a product uses runs oneDNN's brgemm kernels, not its reference loop.
     func testBlocksUseBrgemm() throws {
         try requireBF16()

@@ -143,17 +143,17 @@ public final class BF16PackedMatrix: @unchecked Sendable {
     /// Rows lo..<hi of C (dense) from rows lo..<hi of the bf16 input; `tail` holds 16 × n floats.
     func multiplyRows(_ lo: Int, _ hi: Int, c: UnsafeMutablePointer<Float>, input: UnsafePointer<UInt16>,
                       accumulate: Bool, tail: UnsafeMutablePointer<Float>) {
-        let align = Self.rowAlignment, stream = DNNL.threadStream
+        let align = Self.rowAlignment
         var r0 = lo
         while r0 < hi {
             let rows = min(Self.rowBlock, hi - r0)
             let direct = rows / align * align
-            if direct > 0 { run(rows: direct, a: input + r0 * k, c: c + r0 * n, accumulate: accumulate, stream: stream) }
+            if direct > 0 { run(rows: direct, a: input + r0 * k, c: c + r0 * n, accumulate: accumulate) }
             let rest = rows - direct
             if rest > 0 {
                 // The 16-row product reads input rows past the last one (scratch); their results are dropped.
                 let first = r0 + direct
-                run(rows: align, a: input + first * k, c: tail, accumulate: false, stream: stream)
+                run(rows: align, a: input + first * k, c: tail, accumulate: false)
                 for i in 0..<rest {
                     let to = c + (first + i) * n
                     if accumulate { Elementwise.accumulate(to, tail + i * n, count: n) } else { to.update(from: tail + i * n, count: n) }
@@ -163,38 +163,12 @@ public final class BF16PackedMatrix: @unchecked Sendable {
         }
     }
 
-    private func run(rows: Int, a: UnsafePointer<UInt16>, c: UnsafeMutablePointer<Float>, accumulate: Bool, stream: dnnl_stream_t) {
+    private func run(rows: Int, a: UnsafePointer<UInt16>, c: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let pd: dnnl_primitive_desc_t, p: dnnl_primitive_t
         do { (pd, p) = try BF16Primitives.shared.primitive(k: k, n: n, rows: rows, accumulate: accumulate, weights: weightsMD) } catch {
             preconditionFailure("bf16 product \(rows)×\(k)×\(n): \(error)")
         }
-        var srcMemory: dnnl_memory_t?, dstMemory: dnnl_memory_t?, scratchMemory: dnnl_memory_t?
-        let engine = DNNL.engine
-        var status = dnnl_memory_create(&srcMemory, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), engine,
-                                        UnsafeMutableRawPointer(mutating: a))
-        if status == dnnl_success {
-            status = dnnl_memory_create(&dstMemory, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), engine, c)
-        }
-        // Workers execute one primitive concurrently, so each call brings its own scratchpad
-        // (scratchpad mode "user"); with the library's shared scratchpad, concurrent calls
-        // overwrote each other's partial results (BF16Tests, 2 threads).
-        let scratchMD = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)
-        let scratchBytes = scratchMD.map { dnnl_memory_desc_get_size($0) } ?? 0
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(scratchBytes, 64), alignment: 64)
-        defer { scratch.deallocate() }
-        if status == dnnl_success, scratchBytes > 0 {
-            status = dnnl_memory_create(&scratchMemory, scratchMD, engine, scratch)
-        }
-        if status == dnnl_success {
-            var args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: srcMemory),
-                        dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: weightsMemory),
-                        dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: dstMemory)]
-            if scratchMemory != nil { args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchMemory)) }
-            status = dnnl_primitive_execute(p, stream, Int32(args.count), &args)
-            if status == dnnl_success { status = dnnl_stream_wait(stream) }
-        }
-        dnnl_memory_destroy(srcMemory); dnnl_memory_destroy(dstMemory)
-        if scratchMemory != nil { dnnl_memory_destroy(scratchMemory) }
+        let status = DNNL.executeMatmul(pd, p, src: a, weights: .memory(weightsMemory), dst: c)
         precondition(status == dnnl_success, "bf16 product \(rows)×\(k)×\(n): oneDNN status \(status.rawValue)")
     }
 
@@ -213,40 +187,24 @@ public struct BF16Operand {
     }
 }
 
-/// Matmul primitives by shape, shared by every packed matrix (a primitive takes its weights at
-/// execution, and matrices of one shape share one packed layout).
+/// Matmul primitives by shape and right-operand layout, shared by every product (a primitive takes
+/// its operands at execution; packed matrices of one shape share one blocked layout, and the
+/// dense operands of `BF16DenseProduct` are plain row-major or transposed).
 final class BF16Primitives: @unchecked Sendable {
     static let shared = BF16Primitives()
-    private struct Shape: Hashable { let k: Int, n: Int, rows: Int, accumulate: Bool }
+    enum WeightsLayout: Hashable { case packed, dense, denseTransposed }
+    private struct Shape: Hashable { let k: Int, n: Int, rows: Int, accumulate: Bool, layout: WeightsLayout }
     private var primitives: [Shape: (dnnl_primitive_desc_t, dnnl_primitive_t)] = [:]
     private let lock = NSLock()
 
-    func primitive(k: Int, n: Int, rows: Int, accumulate: Bool, weights: dnnl_memory_desc_t) throws -> (dnnl_primitive_desc_t, dnnl_primitive_t) {
-        let shape = Shape(k: k, n: n, rows: rows, accumulate: accumulate)
+    func primitive(k: Int, n: Int, rows: Int, accumulate: Bool, weights: dnnl_memory_desc_t,
+                   layout: WeightsLayout = .packed) throws -> (dnnl_primitive_desc_t, dnnl_primitive_t) {
+        let shape = Shape(k: k, n: n, rows: rows, accumulate: accumulate, layout: layout)
         lock.lock(); defer { lock.unlock() }
         if let p = primitives[shape] { return p }
-        var src = try DNNL.matrix(rows: rows, cols: k, ld: k, type: dnnl_bf16)
-        var dst = try DNNL.matrix(rows: rows, cols: n, ld: n, type: dnnl_f32)
-        var packedMD = weights
-        var desc = dnnl_matmul_desc_t()
-        try DNNL.check(dnnl_matmul_desc_init(&desc, &src, &packedMD, nil, &dst), "dnnl_matmul_desc_init")
-        var attr: dnnl_primitive_attr_t?
-        try DNNL.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
-        defer { dnnl_primitive_attr_destroy(attr) }
-        try DNNL.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
-        if accumulate {
-            var ops: dnnl_post_ops_t?
-            try DNNL.check(dnnl_post_ops_create(&ops), "dnnl_post_ops_create")
-            defer { dnnl_post_ops_destroy(ops) }
-            try DNNL.check(dnnl_post_ops_append_sum(ops, 1), "dnnl_post_ops_append_sum")
-            try DNNL.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops")
-        }
-        var pd: dnnl_primitive_desc_t?
-        try DNNL.check(dnnl_primitive_desc_create(&pd, &desc, attr, DNNL.engine, nil), "dnnl_primitive_desc_create (matmul \(rows)×\(k)×\(n))")
-        var p: dnnl_primitive_t?
-        try DNNL.check(dnnl_primitive_create(&p, pd), "dnnl_primitive_create (matmul)")
-        primitives[shape] = (pd!, p!)
-        return (pd!, p!)
+        let made = try DNNL.matmulPrimitive(rows: rows, k: k, n: n, weights: weights, accumulate: accumulate)
+        primitives[shape] = made
+        return made
     }
 }
 

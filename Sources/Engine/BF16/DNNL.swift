@@ -58,6 +58,81 @@ enum DNNL {
         return md
     }
 
+    /// Runs a matmul primitive on this thread's stream: src and dst are plain pointers, the weights
+    /// either a memory object built once (a packed matrix) or a pointer read with the primitive's
+    /// weights descriptor. Each call brings its own scratchpad (the primitive is created with
+    /// scratchpad mode "user"): workers execute one primitive concurrently, and with the library's
+    /// shared scratchpad concurrent calls overwrote each other's partial results (BF16Tests, 2 threads).
+    static func executeMatmul(_ pd: dnnl_primitive_desc_t, _ p: dnnl_primitive_t, src: UnsafeRawPointer,
+                              weights: MatmulWeights, dst: UnsafeMutableRawPointer) -> dnnl_status_t {
+        let engine = Self.engine, stream = threadStream
+        var srcMemory: dnnl_memory_t?, dstMemory: dnnl_memory_t?, weightsMemory: dnnl_memory_t?, scratchMemory: dnnl_memory_t?
+        var status = dnnl_memory_create(&srcMemory, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), engine,
+                                        UnsafeMutableRawPointer(mutating: src))
+        if status == dnnl_success {
+            status = dnnl_memory_create(&dstMemory, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), engine, dst)
+        }
+        switch weights {
+        case .memory(let m): weightsMemory = m
+        case .pointer(let w):
+            if status == dnnl_success {
+                status = dnnl_memory_create(&weightsMemory, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), engine,
+                                            UnsafeMutableRawPointer(mutating: w))
+            }
+        }
+        let scratchMD = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)
+        let scratchBytes = scratchMD.map { dnnl_memory_desc_get_size($0) } ?? 0
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(scratchBytes, 64), alignment: 64)
+        defer { scratch.deallocate() }
+        if status == dnnl_success, scratchBytes > 0 {
+            status = dnnl_memory_create(&scratchMemory, scratchMD, engine, scratch)
+        }
+        if status == dnnl_success {
+            var args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: srcMemory),
+                        dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS, memory: weightsMemory),
+                        dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: dstMemory)]
+            if scratchMemory != nil { args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchMemory)) }
+            status = dnnl_primitive_execute(p, stream, Int32(args.count), &args)
+            if status == dnnl_success { status = dnnl_stream_wait(stream) }
+        }
+        dnnl_memory_destroy(srcMemory); dnnl_memory_destroy(dstMemory)
+        if case .pointer = weights { dnnl_memory_destroy(weightsMemory) }
+        if scratchMemory != nil { dnnl_memory_destroy(scratchMemory) }
+        return status
+    }
+
+    enum MatmulWeights {
+        case memory(dnnl_memory_t)
+        case pointer(UnsafeRawPointer)
+    }
+
+    /// A matmul primitive for bf16 src [rows, k] (dense) × weights → f32 dst [rows, n] (dense), with
+    /// a user scratchpad and, when `accumulate`, a sum post-op (dst += product).
+    static func matmulPrimitive(rows: Int, k: Int, n: Int, weights: dnnl_memory_desc_t,
+                                accumulate: Bool) throws -> (dnnl_primitive_desc_t, dnnl_primitive_t) {
+        var src = try matrix(rows: rows, cols: k, ld: k, type: dnnl_bf16)
+        var dst = try matrix(rows: rows, cols: n, ld: n, type: dnnl_f32)
+        var weightsMD = weights
+        var desc = dnnl_matmul_desc_t()
+        try check(dnnl_matmul_desc_init(&desc, &src, &weightsMD, nil, &dst), "dnnl_matmul_desc_init")
+        var attr: dnnl_primitive_attr_t?
+        try check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
+        defer { dnnl_primitive_attr_destroy(attr) }
+        try check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
+        if accumulate {
+            var ops: dnnl_post_ops_t?
+            try check(dnnl_post_ops_create(&ops), "dnnl_post_ops_create")
+            defer { dnnl_post_ops_destroy(ops) }
+            try check(dnnl_post_ops_append_sum(ops, 1), "dnnl_post_ops_append_sum")
+            try check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops")
+        }
+        var pd: dnnl_primitive_desc_t?
+        try check(dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil), "dnnl_primitive_desc_create (matmul \(rows)×\(k)×\(n))")
+        var p: dnnl_primitive_t?
+        try check(dnnl_primitive_create(&p, pd), "dnnl_primitive_create (matmul)")
+        return (pd!, p!)
+    }
+
     /// The implementation oneDNN picked for a primitive descriptor (e.g. "brg:avx512_core_bf16").
     static func implementation(_ pd: dnnl_primitive_desc_t) -> String {
         var name: UnsafePointer<CChar>?

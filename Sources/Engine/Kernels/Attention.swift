@@ -15,7 +15,8 @@ public enum Attention {
     public static func forward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                mask: UnsafePointer<Int32>?, batch: Int, seqLen t: Int,
-                               heads nh: Int, kvHeads nkv: Int, headSize hs: Int, scratch: AttentionScratch) {
+                               heads nh: Int, kvHeads nkv: Int, headSize hs: Int, scratch: AttentionScratch,
+                               precision: Precision = .f32) {
         checkShapes(t: t, nh: nh, nkv: nkv, hs: hs, scratch: scratch)
         let qs = nh * hs, kvs = nkv * hs, group = nh / nkv
         let scale = Float(1 / Double(hs).squareRoot())
@@ -25,7 +26,8 @@ public enum Attention {
                         q: q + b * t * qs + h * hs, qStride: qs,
                         k: k + b * t * kvs + g * hs, v: v + b * t * kvs + g * hs, kvStride: kvs,
                         keyMask: mask.map { $0 + b * t }, queries: t, firstPosition: 0,
-                        headSize: hs, scale: scale, panel: scratch.scores(worker), blockRows: scratch.blockRows)
+                        headSize: hs, scale: scale, panel: scratch.scores(worker), blockRows: scratch.blockRows,
+                        bf16: scratch.bf16(worker, precision))
         }
     }
 
@@ -36,7 +38,8 @@ public enum Attention {
                                 dout: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                 out: UnsafePointer<Float>, lse: UnsafePointer<Float>,
                                 mask: UnsafePointer<Int32>?, batch: Int, seqLen t: Int,
-                                heads nh: Int, kvHeads nkv: Int, headSize hs: Int, scratch: AttentionScratch) {
+                                heads nh: Int, kvHeads nkv: Int, headSize hs: Int, scratch: AttentionScratch,
+                                precision: Precision = .f32) {
         checkShapes(t: t, nh: nh, nkv: nkv, hs: hs, scratch: scratch)
         let qs = nh * hs, kvs = nkv * hs, group = nh / nkv
         let scale = Float(1 / Double(hs).squareRoot())
@@ -46,6 +49,13 @@ public enum Attention {
             let kb = k + b * t * kvs + g * hs, vb = v + b * t * kvs + g * hs
             let dkb = dk + b * t * kvs + g * hs, dvb = dv + b * t * kvs + g * hs
             let keyMask = mask.map { $0 + b * t }
+            if let bf16 = scratch.bf16(worker, precision), t >= BF16DenseProduct.rowAlignment {
+                let off = b * t * qs + g * group * hs
+                backwardGroupBF16(dq: dq + off, dk: dkb, dv: dvb, dout: dout + off, q: q + off, k: kb, v: vb, out: out + off,
+                                  lse: lse + (b * nh + g * group) * t, lseHeadStride: t, keyMask: keyMask, seqLen: t,
+                                  heads: group, qStride: qs, kvStride: kvs, headSize: hs, scale: scale, blockRows: bs, buffers: bf16)
+                return
+            }
             let p = scratch.scores(worker), ds = scratch.gradients(worker)
             for h in (g * group)..<((g + 1) * group) {
                 let off = b * t * qs + h * hs
@@ -60,30 +70,8 @@ public enum Attention {
                     // dP = dO V^T.
                     BLAS.sgemm(transA: false, transB: true, m: rows, n: keys, k: hs,
                                a: dob + i0 * qs, lda: qs, b: vb, ldb: kvs, beta: 0, c: ds, ldc: keys)
-                    for r in 0..<rows {
-                        let i = i0 + r, visible = i + 1
-                        let pr = p + r * keys, dr = ds + r * keys
-                        let l = lseRow[i]
-                        if !l.isFinite {
-                            pr.update(repeating: 0, count: keys); dr.update(repeating: 0, count: keys)
-                            continue
-                        }
-                        if let m = keyMask { for j in 0..<visible where m[j] == 0 { pr[j] = -.infinity } }
-                        // P = exp(S - lse) (masked → exactly 0); dS = P * (dP - D_i).
-                        let dsum = dot(dob + i * qs, ob + i * qs, hs)
-                        expShiftedInPlace(pr, visible, shift: l)
-                        let vd = SIMD16<Float>(repeating: dsum)
-                        var j = 0
-                        while j + 16 <= visible {
-                            storeVector(loadVector(pr + j) * (loadVector(dr + j) - vd), dr + j)
-                            j += 16
-                        }
-                        while j < visible { dr[j] = pr[j] * (dr[j] - dsum); j += 1 }
-                        if visible < keys {
-                            (pr + visible).update(repeating: 0, count: keys - visible)
-                            (dr + visible).update(repeating: 0, count: keys - visible)
-                        }
-                    }
+                    scoreGradients(p: p, ds: ds, rowStride: keys, rows: rows, firstRow: i0, lse: lseRow, keyMask: keyMask,
+                                   dout: dob, out: ob, qStride: qs, headSize: hs)
                     BLAS.sgemm(transA: false, transB: false, m: rows, n: hs, k: keys, alpha: scale,
                                a: ds, lda: keys, b: kb, ldb: kvs, beta: 1, c: dqb + i0 * qs, ldc: qs)
                     BLAS.sgemm(transA: true, transB: false, m: keys, n: hs, k: rows, alpha: scale,
@@ -96,19 +84,53 @@ public enum Attention {
         }
     }
 
+    /// Rows firstRow + 0..<rows of one head's block, in place: the scores p (scale·Q Kᵀ) become
+    /// P = exp(S - lse) and ds (dO Vᵀ) becomes dS = P * (dP - D_i), D_i = rowsum(dO_i * O_i); masked
+    /// keys, keys past the query and columns up to rowStride are exactly 0 (a query with no visible
+    /// key, lse = -inf, gets a zero row).
+    static func scoreGradients(p: UnsafeMutablePointer<Float>, ds: UnsafeMutablePointer<Float>, rowStride: Int, rows: Int,
+                               firstRow i0: Int, lse lseRow: UnsafePointer<Float>, keyMask: UnsafePointer<Int32>?,
+                               dout dob: UnsafePointer<Float>, out ob: UnsafePointer<Float>, qStride qs: Int, headSize hs: Int) {
+        for r in 0..<rows {
+            let i = i0 + r, visible = i + 1
+            let pr = p + r * rowStride, dr = ds + r * rowStride
+            let l = lseRow[i]
+            if !l.isFinite {
+                pr.update(repeating: 0, count: rowStride); dr.update(repeating: 0, count: rowStride)
+                continue
+            }
+            if let m = keyMask { for j in 0..<visible where m[j] == 0 { pr[j] = -.infinity } }
+            let dsum = dot(dob + i * qs, ob + i * qs, hs)
+            expShiftedInPlace(pr, visible, shift: l)
+            let vd = SIMD16<Float>(repeating: dsum)
+            var j = 0
+            while j + 16 <= visible {
+                storeVector(loadVector(pr + j) * (loadVector(dr + j) - vd), dr + j)
+                j += 16
+            }
+            while j < visible { dr[j] = pr[j] * (dr[j] - dsum); j += 1 }
+            if visible < rowStride {
+                (pr + visible).update(repeating: 0, count: rowStride - visible)
+                (dr + visible).update(repeating: 0, count: rowStride - visible)
+            }
+        }
+    }
+
     /// One (sequence, query head): queries at positions firstPosition + 0..<queries attend over keys
-    /// [0, firstPosition + queries). Writes out rows (`=`) and, if given, their lse.
+    /// [0, firstPosition + queries). Writes out rows (`=`) and, if given, their lse. With `bf16`
+    /// buffers the two products run in bf16 (`forwardGroupBF16`).
     static func forwardHead(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
                             q: UnsafePointer<Float>, qStride qs: Int,
                             k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvStride kvs: Int,
                             keyMask: UnsafePointer<Int32>?, queries: Int, firstPosition: Int,
-                            headSize hs: Int, scale: Float, panel s: UnsafeMutablePointer<Float>, blockRows: Int) {
+                            headSize hs: Int, scale: Float, panel s: UnsafeMutablePointer<Float>, blockRows: Int,
+                            bf16: AttentionBF16Buffers? = nil) {
         let whole = KeySpan(keys: k, values: v, start: 0, end: firstPosition + queries)
         withUnsafePointer(to: whole) { span in
             forwardGroup(out: out, lse: lse, lseHeadStride: 0, q: q, qStride: qs, heads: 1,
                          spans: UnsafeBufferPointer(start: span, count: 1), kvStride: kvs,
                          keyMask: keyMask, queries: queries, firstPosition: firstPosition, headSize: hs, scale: scale,
-                         panel: s, panelRows: blockRows, stacked: nil)
+                         panel: s, panelRows: blockRows, stacked: nil, bf16: bf16)
         }
     }
 
@@ -127,7 +149,14 @@ public enum Attention {
                              spans: UnsafeBufferPointer<KeySpan>, kvStride kvs: Int,
                              keyMask: UnsafePointer<Int32>?, queries: Int, firstPosition: Int,
                              headSize hs: Int, scale: Float, panel s: UnsafeMutablePointer<Float>, panelRows: Int,
-                             stacked: UnsafeMutablePointer<Float>?) {
+                             stacked: UnsafeMutablePointer<Float>?, bf16: AttentionBF16Buffers? = nil) {
+        // A decoding step's few query rows would be padded to 16 and re-round every key: float32 there.
+        if let bf16, heads * queries >= BF16DenseProduct.rowAlignment {
+            forwardGroupBF16(out: out, lse: lse, lseHeadStride: lseHeadStride, q: q, qStride: qs, heads: heads, spans: spans,
+                             kvStride: kvs, keyMask: keyMask, queries: queries, firstPosition: firstPosition,
+                             headSize: hs, scale: scale, panelRows: panelRows, buffers: bf16)
+            return
+        }
         precondition(heads == 1 || stacked != nil, "Attention.forwardGroup: \(heads) heads need a stacking buffer")
         let positionsPerBlock = max(1, panelRows / heads)
         var i0 = 0

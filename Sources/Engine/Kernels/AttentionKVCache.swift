@@ -46,7 +46,8 @@ public extension Attention {
     /// pair is one unit of a single parallel region, so a window of short sequences keeps both
     /// workers busy instead of starting a region per sequence.
     static func forwardCached(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, sequences: [CachedQueries],
-                              heads nh: Int, kvHeads nkv: Int, headSize hs: Int, scratch: AttentionScratch) {
+                              heads nh: Int, kvHeads nkv: Int, headSize hs: Int, scratch: AttentionScratch,
+                              precision: Precision = .f32) {
         checkShapes(t: 1, nh: nh, nkv: nkv, hs: hs, scratch: scratch)
         for sequence in sequences {
             precondition(sequence.firstPosition + sequence.count <= scratch.maxKeys,
@@ -70,7 +71,8 @@ public extension Attention {
                                  q: q + sequence.queryRow * qs + g * group * hs, qStride: qs, heads: group,
                                  spans: spans, kvStride: kvs, keyMask: sequence.keyMask, queries: sequence.count,
                                  firstPosition: sequence.firstPosition, headSize: hs, scale: scale,
-                                 panel: scratch.scores(worker), panelRows: panelRows, stacked: stacked.baseAddress!)
+                                 panel: scratch.scores(worker), panelRows: panelRows, stacked: stacked.baseAddress!,
+                                 bf16: scratch.bf16(worker, precision))
                 }
             }
         }
@@ -80,7 +82,8 @@ public extension Attention {
     static func forwardCached(out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>,
                               keyCache: UnsafePointer<Float>, valueCache: UnsafePointer<Float>, cacheCapacity s: Int,
                               keyMask: UnsafePointer<Int32>?, startPositions: [Int], batch: Int, queries tq: Int,
-                              heads nh: Int, kvHeads nkv: Int, headSize hs: Int, scratch: AttentionScratch) {
+                              heads nh: Int, kvHeads nkv: Int, headSize hs: Int, scratch: AttentionScratch,
+                              precision: Precision = .f32) {
         precondition(startPositions.count == batch, "Attention.forwardCached: \(startPositions.count) start positions for batch \(batch)")
         let kvs = nkv * hs
         let sequences = startPositions.enumerated().map { b, p0 in
@@ -89,7 +92,7 @@ public extension Attention {
                                  spans: [KeySpan(keys: keyCache + b * s * kvs, values: valueCache + b * s * kvs, start: 0, end: p0 + tq)],
                                  keyMask: keyMask.map { $0 + b * s })
         }
-        forwardCached(out: out, q: q, sequences: sequences, heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch)
+        forwardCached(out: out, q: q, sequences: sequences, heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch, precision: precision)
     }
 
     /// Copies new rows `src [B, count, width]` into `cache [B, S, width]` at positions

@@ -11,6 +11,8 @@ public final class AttentionScratch: @unchecked Sendable {
     /// Number of workers that may run at once; each owns two panels.
     public let threads: Int
     let storage: UnsafeMutablePointer<Float>
+    /// Each worker's bf16 operands (`Precision.bf16`); empty until first used.
+    let bf16Workers: [AttentionBF16Buffers]
 
     public static func floatCount(maxKeys: Int, threads: Int, blockRows: Int = 64) -> Int {
         threads * 2 * blockRows * maxKeys
@@ -22,6 +24,7 @@ public final class AttentionScratch: @unchecked Sendable {
         let n = Self.floatCount(maxKeys: maxKeys, threads: threads, blockRows: blockRows)
         storage = .allocate(capacity: n)
         storage.initialize(repeating: 0, count: n)
+        bf16Workers = (0..<threads).map { _ in AttentionBF16Buffers() }
     }
 
     /// Convenience matching the training call site: keys = sequence length.
@@ -36,6 +39,10 @@ public final class AttentionScratch: @unchecked Sendable {
 
     @inline(__always) func scores(_ worker: Int) -> UnsafeMutablePointer<Float> {
         storage + worker * 2 * blockRows * maxKeys
+    }
+    /// Worker `worker`'s bf16 operands when `precision` is bf16, else nil (the float32 path).
+    @inline(__always) func bf16(_ worker: Int, _ precision: Precision) -> AttentionBF16Buffers? {
+        precision == .bf16 ? bf16Workers[worker] : nil
     }
     @inline(__always) func gradients(_ worker: Int) -> UnsafeMutablePointer<Float> {
         storage + (worker * 2 + 1) * blockRows * maxKeys

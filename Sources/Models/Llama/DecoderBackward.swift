@@ -173,7 +173,7 @@ extension LlamaDecoder {
                            q: acts.q[s].data, k: acts.k[s].data, v: acts.v[s].data,
                            out: acts.attention[s].data, lse: acts.lse[s].data, mask: mask,
                            batch: acts.batch, seqLen: acts.seqLen, heads: c.headCount, kvHeads: c.keyValueHeadCount,
-                           headSize: c.headSize, scratch: acts.attentionScratch) }
+                           headSize: c.headSize, scratch: acts.attentionScratch, precision: precision) }
         RoPE.backward(grads.q.data, rows: n, seqLen: acts.seqLen, heads: c.headCount, headSize: c.headSize, table: rope, layout: .rotateHalf)
         RoPE.backward(grads.k.data, rows: n, seqLen: acts.seqLen, heads: c.keyValueHeadCount, headSize: c.headSize, table: rope, layout: .rotateHalf)
         RMSNorm.forward(out: acts.normed.data, rstd: acts.rstd1[s].data, inp: input.data, weight: w.attentionNorm.data,

@@ -221,7 +221,8 @@ extension LlamaDecoder {
         }
         StageTimer.measure("attention (cached)") {
             Attention.forwardCached(out: buf.attention.data, q: buf.q.data, sequences: sequences, heads: c.headCount,
-                                    kvHeads: c.keyValueHeadCount, headSize: c.headSize, scratch: buf.attentionScratch)
+                                    kvHeads: c.keyValueHeadCount, headSize: c.headSize, scratch: buf.attentionScratch,
+                                    precision: precision)
         }
         project(l, .o, x: buf.attention.data, y: buf.residual.data, rows: rows, beta: 1, layout: rowLayout, training: false)
         RMSNorm.forward(out: buf.normed.data, rstd: buf.rstd.data, inp: buf.residual.data, weight: w.feedForwardNorm.data,

@@ -149,7 +149,8 @@ public final class LlamaDecoder: @unchecked Sendable {
         StageTimer.measure("attention") {
             Attention.forward(out: acts.attention[s].data, lse: acts.lse[s].data, q: acts.q[s].data, k: acts.k[s].data,
                               v: acts.v[s].data, mask: mask, batch: acts.batch, seqLen: acts.seqLen,
-                              heads: c.headCount, kvHeads: c.keyValueHeadCount, headSize: c.headSize, scratch: acts.attentionScratch)
+                              heads: c.headCount, kvHeads: c.keyValueHeadCount, headSize: c.headSize, scratch: acts.attentionScratch,
+                              precision: precision)
         }
         let middle = acts.middle[s]
         Elementwise.copy(middle.data, input.data, count: n * c.hiddenSize)

@@ -19,7 +19,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("samples-dir"), help: "Folder for the per-sample logs, lm-eval --log_samples format: one samples_<task>_<date>.jsonl per subset (default results/samples/<benchmark>-<date>).") var samplesDir: String?
     @Flag(name: .customLong("no-prefix-cache"), help: "Disable KV-cache reuse of shared prefixes.") var noPrefixCache = false
     @Flag(help: "Print one JSON object.") var json = false
-    @Flag(help: "Count the work (tokens, attention pairs, FLOPs) without running the model, and bound the run's time from below by this machine's matrix-product rate (sgemm; in bf16 the linear layers and LM head at oneDNN's bf16 rate, attention at sgemm's).")
+    @Flag(help: "Count the work (tokens, attention pairs, FLOPs) without running the model, and bound the run's time from below by this machine's matrix-product rate (sgemm; in bf16 oneDNN's bf16 rate).")
     var estimate = false
 
     func run() throws {
@@ -52,10 +52,10 @@ struct EvalCommand: ParsableCommand {
         let shapes = backend.model.config.projectionShapes
         let rate = SgemmRate.measure(shapes: shapes).median
         let flops = cost.flops(for: backend.model.config)
-        // bf16 runs the weights' products (linear layers, LM head) at the bf16 rate; attention's
-        // products stay float32.
+        // bf16 runs every product at the bf16 rate: the linear layers, the LM head and attention's
+        // two (decoding steps' few query rows stay float32, too little work to count).
         let bf16Rate = backend.model.decoder.precision == .bf16 ? try BF16Rate.measure(shapes: shapes).median : nil
-        let bound = bf16Rate.map { (flops.linear + flops.head) / ($0 * 1e9) + flops.attention / (rate * 1e9) } ?? flops.total / (rate * 1e9)
+        let bound = flops.total / ((bf16Rate ?? rate) * 1e9)
         if json {
             let object: [String: Any] = [
                 "benchmark": definition.name, "items": items, "prefix_reuse": backend.prefixReuse,
@@ -72,7 +72,7 @@ struct EvalCommand: ParsableCommand {
         print(String(format: "  sgemm now: %.0f GFLOP/s at the model's projection shapes", rate))
         if let bf16Rate {
             print(String(format: "  bf16 gemm now: %.0f GFLOP/s at the same shapes (oneDNN)", bf16Rate))
-            print("  lower bound: \(StderrProgressPrinter.format(bound)) (linear layers and LM head at the bf16 rate, attention at the sgemm rate; real runs add attention's softmax and memory traffic)")
+            print("  lower bound: \(StderrProgressPrinter.format(bound)) (all products at the bf16 rate; real runs add attention's softmax, the rounding to bf16 and memory traffic)")
         } else {
             print("  lower bound: \(StderrProgressPrinter.format(bound)) (float32 work at the sgemm rate; real runs add attention's softmax and memory traffic)")
         }

@@ -1,0 +1,219 @@
+// Attention's two products in bf16 (`Precision.bf16`): the same blocks, masking and softmax as
+// `Attention.forwardGroup`, with the scores S = bf16(scale·Q) bf16(K)ᵀ and the output
+// O = bf16(exp(S - max)) bf16(V) through oneDNN (`BF16DenseProduct`), float32 accumulation.
+// The softmax, its sums, the lse and the output stay float32. scale = 1/sqrt(HS) is folded into Q
+// before rounding (exact for HS = 64, a power of two).
+// Shapes per call (one kv head, `heads` query heads): keys, values [Kp, HS] bf16 (all visible
+// positions, rows past the last key zero), q [Mp, HS], scores [Mp, Np] f32, p [Mp, Np] bf16,
+// o [Mp, HS] f32, where Mp = heads·rows padded to 16 and Np = keys padded to 32, so a few
+// shapes cover every call (a primitive is compiled per shape).
+
+import Foundation
+
+extension Attention {
+    static func forwardGroupBF16(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?, lseHeadStride: Int,
+                                 q: UnsafePointer<Float>, qStride qs: Int, heads: Int,
+                                 spans: UnsafeBufferPointer<KeySpan>, kvStride kvs: Int,
+                                 keyMask: UnsafePointer<Int32>?, queries: Int, firstPosition: Int,
+                                 headSize hs: Int, scale: Float, panelRows: Int, buffers: AttentionBF16Buffers) {
+        let positionsPerBlock = max(1, panelRows / heads)
+        let totalKeys = firstPosition + queries
+        let maxRows = BF16DenseProduct.paddedRows(heads * min(queries, positionsPerBlock))
+        buffers.reserve(rows: maxRows, keys: BF16DenseProduct.paddedColumns(totalKeys), headSize: hs)
+        let round = RowKernelDispatch.current.roundToBF16
+        // Keys and values of every visible position, once for all blocks; padding rows are zero.
+        for span in spans where span.start < totalKeys {
+            for j in span.start..<min(span.end, totalKeys) {
+                round(buffers.keys + j * hs, span.keys + j * kvs, hs)
+                round(buffers.values + j * hs, span.values + j * kvs, hs)
+            }
+        }
+        let keyRows = BF16DenseProduct.paddedColumns(totalKeys)
+        if keyRows > totalKeys {
+            (buffers.keys + totalKeys * hs).update(repeating: 0, count: (keyRows - totalKeys) * hs)
+            (buffers.values + totalKeys * hs).update(repeating: 0, count: (keyRows - totalKeys) * hs)
+        }
+        var i0 = 0
+        while i0 < queries {
+            let i1 = min(queries, i0 + positionsPerBlock), rows = i1 - i0, keys = firstPosition + i1
+            let stackedRows = heads * rows
+            let mp = BF16DenseProduct.paddedRows(stackedRows), np = BF16DenseProduct.paddedColumns(keys)
+            // Row j·rows + r = head j, position i0 + r; scaled, then rounded.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: hs) { scaled in
+                for j in 0..<heads {
+                    for r in 0..<rows {
+                        let from = q + (i0 + r) * qs + j * hs
+                        for d in 0..<hs { scaled[d] = from[d] * scale }
+                        round(buffers.q + (j * rows + r) * hs, scaled.baseAddress!, hs)
+                    }
+                }
+            }
+            BF16DenseProduct.multiply(c: buffers.scores, a: buffers.q, b: buffers.keys, m: mp, n: np, k: hs, transposedB: true)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: stackedRows) { inverseSums in
+                for row in 0..<stackedRows {
+                    let j = row / rows, r = row % rows, pos = firstPosition + i0 + r
+                    let scores = buffers.scores + row * np
+                    let (l, sum) = expRowInPlace(scores, keys: np, lastVisible: pos, keyMask: keyMask)
+                    lse?[j * lseHeadStride + i0 + r] = l
+                    inverseSums[row] = sum > 0 ? 1 / sum : 0
+                    round(buffers.probabilities + row * np, scores, np)
+                }
+                BF16DenseProduct.multiply(c: buffers.output, a: buffers.probabilities, b: buffers.values, m: mp, n: hs, k: np, transposedB: false)
+                for row in 0..<stackedRows {
+                    let j = row / rows, r = row % rows, inverse = inverseSums[row]
+                    let from = buffers.output + row * hs, to = out + (i0 + r) * qs + j * hs
+                    for d in 0..<hs { to[d] = from[d] * inverse }
+                }
+            }
+            i0 = i1
+        }
+    }
+}
+
+extension Attention {
+    /// The backward of one (sequence, kv head) with its `heads` query heads (head j's rows at
+    /// q + j·HS, its lse at lse + j·lseHeadStride), the five products in bf16: the scores S and
+    /// dP = dO Vᵀ, then dQ += scale·dS K, dK += dSᵀ (scale·Q), dV += Pᵀ dO. P and dS are computed in
+    /// float32 from the float32 S, dP and the forward's lse (`scoreGradients`), then rounded.
+    /// Accumulates (`+=`) into dq, dk, dv like `backward`.
+    /// Operands per block of `rows` query positions over keys = i1 (Mp = rows padded to 16, Rp = rows
+    /// padded to 32, Np = keys padded to 32, Kp = keys padded to 16): q, dO [Rp, HS] bf16 (rows past
+    /// the block zero, as they are an inner dimension of dK and dV), keys, values [Np, HS] bf16,
+    /// scores and dP [Mp, Np] f32, P and dS [Mp, Np] bf16, Pᵀ and dSᵀ [Kp, Rp] bf16 (columns past
+    /// the block zero), output [max(Mp, Kp), HS] f32.
+    static func backwardGroupBF16(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                                  dout: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                  out: UnsafePointer<Float>, lse: UnsafePointer<Float>, lseHeadStride: Int,
+                                  keyMask: UnsafePointer<Int32>?, seqLen t: Int, heads: Int, qStride qs: Int, kvStride kvs: Int,
+                                  headSize hs: Int, scale: Float, blockRows: Int, buffers: AttentionBF16Buffers) {
+        let blockRowsPadded = BF16DenseProduct.paddedColumns(min(blockRows, t))
+        let keyRows = BF16DenseProduct.paddedColumns(t)
+        buffers.reserve(rows: blockRowsPadded, keys: keyRows, headSize: hs)
+        buffers.reserveBackward(rows: blockRowsPadded, keys: keyRows, headSize: hs)
+        let round = RowKernelDispatch.current.roundToBF16
+        for j in 0..<t {
+            round(buffers.keys + j * hs, k + j * kvs, hs)
+            round(buffers.values + j * hs, v + j * kvs, hs)
+        }
+        if keyRows > t {
+            (buffers.keys + t * hs).update(repeating: 0, count: (keyRows - t) * hs)
+            (buffers.values + t * hs).update(repeating: 0, count: (keyRows - t) * hs)
+        }
+        for h in 0..<heads {
+            let qh = q + h * hs, oh = out + h * hs, doh = dout + h * hs, dqh = dq + h * hs
+            let lseRow = lse + h * lseHeadStride
+            var i0 = 0
+            while i0 < t {
+                let i1 = min(t, i0 + blockRows), rows = i1 - i0, keys = i1
+                let mp = BF16DenseProduct.paddedRows(rows), rp = BF16DenseProduct.paddedColumns(rows)
+                let np = BF16DenseProduct.paddedColumns(keys), kp = BF16DenseProduct.paddedRows(keys)
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: hs) { scaled in
+                    for r in 0..<rows {
+                        let from = qh + (i0 + r) * qs
+                        for d in 0..<hs { scaled[d] = from[d] * scale }
+                        round(buffers.q + r * hs, scaled.baseAddress!, hs)
+                        round(buffers.outputGradient + r * hs, doh + (i0 + r) * qs, hs)
+                    }
+                }
+                if rp > rows {
+                    (buffers.q + rows * hs).update(repeating: 0, count: (rp - rows) * hs)
+                    (buffers.outputGradient + rows * hs).update(repeating: 0, count: (rp - rows) * hs)
+                }
+                BF16DenseProduct.multiply(c: buffers.scores, a: buffers.q, b: buffers.keys, m: mp, n: np, k: hs, transposedB: true)
+                BF16DenseProduct.multiply(c: buffers.scoreGradients, a: buffers.outputGradient, b: buffers.values, m: mp, n: np, k: hs, transposedB: true)
+                scoreGradients(p: buffers.scores, ds: buffers.scoreGradients, rowStride: np, rows: rows, firstRow: i0, lse: lseRow,
+                               keyMask: keyMask, dout: doh, out: oh, qStride: qs, headSize: hs)
+                for r in 0..<rows {
+                    round(buffers.probabilities + r * np, buffers.scores + r * np, np)
+                    round(buffers.scoreGradientsBF16 + r * np, buffers.scoreGradients + r * np, np)
+                }
+                transpose(buffers.probabilities, rows: rows, columns: kp, rowStride: np, into: buffers.probabilitiesTransposed, rowStride: rp)
+                transpose(buffers.scoreGradientsBF16, rows: rows, columns: kp, rowStride: np, into: buffers.scoreGradientsTransposed, rowStride: rp)
+                // dQ += scale · dS K.
+                BF16DenseProduct.multiply(c: buffers.output, a: buffers.scoreGradientsBF16, b: buffers.keys, m: mp, n: hs, k: np, transposedB: false)
+                for r in 0..<rows { Elementwise.axpy(dqh + (i0 + r) * qs, alpha: scale, buffers.output + r * hs, count: hs) }
+                // dK += dSᵀ (scale · Q).
+                BF16DenseProduct.multiply(c: buffers.output, a: buffers.scoreGradientsTransposed, b: buffers.q, m: kp, n: hs, k: rp, transposedB: false)
+                for j in 0..<keys { Elementwise.accumulate(dk + j * kvs, buffers.output + j * hs, count: hs) }
+                // dV += Pᵀ dO.
+                BF16DenseProduct.multiply(c: buffers.output, a: buffers.probabilitiesTransposed, b: buffers.outputGradient, m: kp, n: hs, k: rp, transposedB: false)
+                for j in 0..<keys { Elementwise.accumulate(dv + j * kvs, buffers.output + j * hs, count: hs) }
+                i0 = i1
+            }
+        }
+    }
+
+    /// to[c, r] = from[r, c] for r < rows, c < columns; to[c, r] = 0 for rows <= r < toStride.
+    private static func transpose(_ from: UnsafePointer<UInt16>, rows: Int, columns: Int, rowStride: Int,
+                                  into to: UnsafeMutablePointer<UInt16>, rowStride toStride: Int) {
+        for c in 0..<columns {
+            let row = to + c * toStride
+            for r in 0..<rows { row[r] = from[r * rowStride + c] }
+            if toStride > rows { (row + rows).update(repeating: 0, count: toStride - rows) }
+        }
+    }
+}
+
+/// One worker's operands for `forwardGroupBF16`, grown on demand (each worker owns one, so no lock).
+public final class AttentionBF16Buffers: @unchecked Sendable {
+    private(set) var q = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
+    private(set) var keys = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
+    private(set) var values = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
+    private(set) var probabilities = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
+    private(set) var scores = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    private(set) var output = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    private var rowCapacity = 0, keyCapacity = 0, headSize = 0, outputRows = 0
+    // Backward only (`backwardGroupBF16`).
+    private(set) var outputGradient = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
+    private(set) var scoreGradients = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    private(set) var scoreGradientsBF16 = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
+    private(set) var probabilitiesTransposed = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
+    private(set) var scoreGradientsTransposed = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
+    private var backwardRows = 0, backwardKeys = 0, backwardHeadSize = 0
+
+    init() {}
+
+    deinit { release(); releaseBackward() }
+
+    /// Room for the backward's extra operands: `rows` block rows (padded to 32) over `keys` (padded).
+    func reserveBackward(rows: Int, keys: Int, headSize: Int) {
+        if rows <= backwardRows && keys <= backwardKeys && headSize == backwardHeadSize { return }
+        releaseBackward()
+        backwardRows = max(rows, backwardRows); backwardKeys = max(keys, backwardKeys); backwardHeadSize = headSize
+        outputGradient = Self.zeroed(backwardRows * headSize)
+        scoreGradients = Self.zeroed(backwardRows * backwardKeys)
+        scoreGradientsBF16 = Self.zeroed(backwardRows * backwardKeys)
+        probabilitiesTransposed = Self.zeroed(backwardKeys * backwardRows)
+        scoreGradientsTransposed = Self.zeroed(backwardKeys * backwardRows)
+        // The products write max(rows, keys) output rows.
+        if backwardKeys > outputRows { output.deallocate(); output = Self.zeroed(backwardKeys * headSize); outputRows = backwardKeys }
+    }
+
+    private func releaseBackward() {
+        outputGradient.deallocate(); scoreGradients.deallocate(); scoreGradientsBF16.deallocate()
+        probabilitiesTransposed.deallocate(); scoreGradientsTransposed.deallocate()
+    }
+
+    static func zeroed<T: Numeric>(_ n: Int) -> UnsafeMutablePointer<T> {
+        let p = UnsafeMutablePointer<T>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p
+    }
+
+    /// Room for `rows` stacked query rows (padded) over `keys` positions (padded) of head size `headSize`.
+    func reserve(rows: Int, keys: Int, headSize: Int) {
+        if rows <= rowCapacity && keys <= keyCapacity && headSize == self.headSize { return }
+        release()
+        rowCapacity = max(rows, rowCapacity); keyCapacity = max(keys, keyCapacity); self.headSize = headSize
+        q = Self.zeroed(rowCapacity * headSize)
+        self.keys = Self.zeroed(keyCapacity * headSize)
+        values = Self.zeroed(keyCapacity * headSize)
+        probabilities = Self.zeroed(rowCapacity * keyCapacity)
+        scores = Self.zeroed(rowCapacity * keyCapacity)
+        outputRows = max(rowCapacity, backwardKeys)
+        output = Self.zeroed(outputRows * headSize)
+    }
+
+    private func release() {
+        q.deallocate(); keys.deallocate(); values.deallocate(); probabilities.deallocate()
+        scores.deallocate(); output.deallocate()
+    }
+}
