@@ -7,6 +7,11 @@ For every subset present in both, pairs the items by doc_id and reports: the sha
 pick (argmax of the choices' log-likelihoods) is equal, the accuracy of each side, and their paired
 difference with its standard error (the mean and SE of per-item acc differences). Exit code 1 when
 the folders hold different items (a comparison of different questions says nothing).
+
+Why picks differ: the reference's margin (its best choice's log-likelihood minus the runner-up's)
+against the candidate's perturbation of that margin. `margin_noise_sd` is the standard deviation of
+the change; `expected_discordant` is what Gaussian noise of that size alone would flip,
+Σ Φ(-margin / sd) over items, to compare with the observed count.
 """
 import glob, json, math, os, re, sys
 
@@ -18,7 +23,7 @@ def load(folder):
         for line in open(path):
             d = json.loads(line)
             scores = [float(r[0][0]) for r in d["resps"]]
-            rows[d["doc_id"]] = (max(range(len(scores)), key=scores.__getitem__), float(d["acc"]))
+            rows[d["doc_id"]] = (max(range(len(scores)), key=scores.__getitem__), float(d["acc"]), scores)
         subsets[task] = rows
     return subsets
 
@@ -38,22 +43,47 @@ def main():
         r, c = ref[task], cand[task]
         eq = sum(r[i][0] == c[i][0] for i in r)
         d = [c[i][1] - r[i][1] for i in r]
+        dm = sum(d) / len(d)
         per[task] = {"n": len(r), "picks_equal": eq / len(r), "acc_reference": sum(r[i][1] for i in r) / len(r),
-                     "acc_candidate": sum(c[i][1] for i in r) / len(r)}
+                     "acc_candidate": sum(c[i][1] for i in r) / len(r), "acc_difference": dm,
+                     "acc_difference_se": math.sqrt(sum((x - dm) ** 2 for x in d) / max(len(d) - 1, 1) / len(d))}
         equal += eq; n += len(r); diffs += d
+    margins, changes, discordant_margins = [], [], []
+    for task in ref:
+        for i, (pick, _, scores) in ref[task].items():
+            order = sorted(range(len(scores)), key=lambda j: -scores[j])
+            margin = scores[order[0]] - scores[order[1]]
+            other = cand[task][i][2]
+            margins.append(margin)
+            changes.append((other[order[0]] - other[order[1]]) - margin)
+            if cand[task][i][0] != pick:
+                discordant_margins.append(margin)
+    noise = math.sqrt(sum(x * x for x in changes) / len(changes))
+    expected = sum(0.5 * math.erfc(m / noise / math.sqrt(2)) for m in margins) if noise > 0 else 0.0
     mean = sum(diffs) / n
     se = math.sqrt(sum((x - mean) ** 2 for x in diffs) / (n - 1) / n)
     summary = {"reference": args[0], "candidate": args[1], "n": n, "subsets": len(per),
                "picks_equal": equal / n, "acc_reference": sum(p["acc_reference"] * p["n"] for p in per.values()) / n,
                "acc_candidate": sum(p["acc_candidate"] * p["n"] for p in per.values()) / n,
                "acc_difference": mean, "acc_difference_se": se,
-               "discordant_items": sum(1 for x in diffs if x != 0),
+               "items_scored_differently": sum(1 for x in diffs if x != 0),
+               "subsets_differing_by_more_than_1_point": sum(abs(p["acc_difference"]) > 0.01 for p in per.values()),
                "largest_subset_acc_difference": max(abs(p["acc_candidate"] - p["acc_reference"]) for p in per.values()),
+               "margin_noise_sd": noise, "expected_discordant": expected,
+               "reference_margin_median": sorted(margins)[len(margins) // 2],
+               "share_reference_margin_below_noise": sum(m < noise for m in margins) / n,
+               "largest_reference_margin_among_discordant": max(discordant_margins, default=0.0),
                "per_subset": per}
     print(f"{n} items in {len(per)} subsets: picks equal on {100 * summary['picks_equal']:.2f}%; "
           f"acc {100 * summary['acc_reference']:.2f}% -> {100 * summary['acc_candidate']:.2f}% "
-          f"(paired difference {100 * mean:+.2f} ± {100 * se:.2f} points SE, {summary['discordant_items']} discordant items; "
-          f"largest per-subset difference {100 * summary['largest_subset_acc_difference']:.2f} points)")
+          f"(paired difference {100 * mean:+.2f} ± {100 * se:.2f} points SE, {summary['items_scored_differently']} items scored differently; "
+          f"largest per-subset difference {100 * summary['largest_subset_acc_difference']:.2f} points, "
+          f"{summary['subsets_differing_by_more_than_1_point']} subsets differ by more than 1 point)")
+    print(f"margins: the candidate moves the reference's top-2 margin by {noise:.4f} nats (RMS); "
+          f"{100 * summary['share_reference_margin_below_noise']:.1f}% of items have a reference margin below that "
+          f"(median margin {summary['reference_margin_median']:.3f}); noise of that size alone would flip "
+          f"{expected:.0f} picks, {len(discordant_margins)} flipped; the largest reference margin among them is "
+          f"{summary['largest_reference_margin_among_discordant']:.4f}")
     if out:
         with open(out, "w") as f:
             json.dump(summary, f, indent=1, sort_keys=True)
