@@ -33,9 +33,11 @@ final class MCScoringFixtureTests: XCTestCase {
         }
     }
 
-    /// In bf16 the log-likelihoods move by rounding (`tolerance`), and picks are compared only where
-    /// the reference's margin between the best two choices exceeds `pickMargin`.
-    func checkScores(reuse: Bool, precision: Precision = .f32, tolerance: Double = 1e-3, pickMargin: Double = 0) throws {
+    /// In bf16 the log-likelihoods move by rounding (`tolerancePerToken` times the continuation's
+    /// tokens, as each token's log-probability moves), and picks are compared only where the
+    /// reference's margin between the best two choices exceeds `pickMargin`.
+    func checkScores(reuse: Bool, precision: Precision = .f32, tolerance: Double = 1e-3, tolerancePerToken: Double = 0,
+                     pickMargin: Double = 0) throws {
         let backend = try backend(reuse: reuse)
         try backend.model.decoder.setPrecision(precision)
         defer { try? backend.model.decoder.setPrecision(.f32) }
@@ -49,7 +51,9 @@ final class MCScoringFixtureTests: XCTestCase {
             let results = try backend.loglikelihoods(asked) { _ in }
             for (r, ours) in zip(requests, results) {
                 let expected = try XCTUnwrap(r["loglikelihood"] as? Double)
-                XCTAssertEqual(ours.loglikelihood, expected, accuracy: tolerance, "\(item["kind"]!) reuse=\(reuse) \(precision)")
+                let tokens = try XCTUnwrap(r["continuation_ids"] as? [Int]).count
+                XCTAssertEqual(ours.loglikelihood, expected, accuracy: tolerance + tolerancePerToken * Double(tokens),
+                               "\(item["kind"]!) reuse=\(reuse) \(precision)")
                 if precision == .f32 { XCTAssertEqual(ours.isGreedy, r["is_greedy"] as? Bool, "\(item["kind"]!) is_greedy") }
                 worst = max(worst, abs(ours.loglikelihood - expected))
             }
@@ -73,10 +77,11 @@ final class MCScoringFixtureTests: XCTestCase {
     func testLoglikelihoodsMatchWithPrefixReuse() throws { try checkScores(reuse: true) }
     func testLoglikelihoodsMatchWithoutPrefixReuse() throws { try checkScores(reuse: false) }
     /// bf16 (every product, attention's included) against the same float64 lm-eval reference: within
-    /// 0.05 nats, and the same acc/acc_norm picks wherever the reference's margin exceeds 0.05 nats
-    /// (nearer ties flip by rounding, as they would in any bf16 implementation).
+    /// 0.03 nats per continuation token (the worst seen is 0.013), and the same acc/acc_norm picks
+    /// wherever the reference's margin exceeds 0.05 nats (nearer ties flip by rounding, as they would
+    /// in any bf16 implementation).
     func testLoglikelihoodsInBF16StayNearTheReference() throws {
         try requireBF16()
-        try checkScores(reuse: true, precision: .bf16, tolerance: 0.05, pickMargin: 0.05)
+        try checkScores(reuse: true, precision: .bf16, tolerance: 0, tolerancePerToken: 0.03, pickMargin: 0.05)
     }
 }
