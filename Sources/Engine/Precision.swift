@@ -5,11 +5,11 @@ import Foundation
 /// - `f32`: float32 through OpenBLAS sgemm, the default and the exact reference.
 /// - `bf16`: the frozen weights are packed once as bf16 and each product's activation input is
 ///   rounded to bf16 (round to nearest even), with float32 accumulation and a float32 result
-///   (oneDNN's bf16 matmul, `BF16PackedMatrix`). Attention's two forward products (scores and
-///   weighted values) run in bf16 too when a call has at least 16 query rows (`AttentionBF16`);
-///   a decoding step's few rows and attention's backward stay float32. Everything else stays
-///   float32: RMSNorm, RoPE, the softmax and its log-sum-exp, the residual stream, the loss,
-///   adapter parameters, their gradients and the optimizer state.
+///   (oneDNN's bf16 matmul, `BF16PackedMatrix`). Attention's products (the forward's scores and
+///   weighted values, the backward's five) run in bf16 too when a call has at least 16 query rows
+///   (`AttentionBF16`); a decoding step's few rows stay float32. Everything else stays float32:
+///   RMSNorm, RoPE, the softmax and its log-sum-exp, the residual stream, the loss, adapter
+///   parameters, their gradients and the optimizer state.
 public enum Precision: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
     case f32, bf16
 

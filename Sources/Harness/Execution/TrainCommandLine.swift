@@ -41,7 +41,7 @@ public struct TrainOptions: ParsableArguments {
     public var output: String = "runs/train"
     @Option(parsing: .unconditional, help: "Threads for OpenBLAS and the engine's loops (default: the profile's, else all cores).")
     public var threads: Int?
-    @Option(help: "f32 | bf16: arithmetic of the frozen weights' products (default f32, or the spec's/profile's).")
+    @Option(help: "f32 | bf16: arithmetic of the model's matrix products, attention's included (default f32, or the spec's/profile's).")
     public var precision: String?
     @Option(help: ArgumentHelp(WeightResidency.help)) public var weights: String = "auto"
     @Option(help: "MeTA-LoRA loop: batched | sequential.") public var loop: String = "batched"

@@ -47,7 +47,7 @@ extension WeightResidency: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }
     /// The `--precision` help shared by every command that runs the model.
-    static let help = "Arithmetic of the frozen weights' products: f32 (default, exact) | bf16 (weights and product inputs rounded to bf16, float32 accumulation; needs avx512_bf16 or AMX)."
+    static let help = "Arithmetic of the model's matrix products: f32 (default, exact) | bf16 (frozen weights, product inputs and attention's operands rounded to bf16, float32 accumulation and softmax; needs avx512_bf16 or AMX)."
 }
 
 /// Prints a JSON object with sorted keys on one line.
