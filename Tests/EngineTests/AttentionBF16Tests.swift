@@ -30,12 +30,7 @@ extension AttentionTests {
         let exact = reference(q: doubles(x.q), k: doubles(x.k), v: doubles(x.v), mask: mask, seqLen: long)
         for (blockRows, threads) in [(64, 1), (16, 2), (7, 2)] {
             let scratch = AttentionScratch(maxKeys: long, threads: threads, blockRows: blockRows)
-            let out = Tensor(shape: [b, long, nh * hs]), lse = Tensor(shape: [b, nh, long])
-            let q = tensor(x.q), k = tensor(x.k), v = tensor(x.v)
-            mask.withUnsafeBufferPointer { m in
-                Attention.forward(out: out.data, lse: lse.data, q: q.data, k: k.data, v: v.data, mask: m.baseAddress,
-                                  batch: b, seqLen: long, heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch, precision: .bf16)
-            }
+            let (out, lse) = runForward(x, mask: mask, seqLen: long, scratch: scratch, precision: .bf16)
             let label = "bf16 attention, blockRows \(blockRows), threads \(threads)"
             XCTAssertTrue(out.array.allSatisfy(\.isFinite), label)
             assertValues(out.array, ref.out, atol: 2 * vMax / 512, label)
@@ -76,18 +71,10 @@ extension AttentionTests {
     func testBF16BackwardNearFloat32() throws {
         try requireBF16()
         let x = inputs(seed: 63, seqLen: long), mask = longMask
-        let q = tensor(x.q), k = tensor(x.k), v = tensor(x.v), dout = tensor(x.g)
         func gradients(_ precision: Precision, blockRows: Int, threads: Int) -> [[Float]] {
             let scratch = AttentionScratch(maxKeys: long, threads: threads, blockRows: blockRows)
-            let out = Tensor(shape: [b, long, nh * hs]), lse = Tensor(shape: [b, nh, long])
-            let dq = Tensor(shape: [b, long, nh * hs]), dk = Tensor(shape: [b, long, nkv * hs]), dv = Tensor(shape: [b, long, nkv * hs])
-            mask.withUnsafeBufferPointer { m in
-                Attention.forward(out: out.data, lse: lse.data, q: q.data, k: k.data, v: v.data, mask: m.baseAddress,
-                                  batch: b, seqLen: long, heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch, precision: precision)
-                Attention.backward(dq: dq.data, dk: dk.data, dv: dv.data, dout: dout.data, q: q.data, k: k.data, v: v.data,
-                                   out: out.data, lse: lse.data, mask: m.baseAddress, batch: b, seqLen: long,
-                                   heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch, precision: precision)
-            }
+            let (out, lse) = runForward(x, mask: mask, seqLen: long, scratch: scratch, precision: precision)
+            let (dq, dk, dv) = runBackward(x, out: out, lse: lse, mask: mask, seqLen: long, scratch: scratch, precision: precision)
             return [dq.array, dk.array, dv.array]
         }
         let reference = gradients(.f32, blockRows: 64, threads: 1)

@@ -43,25 +43,28 @@ final class AttentionTests: XCTestCase {
                       v: rng.floats(b * t * nkv * hs), g: rng.floats(b * t * nh * hs))
     }
 
-    func runForward(_ x: Inputs, mask: [Int32], seqLen t: Int, scratch: AttentionScratch) -> (out: Tensor, lse: Tensor) {
+    func runForward(_ x: Inputs, mask: [Int32], seqLen t: Int, scratch: AttentionScratch,
+                    precision: Precision = .f32) -> (out: Tensor, lse: Tensor) {
         let out = Tensor(shape: [b, t, nh * hs]), lse = Tensor(shape: [b, nh, t])
         let q = tensor(x.q), k = tensor(x.k), v = tensor(x.v)
         mask.withUnsafeBufferPointer { m in
             Attention.forward(out: out.data, lse: lse.data, q: q.data, k: k.data, v: v.data, mask: m.baseAddress,
-                              batch: b, seqLen: t, heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch)
+                              batch: b, seqLen: t, heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch, precision: precision)
         }
         return (out, lse)
     }
 
-    /// Gradients of q, k and v for the output gradient `x.g`, from `runForward`'s out and lse.
-    func runBackward(_ x: Inputs, out: Tensor, lse: Tensor, mask: [Int32],
-                     scratch: AttentionScratch) -> (dq: Tensor, dk: Tensor, dv: Tensor) {
+    /// Gradients of q, k and v for the output gradient `x.g`, from `runForward`'s out and lse
+    /// (sequence length `seqLen`, default the class's t).
+    func runBackward(_ x: Inputs, out: Tensor, lse: Tensor, mask: [Int32], seqLen: Int? = nil,
+                     scratch: AttentionScratch, precision: Precision = .f32) -> (dq: Tensor, dk: Tensor, dv: Tensor) {
+        let t = seqLen ?? self.t
         let q = tensor(x.q), k = tensor(x.k), v = tensor(x.v), dout = tensor(x.g)
         let dq = Tensor(shape: [b, t, nh * hs]), dk = Tensor(shape: [b, t, nkv * hs]), dv = Tensor(shape: [b, t, nkv * hs])
         mask.withUnsafeBufferPointer { m in
             Attention.backward(dq: dq.data, dk: dk.data, dv: dv.data, dout: dout.data, q: q.data, k: k.data, v: v.data,
                                out: out.data, lse: lse.data, mask: m.baseAddress, batch: b, seqLen: t,
-                               heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch)
+                               heads: nh, kvHeads: nkv, headSize: hs, scratch: scratch, precision: precision)
         }
         return (dq, dk, dv)
     }

@@ -15,14 +15,31 @@ the change; `expected_discordant` is what Gaussian noise of that size alone woul
 """
 import glob, json, math, os, re, sys
 
+def sample_files(folder):
+    """(task, path) for every samples_<task>_<date>.jsonl of a --samples-dir folder, by name."""
+    for path in sorted(glob.glob(os.path.join(folder, "samples_*.jsonl"))):
+        yield re.sub(r"_\d{4}-\d\d-\d\dT[\d.-]+\.jsonl$", "", os.path.basename(path))[len("samples_"):], path
+
+def choice_scores(sample):
+    """The choices' log-likelihoods of one logged item."""
+    return [float(r[0][0]) for r in sample["resps"]]
+
+def margin_change(reference, other):
+    """How much `other` moves the gap between the reference's best and second-best choices."""
+    order = sorted(range(len(reference)), key=lambda j: -reference[j])
+    return (other[order[0]] - other[order[1]]) - (reference[order[0]] - reference[order[1]])
+
+def mean_and_se(xs):
+    mean = sum(xs) / len(xs)
+    return mean, math.sqrt(sum((x - mean) ** 2 for x in xs) / max(len(xs) - 1, 1) / len(xs))
+
 def load(folder):
     subsets = {}
-    for path in sorted(glob.glob(os.path.join(folder, "samples_*.jsonl"))):
-        task = re.sub(r"_\d{4}-\d\d-\d\dT[\d.-]+\.jsonl$", "", os.path.basename(path))[len("samples_"):]
+    for task, path in sample_files(folder):
         rows = {}
         for line in open(path):
             d = json.loads(line)
-            scores = [float(r[0][0]) for r in d["resps"]]
+            scores = choice_scores(d)
             rows[d["doc_id"]] = (max(range(len(scores)), key=scores.__getitem__), float(d["acc"]), scores)
         subsets[task] = rows
     return subsets
@@ -35,33 +52,38 @@ def main():
     if len(args) != 2:
         sys.exit(__doc__)
     ref, cand = load(args[0]), load(args[1])
-    if set(ref) != set(cand) or any(set(ref[t]) != set(cand[t]) for t in ref):
-        print(f"the folders hold different items: {sorted(set(ref) ^ set(cand))[:5]}", file=sys.stderr)
+    for folder, loaded in ((args[0], ref), (args[1], cand)):
+        if not loaded:
+            print(f"{folder}: no samples_*.jsonl files (a metalora eval --samples-dir folder)", file=sys.stderr)
+            sys.exit(2)
+    if set(ref) != set(cand):
+        print(f"the folders hold different subsets: {sorted(set(ref) ^ set(cand))[:5]}", file=sys.stderr)
         sys.exit(1)
+    for task in sorted(ref):
+        if set(ref[task]) != set(cand[task]):
+            print(f"{task}: the folders hold different items ({len(ref[task])} against {len(cand[task])} doc_ids)", file=sys.stderr)
+            sys.exit(1)
     per, diffs, equal, n = {}, [], 0, 0
     for task in sorted(ref):
         r, c = ref[task], cand[task]
         eq = sum(r[i][0] == c[i][0] for i in r)
         d = [c[i][1] - r[i][1] for i in r]
-        dm = sum(d) / len(d)
+        dm, dse = mean_and_se(d)
         per[task] = {"n": len(r), "picks_equal": eq / len(r), "acc_reference": sum(r[i][1] for i in r) / len(r),
-                     "acc_candidate": sum(c[i][1] for i in r) / len(r), "acc_difference": dm,
-                     "acc_difference_se": math.sqrt(sum((x - dm) ** 2 for x in d) / max(len(d) - 1, 1) / len(d))}
+                     "acc_candidate": sum(c[i][1] for i in r) / len(r), "acc_difference": dm, "acc_difference_se": dse}
         equal += eq; n += len(r); diffs += d
     margins, changes, discordant_margins = [], [], []
     for task in ref:
         for i, (pick, _, scores) in ref[task].items():
-            order = sorted(range(len(scores)), key=lambda j: -scores[j])
-            margin = scores[order[0]] - scores[order[1]]
-            other = cand[task][i][2]
+            top = sorted(scores, reverse=True)
+            margin = top[0] - top[1]
             margins.append(margin)
-            changes.append((other[order[0]] - other[order[1]]) - margin)
+            changes.append(margin_change(scores, cand[task][i][2]))
             if cand[task][i][0] != pick:
                 discordant_margins.append(margin)
     noise = math.sqrt(sum(x * x for x in changes) / len(changes))
     expected = sum(0.5 * math.erfc(m / noise / math.sqrt(2)) for m in margins) if noise > 0 else 0.0
-    mean = sum(diffs) / n
-    se = math.sqrt(sum((x - mean) ** 2 for x in diffs) / (n - 1) / n)
+    mean, se = mean_and_se(diffs)
     summary = {"reference": args[0], "candidate": args[1], "n": n, "subsets": len(per),
                "picks_equal": equal / n, "acc_reference": sum(p["acc_reference"] * p["n"] for p in per.values()) / n,
                "acc_candidate": sum(p["acc_candidate"] * p["n"] for p in per.values()) / n,

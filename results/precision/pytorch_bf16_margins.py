@@ -11,25 +11,22 @@ top-2 margin under bf16 (the noise that flips near-tied picks), and how far our 
 log-likelihoods are from PyTorch's (an implementation check on the same weights).
 Needs torch, transformers and gguf (pip install gguf).
 """
-import argparse, glob, json, math, os, re, sys, time
+import argparse, json, math, os, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare_samples import choice_scores, margin_change, sample_files  # noqa: E402
 
 def samples(folder, per_subset):
     out = {}
-    for path in sorted(glob.glob(os.path.join(folder, "samples_*.jsonl"))):
-        task = re.sub(r"_\d{4}-\d\d-\d\dT[\d.-]+\.jsonl$", "", os.path.basename(path))[len("samples_"):]
+    for task, path in sample_files(folder):
         with open(path) as f:
             for n, line in enumerate(f):
                 if n >= per_subset:
                     break
                 d = json.loads(line)
                 args = [d["arguments"][f"gen_args_{i}"] for i in range(len(d["arguments"]))]
-                out[(task, d["doc_id"])] = ([a["arg_0"] for a in args], [a["arg_1"] for a in args],
-                                            [float(r[0][0]) for r in d["resps"]])
+                out[(task, d["doc_id"])] = ([a["arg_0"] for a in args], [a["arg_1"] for a in args], choice_scores(d))
     return out
-
-def margin_change(reference, other):
-    order = sorted(range(len(reference)), key=lambda j: -reference[j])
-    return (other[order[0]] - other[order[1]]) - (reference[order[0]] - reference[order[1]])
 
 def main():
     ap = argparse.ArgumentParser()

@@ -1,4 +1,4 @@
-// Attention's two products in bf16 (`Precision.bf16`): the same blocks, masking and softmax as
+// Attention's products in bf16 (`Precision.bf16`). Forward: the same blocks, masking and softmax as
 // `Attention.forwardGroup`, with the scores S = bf16(scale·Q) bf16(K)ᵀ and the output
 // O = bf16(exp(S - max)) bf16(V) through oneDNN (`BF16DenseProduct`), float32 accumulation.
 // The softmax, its sums, the lse and the output stay float32. scale = 1/sqrt(HS) is folded into Q
@@ -6,7 +6,7 @@
 // Shapes per call (one kv head, `heads` query heads): keys, values [Kp, HS] bf16 (all visible
 // positions, rows past the last key zero), q [Mp, HS], scores [Mp, Np] f32, p [Mp, Np] bf16,
 // o [Mp, HS] f32, where Mp = heads·rows padded to 16 and Np = keys padded to 32, so a few
-// shapes cover every call (a primitive is compiled per shape).
+// shapes cover every call (a primitive is compiled per shape). Backward: `backwardGroupBF16`.
 
 import Foundation
 
@@ -20,33 +20,15 @@ extension Attention {
         let totalKeys = firstPosition + queries
         let maxRows = BF16DenseProduct.paddedRows(heads * min(queries, positionsPerBlock))
         buffers.reserve(rows: maxRows, keys: BF16DenseProduct.paddedColumns(totalKeys), headSize: hs)
-        let round = RowKernelDispatch.current.roundToBF16
-        // Keys and values of every visible position, once for all blocks; padding rows are zero.
-        for span in spans where span.start < totalKeys {
-            for j in span.start..<min(span.end, totalKeys) {
-                round(buffers.keys + j * hs, span.keys + j * kvs, hs)
-                round(buffers.values + j * hs, span.values + j * kvs, hs)
-            }
-        }
-        let keyRows = BF16DenseProduct.paddedColumns(totalKeys)
-        if keyRows > totalKeys {
-            (buffers.keys + totalKeys * hs).update(repeating: 0, count: (keyRows - totalKeys) * hs)
-            (buffers.values + totalKeys * hs).update(repeating: 0, count: (keyRows - totalKeys) * hs)
-        }
+        buffers.roundKeysAndValues(spans: spans, count: totalKeys, kvStride: kvs, headSize: hs)
         var i0 = 0
         while i0 < queries {
             let i1 = min(queries, i0 + positionsPerBlock), rows = i1 - i0, keys = firstPosition + i1
             let stackedRows = heads * rows
             let mp = BF16DenseProduct.paddedRows(stackedRows), np = BF16DenseProduct.paddedColumns(keys)
-            // Row j·rows + r = head j, position i0 + r; scaled, then rounded.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: hs) { scaled in
-                for j in 0..<heads {
-                    for r in 0..<rows {
-                        let from = q + (i0 + r) * qs + j * hs
-                        for d in 0..<hs { scaled[d] = from[d] * scale }
-                        round(buffers.q + (j * rows + r) * hs, scaled.baseAddress!, hs)
-                    }
-                }
+            // Row j·rows + r = head j, position i0 + r.
+            for j in 0..<heads {
+                buffers.roundScaledQueries(q + i0 * qs + j * hs, stride: qs, rows: rows, scale: scale, into: j * rows, headSize: hs)
             }
             BF16DenseProduct.multiply(c: buffers.scores, a: buffers.q, b: buffers.keys, m: mp, n: np, k: hs, transposedB: true)
             withUnsafeTemporaryAllocation(of: Float.self, capacity: stackedRows) { inverseSums in
@@ -56,7 +38,7 @@ extension Attention {
                     let (l, sum) = expRowInPlace(scores, keys: np, lastVisible: pos, keyMask: keyMask)
                     lse?[j * lseHeadStride + i0 + r] = l
                     inverseSums[row] = sum > 0 ? 1 / sum : 0
-                    round(buffers.probabilities + row * np, scores, np)
+                    RowKernelDispatch.current.roundToBF16(buffers.probabilities + row * np, scores, np)
                 }
                 BF16DenseProduct.multiply(c: buffers.output, a: buffers.probabilities, b: buffers.values, m: mp, n: hs, k: np, transposedB: false)
                 for row in 0..<stackedRows {
@@ -86,19 +68,13 @@ extension Attention {
                                   out: UnsafePointer<Float>, lse: UnsafePointer<Float>, lseHeadStride: Int,
                                   keyMask: UnsafePointer<Int32>?, seqLen t: Int, heads: Int, qStride qs: Int, kvStride kvs: Int,
                                   headSize hs: Int, scale: Float, blockRows: Int, buffers: AttentionBF16Buffers) {
-        let blockRowsPadded = BF16DenseProduct.paddedColumns(min(blockRows, t))
-        let keyRows = BF16DenseProduct.paddedColumns(t)
-        buffers.reserve(rows: blockRowsPadded, keys: keyRows, headSize: hs)
-        buffers.reserveBackward(rows: blockRowsPadded, keys: keyRows, headSize: hs)
+        buffers.reserve(rows: BF16DenseProduct.paddedColumns(min(blockRows, t)), keys: BF16DenseProduct.paddedColumns(t),
+                        headSize: hs, backward: true)
+        let whole = KeySpan(keys: k, values: v, start: 0, end: t)
+        withUnsafePointer(to: whole) { span in
+            buffers.roundKeysAndValues(spans: UnsafeBufferPointer(start: span, count: 1), count: t, kvStride: kvs, headSize: hs)
+        }
         let round = RowKernelDispatch.current.roundToBF16
-        for j in 0..<t {
-            round(buffers.keys + j * hs, k + j * kvs, hs)
-            round(buffers.values + j * hs, v + j * kvs, hs)
-        }
-        if keyRows > t {
-            (buffers.keys + t * hs).update(repeating: 0, count: (keyRows - t) * hs)
-            (buffers.values + t * hs).update(repeating: 0, count: (keyRows - t) * hs)
-        }
         for h in 0..<heads {
             let qh = q + h * hs, oh = out + h * hs, doh = dout + h * hs, dqh = dq + h * hs
             let lseRow = lse + h * lseHeadStride
@@ -107,14 +83,8 @@ extension Attention {
                 let i1 = min(t, i0 + blockRows), rows = i1 - i0, keys = i1
                 let mp = BF16DenseProduct.paddedRows(rows), rp = BF16DenseProduct.paddedColumns(rows)
                 let np = BF16DenseProduct.paddedColumns(keys), kp = BF16DenseProduct.paddedRows(keys)
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: hs) { scaled in
-                    for r in 0..<rows {
-                        let from = qh + (i0 + r) * qs
-                        for d in 0..<hs { scaled[d] = from[d] * scale }
-                        round(buffers.q + r * hs, scaled.baseAddress!, hs)
-                        round(buffers.outputGradient + r * hs, doh + (i0 + r) * qs, hs)
-                    }
-                }
+                buffers.roundScaledQueries(qh + i0 * qs, stride: qs, rows: rows, scale: scale, into: 0, headSize: hs)
+                for r in 0..<rows { round(buffers.outputGradient + r * hs, doh + (i0 + r) * qs, hs) }
                 if rp > rows {
                     (buffers.q + rows * hs).update(repeating: 0, count: (rp - rows) * hs)
                     (buffers.outputGradient + rows * hs).update(repeating: 0, count: (rp - rows) * hs)
@@ -154,7 +124,9 @@ extension Attention {
     }
 }
 
-/// One worker's operands for `forwardGroupBF16`, grown on demand (each worker owns one, so no lock).
+/// One worker's operands for `forwardGroupBF16` and `backwardGroupBF16`, grown on demand (each
+/// worker owns one, so no lock). `output` holds max(rows, keys) rows: the backward's dK and dV
+/// products have one row per key.
 public final class AttentionBF16Buffers: @unchecked Sendable {
     private(set) var q = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
     private(set) var keys = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
@@ -162,58 +134,87 @@ public final class AttentionBF16Buffers: @unchecked Sendable {
     private(set) var probabilities = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
     private(set) var scores = UnsafeMutablePointer<Float>.allocate(capacity: 0)
     private(set) var output = UnsafeMutablePointer<Float>.allocate(capacity: 0)
-    private var rowCapacity = 0, keyCapacity = 0, headSize = 0, outputRows = 0
-    // Backward only (`backwardGroupBF16`).
+    // Backward only, allocated on its first `reserve(..., backward: true)`.
     private(set) var outputGradient = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
     private(set) var scoreGradients = UnsafeMutablePointer<Float>.allocate(capacity: 0)
     private(set) var scoreGradientsBF16 = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
     private(set) var probabilitiesTransposed = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
     private(set) var scoreGradientsTransposed = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
-    private var backwardRows = 0, backwardKeys = 0, backwardHeadSize = 0
+    private var rowCapacity = 0, keyCapacity = 0, headSize = 0, hasBackward = false
 
     init() {}
 
-    deinit { release(); releaseBackward() }
+    deinit { releaseForward(); releaseBackward() }
 
-    /// Room for the backward's extra operands: `rows` block rows (padded to 32) over `keys` (padded).
-    func reserveBackward(rows: Int, keys: Int, headSize: Int) {
-        if rows <= backwardRows && keys <= backwardKeys && headSize == backwardHeadSize { return }
-        releaseBackward()
-        backwardRows = max(rows, backwardRows); backwardKeys = max(keys, backwardKeys); backwardHeadSize = headSize
-        outputGradient = Self.zeroed(backwardRows * headSize)
-        scoreGradients = Self.zeroed(backwardRows * backwardKeys)
-        scoreGradientsBF16 = Self.zeroed(backwardRows * backwardKeys)
-        probabilitiesTransposed = Self.zeroed(backwardKeys * backwardRows)
-        scoreGradientsTransposed = Self.zeroed(backwardKeys * backwardRows)
-        // The products write max(rows, keys) output rows.
-        if backwardKeys > outputRows { output.deallocate(); output = Self.zeroed(backwardKeys * headSize); outputRows = backwardKeys }
+    /// Room for `rows` query rows (padded) over `keys` positions (padded) of head size `headSize`,
+    /// and for the backward's operands too when `backward`. Every pointer is always a live
+    /// allocation (the backward's are empty until first asked for).
+    func reserve(rows: Int, keys: Int, headSize: Int, backward: Bool = false) {
+        if rows > rowCapacity || keys > keyCapacity || headSize != self.headSize {
+            releaseForward()
+            rowCapacity = max(rows, rowCapacity); keyCapacity = max(keys, keyCapacity); self.headSize = headSize
+            q = Self.zeroed(rowCapacity * headSize)
+            self.keys = Self.zeroed(keyCapacity * headSize)
+            values = Self.zeroed(keyCapacity * headSize)
+            probabilities = Self.zeroed(rowCapacity * keyCapacity)
+            scores = Self.zeroed(rowCapacity * keyCapacity)
+            output = Self.zeroed(max(rowCapacity, keyCapacity) * headSize)
+            if hasBackward { allocateBackward() }
+        }
+        if backward && !hasBackward { allocateBackward() }
     }
 
-    private func releaseBackward() {
-        outputGradient.deallocate(); scoreGradients.deallocate(); scoreGradientsBF16.deallocate()
-        probabilitiesTransposed.deallocate(); scoreGradientsTransposed.deallocate()
+    /// The backward's operands at the current capacities (replacing the previous ones).
+    private func allocateBackward() {
+        releaseBackward()
+        outputGradient = Self.zeroed(rowCapacity * headSize)
+        scoreGradients = Self.zeroed(rowCapacity * keyCapacity)
+        scoreGradientsBF16 = Self.zeroed(rowCapacity * keyCapacity)
+        probabilitiesTransposed = Self.zeroed(keyCapacity * rowCapacity)
+        scoreGradientsTransposed = Self.zeroed(keyCapacity * rowCapacity)
+        hasBackward = true
+    }
+
+    /// keys, values rows 0..<count = bf16 of the spans' positions (at kv head offset, row stride
+    /// kvStride), rows up to count padded to 32 zero (finite, so padded products stay exact).
+    func roundKeysAndValues(spans: UnsafeBufferPointer<KeySpan>, count: Int, kvStride kvs: Int, headSize hs: Int) {
+        let round = RowKernelDispatch.current.roundToBF16
+        for span in spans where span.start < count {
+            for j in span.start..<min(span.end, count) {
+                round(keys + j * hs, span.keys + j * kvs, hs)
+                round(values + j * hs, span.values + j * kvs, hs)
+            }
+        }
+        let padded = BF16DenseProduct.paddedColumns(count)
+        if padded > count {
+            (keys + count * hs).update(repeating: 0, count: (padded - count) * hs)
+            (values + count * hs).update(repeating: 0, count: (padded - count) * hs)
+        }
+    }
+
+    /// q rows first..<first + rows = bf16(scale · rows of `from`, row stride `stride`).
+    func roundScaledQueries(_ from: UnsafePointer<Float>, stride: Int, rows: Int, scale: Float, into first: Int, headSize hs: Int) {
+        let round = RowKernelDispatch.current.roundToBF16
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: hs) { scaled in
+            for r in 0..<rows {
+                let row = from + r * stride
+                for d in 0..<hs { scaled[d] = row[d] * scale }
+                round(q + (first + r) * hs, scaled.baseAddress!, hs)
+            }
+        }
     }
 
     static func zeroed<T: Numeric>(_ n: Int) -> UnsafeMutablePointer<T> {
         let p = UnsafeMutablePointer<T>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p
     }
 
-    /// Room for `rows` stacked query rows (padded) over `keys` positions (padded) of head size `headSize`.
-    func reserve(rows: Int, keys: Int, headSize: Int) {
-        if rows <= rowCapacity && keys <= keyCapacity && headSize == self.headSize { return }
-        release()
-        rowCapacity = max(rows, rowCapacity); keyCapacity = max(keys, keyCapacity); self.headSize = headSize
-        q = Self.zeroed(rowCapacity * headSize)
-        self.keys = Self.zeroed(keyCapacity * headSize)
-        values = Self.zeroed(keyCapacity * headSize)
-        probabilities = Self.zeroed(rowCapacity * keyCapacity)
-        scores = Self.zeroed(rowCapacity * keyCapacity)
-        outputRows = max(rowCapacity, backwardKeys)
-        output = Self.zeroed(outputRows * headSize)
-    }
-
-    private func release() {
+    private func releaseForward() {
         q.deallocate(); keys.deallocate(); values.deallocate(); probabilities.deallocate()
         scores.deallocate(); output.deallocate()
+    }
+
+    private func releaseBackward() {
+        outputGradient.deallocate(); scoreGradients.deallocate(); scoreGradientsBF16.deallocate()
+        probabilitiesTransposed.deallocate(); scoreGradientsTransposed.deallocate()
     }
 }
