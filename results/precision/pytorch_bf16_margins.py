@@ -34,14 +34,16 @@ def main():
     ap.add_argument("--per-subset", type=int, default=2); ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json")
     a = ap.parse_args()
+    ours32, ours16 = samples(a.f32_dir, a.per_subset), samples(a.bf16_dir, a.per_subset)
+    keys = sorted(set(ours32) & set(ours16))
+    if not keys:
+        sys.exit(f"{a.f32_dir} and {a.bf16_dir} share no logged items (metalora eval --samples-dir folders of one benchmark)")
     import torch
     from transformers import AutoTokenizer, LlamaForCausalLM
     torch.set_num_threads(a.threads)
     d, f = os.path.split(os.path.abspath(a.gguf))
     tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
     model = LlamaForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32).eval()
-    ours32, ours16 = samples(a.f32_dir, a.per_subset), samples(a.bf16_dir, a.per_subset)
-    keys = sorted(set(ours32) & set(ours16))
     rows, start = [], time.time()
     for n, key in enumerate(keys):
         contexts, continuations, ll32 = ours32[key]
