@@ -98,7 +98,7 @@ final class ReliabilityTests: HarnessTestCase {
         let store = try ResultsStore(path: db)
         let child = try TestEnv.startChild(mode: "runner", env: ["METALORA_CHILD_DB": db, "METALORA_CHILD_ROOT": paths.root.path,
                                                                   "METALORA_CHILD_SLEEP": "30", "METALORA_CHILD_SIGNALS": "1"])
-        XCTAssertTrue(try TestEnv.waitUntil(timeout: 60) { try store.count(sql: "SELECT count(*) FROM runs WHERE status = 'running'") == 1 })
+        XCTAssertTrue(try TestEnv.waitUntil(timeout: 60) { try TestEnv.runningCellHasCheckpoint(store, checkpoints: paths.checkpoints) })
         kill(child.processIdentifier, SIGTERM)
         child.waitUntilExit()
         XCTAssertEqual(child.terminationStatus, 128 + SIGTERM)

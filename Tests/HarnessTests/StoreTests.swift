@@ -140,7 +140,7 @@ final class StoreTests: HarnessTestCase {
         let child = try TestEnv.startChild(mode: "runner", env: ["METALORA_CHILD_DB": db, "METALORA_CHILD_ROOT": paths.root.path, "METALORA_CHILD_SLEEP": "0.4"])
         let reached = try TestEnv.waitUntil(timeout: 90) {
             try store.count(sql: "SELECT count(*) FROM runs WHERE status = 'done'") >= 2
-                && store.count(sql: "SELECT count(*) FROM runs WHERE status = 'running'") == 1
+                && TestEnv.runningCellHasCheckpoint(store, checkpoints: paths.checkpoints)
         }
         XCTAssertTrue(reached, "the child did not get going")
         kill(child.processIdentifier, SIGKILL)

@@ -156,6 +156,16 @@ enum TestEnv {
         while Date() < end { if try condition() { return true }; Thread.sleep(forTimeInterval: 0.05) }
         return try condition()
     }
+
+    /// True once exactly one run is 'running' and its executor has written its checkpoint file:
+    /// the claim is stored a moment before the checkpoint, so a kill between the two would find
+    /// nothing to resume.
+    static func runningCellHasCheckpoint(_ store: ResultsStore, checkpoints: URL) throws -> Bool {
+        let running = try store.runs(status: "running")
+        guard running.count == 1 else { return false }
+        let file = checkpoints.appendingPathComponent(running[0].configHash).appendingPathComponent("checkpoint.txt")
+        return FileManager.default.fileExists(atPath: file.path)
+    }
 }
 
 /// Removes the test's temporary folders.
