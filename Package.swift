@@ -12,12 +12,16 @@ let fast: [SwiftSetting] = [
     .swiftLanguageMode(.v5),
 ]
 let plain: [SwiftSetting] = [.swiftLanguageMode(.v5)]
-// The row kernels' second build targets AVX2+FMA CPUs (Haswell and later, Zen and later); Engine
-// calls it only when the CPU reports those features (RowKernelDispatch), never by assumption.
+// The row kernels' second build targets AVX2+FMA CPUs (Haswell and later, Zen and later), the
+// third AVX-512 (F, CD, BW, DQ, VL: Skylake-SP and later, Zen 4 and later) with 16-lane loops
+// (the skylake-avx512 target alone keeps LLVM's loops at 8 lanes). Engine calls each only when the
+// CPU reports its features (RowKernelDispatch), never by assumption.
 #if arch(x86_64)
 let avx2: [SwiftSetting] = fast + [.unsafeFlags(["-target-cpu", "haswell"])]
+let avx512: [SwiftSetting] = fast + [.unsafeFlags(["-target-cpu", "skylake-avx512", "-Xllvm", "-force-vector-width=16"])]
 #else
 let avx2: [SwiftSetting] = fast
+let avx512: [SwiftSetting] = fast
 #endif
 
 let package = Package(
@@ -38,10 +42,11 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         // oneDNN (Debian libdnnl-dev 2.6) for bf16 products; the CPU's bf16 support is checked at run time.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
-        // One source (Sources/VectorKernels), two builds: baseline x86-64 and AVX2+FMA.
+        // One source (Sources/VectorKernels), three builds: baseline x86-64, AVX2+FMA and AVX-512.
         .target(name: "VectorKernels", swiftSettings: fast),
         .target(name: "VectorKernelsAVX2", swiftSettings: avx2),
-        .target(name: "Engine", dependencies: ["CBLAS", "CDNNL", "VectorKernels", "VectorKernelsAVX2",
+        .target(name: "VectorKernelsAVX512", swiftSettings: avx512),
+        .target(name: "Engine", dependencies: ["CBLAS", "CDNNL", "VectorKernels", "VectorKernelsAVX2", "VectorKernelsAVX512",
                                        .product(name: "Crypto", package: "swift-crypto")], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Engine", .product(name: "HeapModule", package: "swift-collections")], swiftSettings: fast),
         .target(name: "Adapters", dependencies: ["Engine", "Models"], swiftSettings: fast),

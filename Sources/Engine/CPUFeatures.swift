@@ -27,6 +27,13 @@ public struct CPUFeatures: Sendable, Codable {
         ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm", "popcnt"].allSatisfy(flags.contains)
     }
 
+    /// The AVX-512 subsets the `skylake-avx512` code-generation target may use (F, CD, BW, DQ, VL)
+    /// besides all of `haswell`'s: the condition for running the AVX-512 build of the row kernels.
+    /// /proc/cpuinfo lists them only when the kernel has enabled the 512-bit register state.
+    public var runsSkylakeAVX512Code: Bool {
+        runsHaswellCode && ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
+    }
+
     public init(modelName: String, flags: Set<String>, logicalCores: Int) {
         self.modelName = modelName; self.flags = flags; self.logicalCores = logicalCores
     }
@@ -49,10 +56,11 @@ public struct CPUFeatures: Sendable, Codable {
         return CPUFeatures(modelName: model, flags: flags, logicalCores: ProcessInfo.processInfo.activeProcessorCount)
     }()
 
-    /// What `inspect` and `bench` print: the model name, vector width, bf16/int8 extensions and
-    /// whether `--precision bf16` runs here (or why not).
+    /// What `inspect` and `bench` print: the model name, vector width, bf16/int8 extensions, the
+    /// row kernels' build and whether `--precision bf16` runs here (or why not).
     public var report: [String: Any] {
         ["model": modelName, "cores": logicalCores, "isa": vectorISA, "matrix_extensions": matrixExtensions,
+         "row_kernels": RowKernelDispatch.current.name,
          "bf16": Precision.bf16.unavailableReason(on: self) ?? "yes (oneDNN \(BF16PackedMatrix.libraryVersion))"]
     }
 

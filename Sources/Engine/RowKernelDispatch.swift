@@ -1,11 +1,13 @@
 import Foundation
 import VectorKernels
 import VectorKernelsAVX2
+import VectorKernelsAVX512
 
 /// The build of the row kernels (softmax passes, SwiGLU gate) this process uses, chosen once from
-/// the features the CPU reports: AVX2+FMA CPUs run `VectorKernelsAVX2`, others the baseline
-/// x86-64 build. Both round identically (see RowKernels.swift), so the choice changes speed only.
-/// `METALORA_VECTOR_KERNELS=baseline` forces the baseline build (for comparisons).
+/// the features the CPU reports: AVX-512 CPUs run `VectorKernelsAVX512`, AVX2+FMA CPUs
+/// `VectorKernelsAVX2`, others the baseline x86-64 build. All round identically (see
+/// RowKernels.swift), so the choice changes speed only. `METALORA_VECTOR_KERNELS=baseline` or
+/// `=avx2` forces a narrower build (for comparisons).
 public struct RowKernelDispatch: Sendable {
     public let name: String
     public let exp: @Sendable (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void
@@ -22,6 +24,15 @@ public struct RowKernelDispatch: Sendable {
     /// Only valid on CPUs with every feature of the `haswell` target (`CPUFeatures.runsHaswellCode`).
     public static let avx2 = RowKernelDispatch(name: "avx2", VectorKernelsAVX2.RowKernels.self)
 
+    /// Only valid on CPUs with every feature of the `skylake-avx512` target (`CPUFeatures.runsSkylakeAVX512Code`).
+    public static let avx512 = RowKernelDispatch(name: "avx512", VectorKernelsAVX512.RowKernels.self)
+
+    /// The builds this CPU can run, narrowest first.
+    public static var runnable: [RowKernelDispatch] {
+        let cpu = CPUFeatures.current
+        return [.baseline] + (cpu.runsHaswellCode ? [.avx2] : []) + (cpu.runsSkylakeAVX512Code ? [.avx512] : [])
+    }
+
     init<Build: RowKernelBuild>(name: String, _: Build.Type) {
         self.name = name
         exp = { Build.exp($0, $1, $2) }
@@ -36,8 +47,9 @@ public struct RowKernelDispatch: Sendable {
 
     /// The build used by the engine's kernels.
     public static let current: RowKernelDispatch = {
-        if ProcessInfo.processInfo.environment["METALORA_VECTOR_KERNELS"] == "baseline" { return .baseline }
-        return CPUFeatures.current.runsHaswellCode ? .avx2 : .baseline
+        let runnable = Self.runnable
+        let forced = ProcessInfo.processInfo.environment["METALORA_VECTOR_KERNELS"]
+        return runnable.first { $0.name == forced } ?? runnable.last!
     }()
 }
 
@@ -56,3 +68,4 @@ protocol RowKernelBuild {
 
 extension VectorKernels.RowKernels: RowKernelBuild {}
 extension VectorKernelsAVX2.RowKernels: RowKernelBuild {}
+extension VectorKernelsAVX512.RowKernels: RowKernelBuild {}

@@ -52,6 +52,7 @@ extension AttentionTests {
         (rowB.data + split * kvs).update(from: kt.data + split * kvs, count: (t - split) * kvs)
         (valuesB.data + split * kvs).update(from: vt.data + split * kvs, count: (t - split) * kvs)
         let out = Tensor(shape: [queries, qs])
+        defer { withExtendedLifetime((rowA, rowB, valuesA, valuesB, qt)) {} }
         Attention.forwardCached(out: out.data, q: qt.data,
                                 sequences: [CachedQueries(queryRow: 0, count: queries, firstPosition: first,
                                                           spans: [KeySpan(keys: rowA.data, values: valuesA.data, start: 0, end: split),
@@ -64,6 +65,44 @@ extension AttentionTests {
         let ref = reference(q: fullQ, k: k.map { Double(bf16Rounded($0)) }, v: v.map { Double(bf16Rounded($0)) },
                             mask: [Int32](repeating: 1, count: t), seqLen: t, batch: 1)
         assertValues(out.array, Array(ref.out[(first * qs)...]), atol: 2 * Double(v.map { abs($0) }.max()!) / 512, "bf16 cached attention over two spans")
+    }
+
+    /// Sequences of one call sharing a prefix buffer (an evaluation window's few-shot context):
+    /// the prefix's bf16 keys are rounded once per worker and kv head and reused, which changes no
+    /// bit against each sequence run alone. Their own keys sit at the same positions in different
+    /// buffers, and the second sequence ends inside the prefix (its padding overwrites prefix rows).
+    func testBF16SharedPrefixReuseEqualsEachSequenceAlone() throws {
+        try requireBF16()
+        let qs = nh * hs, kvs = nkv * hs, prefix = 17, t = long
+        var rng = SplitMix64(seed: 64)
+        func buffer(_ scale: Double) -> Tensor { tensor(rng.floats(t * kvs, scale: scale)) }
+        let prefixKeys = buffer(1.5), prefixValues = buffer(1), ownKeys = [buffer(1.5), buffer(1.5)], ownValues = [buffer(1), buffer(1)]
+        // (first position, queries, own buffer or nil): 20..<40 and 17..<40 over their own keys, 0..<9
+        // inside the prefix (its keys end before the prefix span does).
+        let shapes: [(first: Int, count: Int, own: Int?)] = [(20, 20, 0), (0, 9, nil), (17, 23, 1)]
+        let rows = shapes.reduce(0) { $0 + $1.count }
+        let q = tensor(rng.floats(rows * qs, scale: 1.5))
+        var sequences: [CachedQueries] = [], row = 0
+        for shape in shapes {
+            var spans = [KeySpan(keys: prefixKeys.data, values: prefixValues.data, start: 0, end: prefix)]
+            if let own = shape.own { spans.append(KeySpan(keys: ownKeys[own].data, values: ownValues[own].data, start: prefix, end: t)) }
+            sequences.append(CachedQueries(queryRow: row, count: shape.count, firstPosition: shape.first, spans: spans, keyMask: nil))
+            row += shape.count
+        }
+        // The spans hold raw pointers: keep their tensors alive to the end.
+        defer { withExtendedLifetime((prefixKeys, prefixValues, ownKeys, ownValues)) {} }
+        // A call this small runs on one worker, so the sequences meet its buffers in order.
+        let together = Tensor(shape: [rows, qs])
+        Attention.forwardCached(out: together.data, q: q.data, sequences: sequences, heads: nh, kvHeads: nkv, headSize: hs,
+                                scratch: AttentionScratch(maxKeys: t, threads: 1, blockRows: 8), precision: .bf16)
+        for sequence in sequences {
+            let alone = Tensor(shape: [rows, qs])
+            Attention.forwardCached(out: alone.data, q: q.data, sequences: [sequence], heads: nh, kvHeads: nkv, headSize: hs,
+                                    scratch: AttentionScratch(maxKeys: t, threads: 1, blockRows: 8), precision: .bf16)
+            let range = (sequence.queryRow * qs)..<((sequence.queryRow + sequence.count) * qs)
+            XCTAssertEqual(Array(together.array[range]), Array(alone.array[range]),
+                           "sequence at row \(sequence.queryRow): sharing the call changed its output")
+        }
     }
 
     /// The backward's five products in bf16 against the float32 backward (itself checked against

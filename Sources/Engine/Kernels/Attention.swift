@@ -20,6 +20,23 @@ public enum Attention {
         checkShapes(t: t, nh: nh, nkv: nkv, hs: hs, scratch: scratch)
         let qs = nh * hs, kvs = nkv * hs, group = nh / nkv
         let scale = Float(1 / Double(hs).squareRoot())
+        if precision == .bf16 && group > 1 {
+            // bf16: one unit per (b, kv head) with its query heads stacked, so each kv head's keys
+            // and values are rounded once, not once per query head.
+            scratch.run(units: batch * nkv) { worker, unit in
+                let b = unit / nkv, g = unit % nkv
+                let whole = KeySpan(keys: k + b * t * kvs + g * hs, values: v + b * t * kvs + g * hs, start: 0, end: t)
+                withUnsafePointer(to: whole) { span in
+                    forwardGroup(out: out + b * t * qs + g * group * hs, lse: lse + (b * nh + g * group) * t, lseHeadStride: t,
+                                 q: q + b * t * qs + g * group * hs, qStride: qs, heads: group,
+                                 spans: UnsafeBufferPointer(start: span, count: 1), kvStride: kvs,
+                                 keyMask: mask.map { $0 + b * t }, queries: t, firstPosition: 0, headSize: hs, scale: scale,
+                                 panel: scratch.scores(worker), panelRows: scratch.blockRows, stacked: nil,
+                                 bf16: scratch.bf16(worker, precision))
+                }
+            }
+            return
+        }
         scratch.run(units: batch * nh) { worker, unit in
             let b = unit / nh, h = unit % nh, g = h / group
             forwardHead(out: out + b * t * qs + h * hs, lse: lse + unit * t,
@@ -144,17 +161,19 @@ public enum Attention {
     /// value span is multiplied once per block for every head: the products are `heads` times
     /// taller and BLAS packs K and V once instead of once per head. Scores of every span land side
     /// by side in one panel row ([panelRows, keys]), so the softmax is over all visible keys at once.
+    /// `reusingFirstSpan` (bf16 only): see `AttentionBF16Buffers.roundKeysAndValues`.
     static func forwardGroup(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?, lseHeadStride: Int,
                              q: UnsafePointer<Float>, qStride qs: Int, heads: Int,
                              spans: UnsafeBufferPointer<KeySpan>, kvStride kvs: Int,
                              keyMask: UnsafePointer<Int32>?, queries: Int, firstPosition: Int,
                              headSize hs: Int, scale: Float, panel s: UnsafeMutablePointer<Float>, panelRows: Int,
-                             stacked: UnsafeMutablePointer<Float>?, bf16: AttentionBF16Buffers? = nil) {
+                             stacked: UnsafeMutablePointer<Float>?, bf16: AttentionBF16Buffers? = nil,
+                             reusingFirstSpan: Bool = false) {
         // A decoding step's few query rows would be padded to 16 and re-round every key: float32 there.
         if let bf16, heads * queries >= BF16DenseProduct.rowAlignment {
             forwardGroupBF16(out: out, lse: lse, lseHeadStride: lseHeadStride, q: q, qStride: qs, heads: heads, spans: spans,
                              kvStride: kvs, keyMask: keyMask, queries: queries, firstPosition: firstPosition,
-                             headSize: hs, scale: scale, panelRows: panelRows, buffers: bf16)
+                             headSize: hs, scale: scale, panelRows: panelRows, buffers: bf16, reusingFirstSpan: reusingFirstSpan)
             return
         }
         precondition(heads == 1 || stacked != nil, "Attention.forwardGroup: \(heads) heads need a stacking buffer")

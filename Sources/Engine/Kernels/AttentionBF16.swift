@@ -6,7 +6,9 @@
 // Shapes per call (one kv head, `heads` query heads): keys, values [Kp, HS] bf16 (all visible
 // positions, rows past the last key zero), q [Mp, HS], scores [Mp, Np] f32, p [Mp, Np] bf16,
 // o [Mp, HS] f32, where Mp = heads·rows padded to 16 and Np = keys padded to 32, so a few
-// shapes cover every call (a primitive is compiled per shape). Backward: `backwardGroupBF16`.
+// shapes cover every call (a primitive is compiled per shape). A prefix shared by the sequences of
+// one `forwardCached` call (the few-shot context of an evaluation window) is rounded once per
+// worker and kv head, not once per sequence (`reusingFirstSpan`). Backward: `backwardGroupBF16`.
 
 import Foundation
 
@@ -15,12 +17,13 @@ extension Attention {
                                  q: UnsafePointer<Float>, qStride qs: Int, heads: Int,
                                  spans: UnsafeBufferPointer<KeySpan>, kvStride kvs: Int,
                                  keyMask: UnsafePointer<Int32>?, queries: Int, firstPosition: Int,
-                                 headSize hs: Int, scale: Float, panelRows: Int, buffers: AttentionBF16Buffers) {
+                                 headSize hs: Int, scale: Float, panelRows: Int, buffers: AttentionBF16Buffers,
+                                 reusingFirstSpan: Bool = false) {
         let positionsPerBlock = max(1, panelRows / heads)
         let totalKeys = firstPosition + queries
         let maxRows = BF16DenseProduct.paddedRows(heads * min(queries, positionsPerBlock))
         buffers.reserve(rows: maxRows, keys: BF16DenseProduct.paddedColumns(totalKeys), headSize: hs)
-        buffers.roundKeysAndValues(spans: spans, count: totalKeys, kvStride: kvs, headSize: hs)
+        buffers.roundKeysAndValues(spans: spans, count: totalKeys, kvStride: kvs, headSize: hs, reusingFirstSpan: reusingFirstSpan)
         var i0 = 0
         while i0 < queries {
             let i1 = min(queries, i0 + positionsPerBlock), rows = i1 - i0, keys = firstPosition + i1
@@ -141,6 +144,10 @@ public final class AttentionBF16Buffers: @unchecked Sendable {
     private(set) var probabilitiesTransposed = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
     private(set) var scoreGradientsTransposed = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
     private var rowCapacity = 0, keyCapacity = 0, headSize = 0, hasBackward = false
+    /// The first span whose bf16 keys and values fill rows 0..<end of `keys` and `values`. Only
+    /// trusted while the float32 keys cannot change, within one `Attention.forwardCached` call
+    /// (`forgetRoundedSpan` at its start).
+    private var roundedSpan: (keys: UnsafePointer<Float>, values: UnsafePointer<Float>, end: Int)?
 
     init() {}
 
@@ -152,6 +159,7 @@ public final class AttentionBF16Buffers: @unchecked Sendable {
     func reserve(rows: Int, keys: Int, headSize: Int, backward: Bool = false) {
         if rows > rowCapacity || keys > keyCapacity || headSize != self.headSize {
             releaseForward()
+            roundedSpan = nil
             rowCapacity = max(rows, rowCapacity); keyCapacity = max(keys, keyCapacity); self.headSize = headSize
             q = Self.zeroed(rowCapacity * headSize)
             self.keys = Self.zeroed(keyCapacity * headSize)
@@ -175,16 +183,30 @@ public final class AttentionBF16Buffers: @unchecked Sendable {
         hasBackward = true
     }
 
+    /// Forgets which span the buffers hold: its float32 keys may change after this.
+    func forgetRoundedSpan() { roundedSpan = nil }
+
     /// keys, values rows 0..<count = bf16 of the spans' positions (at kv head offset, row stride
     /// kvStride), rows up to count padded to 32 zero (finite, so padded products stay exact).
-    func roundKeysAndValues(spans: UnsafeBufferPointer<KeySpan>, count: Int, kvStride kvs: Int, headSize hs: Int) {
+    /// `reusingFirstSpan`: rows of the first span already rounded by the previous call (same
+    /// pointers, since `forgetRoundedSpan`) are kept, not rounded again.
+    func roundKeysAndValues(spans: UnsafeBufferPointer<KeySpan>, count: Int, kvStride kvs: Int, headSize hs: Int,
+                            reusingFirstSpan: Bool = false) {
         let round = RowKernelDispatch.current.roundToBF16
-        for span in spans where span.start < count {
-            for j in span.start..<min(span.end, count) {
+        var kept = 0
+        if reusingFirstSpan, let held = roundedSpan, let first = spans.first, first.keys == held.keys, first.values == held.values {
+            kept = min(held.end, count)
+        }
+        for span in spans {
+            let from = max(span.start, kept), to = min(span.end, count)
+            guard from < to else { continue }
+            for j in from..<to {
                 round(keys + j * hs, span.keys + j * kvs, hs)
                 round(values + j * hs, span.values + j * kvs, hs)
             }
         }
+        // Later spans start at the first one's end and the padding at count: rows below both hold it.
+        roundedSpan = reusingFirstSpan ? spans.first.map { ($0.keys, $0.values, min($0.end, count)) } : nil
         let padded = BF16DenseProduct.paddedColumns(count)
         if padded > count {
             (keys + count * hs).update(repeating: 0, count: (padded - count) * hs)

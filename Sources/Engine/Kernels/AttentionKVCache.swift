@@ -60,8 +60,11 @@ public extension Attention {
         // One unit per (sequence, kv head): its `group` query heads are stacked into one product
         // per block. Inference uses both of a worker's panels as one, twice as tall.
         let panelRows = 2 * scratch.blockRows
+        // Units go kv head by kv head, so a worker meets the same head's shared prefix again and
+        // bf16 keeps its rounded copy (valid while this call runs: the cache does not change).
+        if precision == .bf16 { for buffers in scratch.bf16Workers { buffers.forgetRoundedSpan() } }
         scratch.run(units: sequences.count * nkv, work: work) { worker, unit in
-            let sequence = sequences[unit / nkv], g = unit % nkv
+            let sequence = sequences[unit % sequences.count], g = unit / sequences.count
             let headSpans = sequence.spans.map {
                 KeySpan(keys: $0.keys + g * hs, values: $0.values + g * hs, start: $0.start, end: $0.end)
             }
@@ -72,7 +75,7 @@ public extension Attention {
                                  spans: spans, kvStride: kvs, keyMask: sequence.keyMask, queries: sequence.count,
                                  firstPosition: sequence.firstPosition, headSize: hs, scale: scale,
                                  panel: scratch.scores(worker), panelRows: panelRows, stacked: stacked.baseAddress!,
-                                 bf16: scratch.bf16(worker, precision))
+                                 bf16: scratch.bf16(worker, precision), reusingFirstSpan: true)
                 }
             }
         }
