@@ -134,3 +134,17 @@ extension AttentionTests {
         }
     }
 }
+
+extension AttentionTests {
+    /// A bf16 call with fewer than 16 stacked query rows (here 7 positions × 2 heads per kv head)
+    /// runs the float32 attention: the same bits as precision f32, never a trap.
+    func testBF16ShortSequencesRunFloat32() throws {
+        try requireBF16()
+        let x = inputs(seed: 65, seqLen: t), mask = [Int32](repeating: 1, count: b * t)
+        XCTAssertLessThan((nh / nkv) * t, BF16DenseProduct.rowAlignment, "the shape must stay below the bf16 threshold")
+        let f32 = runForward(x, mask: mask, seqLen: t, scratch: AttentionScratch(maxKeys: t, threads: 2), precision: .f32)
+        let bf16 = runForward(x, mask: mask, seqLen: t, scratch: AttentionScratch(maxKeys: t, threads: 2), precision: .bf16)
+        XCTAssertEqual(bf16.out.array.map(\.bitPattern), f32.out.array.map(\.bitPattern))
+        XCTAssertEqual(bf16.lse.array.map(\.bitPattern), f32.lse.array.map(\.bitPattern))
+    }
+}

@@ -11,7 +11,8 @@
 import Foundation
 
 public enum Attention {
-    /// Forward (`=` into out and lse). Parallel over (b, h); each worker uses its own scratch panel.
+    /// Forward (`=` into out and lse). Parallel over (b, h), or (b, kv head) in bf16; each worker
+    /// uses its own scratch panel.
     public static func forward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                mask: UnsafePointer<Int32>?, batch: Int, seqLen t: Int,
@@ -20,27 +21,15 @@ public enum Attention {
         checkShapes(t: t, nh: nh, nkv: nkv, hs: hs, scratch: scratch)
         let qs = nh * hs, kvs = nkv * hs, group = nh / nkv
         let scale = Float(1 / Double(hs).squareRoot())
-        if precision == .bf16 && group > 1 {
-            // bf16: one unit per (b, kv head) with its query heads stacked, so each kv head's keys
-            // and values are rounded once, not once per query head.
-            scratch.run(units: batch * nkv) { worker, unit in
-                let b = unit / nkv, g = unit % nkv
-                let whole = KeySpan(keys: k + b * t * kvs + g * hs, values: v + b * t * kvs + g * hs, start: 0, end: t)
-                withUnsafePointer(to: whole) { span in
-                    forwardGroup(out: out + b * t * qs + g * group * hs, lse: lse + (b * nh + g * group) * t, lseHeadStride: t,
-                                 q: q + b * t * qs + g * group * hs, qStride: qs, heads: group,
-                                 spans: UnsafeBufferPointer(start: span, count: 1), kvStride: kvs,
-                                 keyMask: mask.map { $0 + b * t }, queries: t, firstPosition: 0, headSize: hs, scale: scale,
-                                 panel: scratch.scores(worker), panelRows: scratch.blockRows, stacked: nil,
-                                 bf16: scratch.bf16(worker, precision))
-                }
-            }
-            return
-        }
-        scratch.run(units: batch * nh) { worker, unit in
-            let b = unit / nh, h = unit % nh, g = h / group
-            forwardHead(out: out + b * t * qs + h * hs, lse: lse + unit * t,
-                        q: q + b * t * qs + h * hs, qStride: qs,
+        // bf16 runs a kv head's query heads as one unit, stacked, so its keys and values are
+        // rounded once, not once per query head; only where the stack reaches bf16's 16 rows
+        // (`forwardGroup`), since float32 needs a stacking buffer for several heads.
+        let heads = precision == .bf16 && group * t >= BF16DenseProduct.rowAlignment ? group : 1
+        let unitsPerSequence = nh / heads
+        scratch.run(units: batch * unitsPerSequence) { worker, unit in
+            let b = unit / unitsPerSequence, h = (unit % unitsPerSequence) * heads, g = h / group
+            forwardHead(out: out + b * t * qs + h * hs, lse: lse + (b * nh + h) * t, lseHeadStride: t,
+                        q: q + b * t * qs + h * hs, qStride: qs, heads: heads,
                         k: k + b * t * kvs + g * hs, v: v + b * t * kvs + g * hs, kvStride: kvs,
                         keyMask: mask.map { $0 + b * t }, queries: t, firstPosition: 0,
                         headSize: hs, scale: scale, panel: scratch.scores(worker), blockRows: scratch.blockRows,
@@ -133,18 +122,19 @@ public enum Attention {
         }
     }
 
-    /// One (sequence, query head): queries at positions firstPosition + 0..<queries attend over keys
-    /// [0, firstPosition + queries). Writes out rows (`=`) and, if given, their lse. With `bf16`
-    /// buffers the two products run in bf16 (`forwardGroupBF16`).
-    static func forwardHead(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?,
-                            q: UnsafePointer<Float>, qStride qs: Int,
+    /// One sequence's query heads h..<h + heads (one, or with `bf16` buffers all of a kv head's):
+    /// queries at positions firstPosition + 0..<queries attend over keys [0, firstPosition +
+    /// queries) of one contiguous span. Writes out rows (`=`) and, if given, their lse (head j's at
+    /// lse + j·lseHeadStride). With `bf16` buffers the products run in bf16 (`forwardGroupBF16`).
+    static func forwardHead(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>?, lseHeadStride: Int = 0,
+                            q: UnsafePointer<Float>, qStride qs: Int, heads: Int = 1,
                             k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvStride kvs: Int,
                             keyMask: UnsafePointer<Int32>?, queries: Int, firstPosition: Int,
                             headSize hs: Int, scale: Float, panel s: UnsafeMutablePointer<Float>, blockRows: Int,
                             bf16: AttentionBF16Buffers? = nil) {
         let whole = KeySpan(keys: k, values: v, start: 0, end: firstPosition + queries)
         withUnsafePointer(to: whole) { span in
-            forwardGroup(out: out, lse: lse, lseHeadStride: 0, q: q, qStride: qs, heads: 1,
+            forwardGroup(out: out, lse: lse, lseHeadStride: lseHeadStride, q: q, qStride: qs, heads: heads,
                          spans: UnsafeBufferPointer(start: span, count: 1), kvStride: kvs,
                          keyMask: keyMask, queries: queries, firstPosition: firstPosition, headSize: hs, scale: scale,
                          panel: s, panelRows: blockRows, stacked: nil, bf16: bf16)
