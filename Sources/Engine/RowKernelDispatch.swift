@@ -48,12 +48,16 @@ public struct RowKernelDispatch: Sendable {
     /// The build used by the engine's kernels.
     public static let current: RowKernelDispatch = {
         let runnable = Self.runnable
-        let forced = ProcessInfo.processInfo.environment["METALORA_VECTOR_KERNELS"]
-        return runnable.first { $0.name == forced } ?? runnable.last!
+        guard let forced = ProcessInfo.processInfo.environment["METALORA_VECTOR_KERNELS"] else { return runnable.last! }
+        if let build = runnable.first(where: { $0.name == forced }) { return build }
+        // A comparison knob, not a correctness one (every build gives the same bits): say so and go on.
+        FileHandle.standardError.write(Data(("note: METALORA_VECTOR_KERNELS=\(forced) is not a build this CPU runs ("
+            + runnable.map(\.name).joined(separator: ", ") + "); using \(runnable.last!.name)\n").utf8))
+        return runnable.last!
     }()
 }
 
-/// The entry points of `RowKernels`, which both builds of the one source provide.
+/// The entry points of `RowKernels`, which every build of the one source provides.
 protocol RowKernelBuild {
     static func exp(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int)
     static func expNegated(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int)

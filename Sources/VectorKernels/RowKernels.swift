@@ -1,11 +1,12 @@
 // Row kernels of the softmax-style passes (attention probabilities, LM-head log-sum-exp) and the
 // SwiGLU gate: the element-wise work between matrix products.
 //
-// This file is compiled twice (Package.swift): as `VectorKernels` for baseline x86-64 (SSE, 4
-// lanes) and, through a symlink, as `VectorKernelsAVX2` for AVX2+FMA CPUs (8 lanes). Swift has no
-// per-function target attributes, so the wider build is a separate module that `Engine` only calls
-// when the CPU reports the features (`RowKernelDispatch`). Floating-point contraction is off in
-// Swift, so both builds round every operation identically: their results are bit-for-bit equal.
+// This file is compiled three times (Package.swift): as `VectorKernels` for baseline x86-64 (SSE,
+// 4 lanes) and, through symlinks, as `VectorKernelsAVX2` for AVX2+FMA CPUs (8 lanes) and
+// `VectorKernelsAVX512` for AVX-512 CPUs (16 lanes). Swift has no per-function target attributes,
+// so each wider build is a separate module that `Engine` only calls when the CPU reports its
+// features (`RowKernelDispatch`). Floating-point contraction is off in Swift, so every build
+// rounds every operation identically: their results are bit-for-bit equal.
 
 /// exp(x) for the softmax kernels. Cody–Waite range reduction x = n ln2 + r (ln2 split in two so r
 /// is exact), then a degree-6 polynomial for e^r on |r| <= ln2/2 (Cephes expf coefficients) and 2^n

@@ -163,7 +163,7 @@ enum TestEnv {
     static func runningCellHasCheckpoint(_ store: ResultsStore, checkpoints: URL) throws -> Bool {
         let running = try store.runs(status: "running")
         guard running.count == 1 else { return false }
-        let file = checkpoints.appendingPathComponent(running[0].configHash).appendingPathComponent("checkpoint.txt")
+        let file = checkpoints.appendingPathComponent(running[0].configHash).appendingPathComponent(FakeExecutor.checkpointFile)
         return FileManager.default.fileExists(atPath: file.path)
     }
 }
@@ -179,6 +179,8 @@ class HarnessTestCase: XCTestCase {
 
 /// Deterministic results derived from the config hash; can sleep, fail, and notices checkpoints.
 final class FakeExecutor: CellExecutor {
+    /// What `execute` writes into a cell's checkpoint folder first.
+    static let checkpointFile = "checkpoint.txt"
     var calls: [String] = []
     var resumed: [String] = []
     var failLabels: Set<String> = []
@@ -195,7 +197,7 @@ final class FakeExecutor: CellExecutor {
     func execute(_ cell: ResolvedCell, checkpointDir: URL, threads: Int, progress: @escaping (CellProgress) -> Void) throws -> CellOutcome {
         calls.append(cell.configHash)
         threadsSeen.append(threads)
-        let ck = checkpointDir.appendingPathComponent("checkpoint.txt")
+        let ck = checkpointDir.appendingPathComponent(FakeExecutor.checkpointFile)
         if FileManager.default.fileExists(atPath: ck.path) { resumed.append(cell.configHash) }
         try Data("step 1".utf8).write(to: ck)
         progress(CellProgress(phase: "train", done: 1, total: 1))
