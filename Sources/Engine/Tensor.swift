@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A dense, row-major float32 array that owns 64-byte-aligned memory.
 ///
 /// The engine keeps activations in planned buffers (see `ActivationPlan` users) and passes raw
@@ -6,14 +12,28 @@ public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let count: Int
     public let data: UnsafeMutablePointer<Float>
+    /// Bytes of the anonymous mapping that holds `data`, or 0 when it came from the allocator.
+    private let mappedBytes: Int
 
-    /// Zero-filled tensor of the given shape.
-    public init(shape: [Int]) {
+    /// Zero-filled tensor of the given shape. `zeroPagesOnFirstTouch` (for large buffers allocated
+    /// rarely and sized for the worst case, such as a KV cache): the tensor is its own anonymous
+    /// mapping, whose pages the kernel hands out zeroed when first touched, so only the pages used
+    /// cost anything; filling it with zeros would touch, and have the kernel clear, every page.
+    /// Not for buffers allocated in a loop: each one would be mapped and cleared again.
+    public init(shape: [Int], zeroPagesOnFirstTouch: Bool = false) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride,
-                                                   alignment: 64)
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        if zeroPagesOnFirstTouch,
+           let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+           mapped != MAP_FAILED {
+            mappedBytes = bytes
+            data = mapped.bindMemory(to: Float.self, capacity: max(count, 1))
+            return
+        }
+        mappedBytes = 0
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         self.data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         data.initialize(repeating: 0, count: max(count, 1))
     }
@@ -29,7 +49,10 @@ public final class Tensor: @unchecked Sendable {
         data.update(repeating: value, count: count)
     }
 
-    deinit { UnsafeMutableRawPointer(data).deallocate() }
+    deinit {
+        if mappedBytes > 0 { munmap(UnsafeMutableRawPointer(data), mappedBytes) }
+        else { UnsafeMutableRawPointer(data).deallocate() }
+    }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: data, count: count) }
     public var array: [Float] { Array(buffer) }

@@ -119,4 +119,33 @@ final class PrefixReuseWindowTests: XCTestCase {
         for (a, b) in zip(scores[0], scores[1]) { XCTAssertEqual(a.loglikelihood, b.loglikelihood, accuracy: 1e-3) }
         XCTAssertEqual(scores[0].count, requests.count)
     }
+
+    /// One backend keeps its KV cache from call to call (a benchmark's subsets) when it is large
+    /// enough, and a later call scores exactly what a new backend scores: row 0's old prefix is
+    /// forgotten and stale slots stay out of sight.
+    func testLaterCallsReuseTheCacheAndScoreAsAFreshBackend() throws {
+        let model = try MCScoringFixtureTests.cachedModel ?? LanguageModel(url: Fixtures.smolLM2())
+        MCScoringFixtureTests.cachedModel = model
+        func subject(_ name: String, shots: Int, questions: Int) -> [LoglikelihoodRequest] {
+            let fewShot = (1...shots).map { "Question \($0) about \(name): what is \($0) times \($0 + 2)?\nAnswer: B\n\n" }.joined()
+            return (0..<questions).flatMap { n in
+                [" A", " B", " C", " D"].map { LoglikelihoodRequest(context: fewShot + "Question: \(name) case \(n)?\nAnswer:", continuation: $0) }
+            }
+        }
+        let calls = [subject("chemistry", shots: 8, questions: 5), subject("law", shots: 3, questions: 4),
+                     subject("history", shots: 14, questions: 3)]
+        let kept = try ModelBackend(model: model)
+        var planned = ForwardCost()
+        for (i, requests) in calls.enumerated() {
+            planned += try kept.plannedCost(requests)
+            let reused = try kept.loglikelihoods(requests) { _ in }
+            let fresh = try ModelBackend(model: model).loglikelihoods(requests) { _ in }
+            XCTAssertEqual(reused.map(\.loglikelihood), fresh.map(\.loglikelihood), "call \(i): a kept cache changed a score")
+            XCTAssertEqual(reused.map(\.isGreedy), fresh.map(\.isGreedy))
+        }
+        // `--estimate` (a fresh cache per call) still counts exactly the work done.
+        XCTAssertEqual(kept.cost, planned)
+        // The second call fits in the first one's cache; the third needs more positions.
+        XCTAssertEqual(kept.prefixReuseCacheAllocations, 2)
+    }
 }

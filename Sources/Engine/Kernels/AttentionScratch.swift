@@ -2,6 +2,7 @@
 // their gradients; the cached inference forward uses the pair as one panel of 2·blockRows rows). Sizing: threads * 2 * blockRows * maxKeys floats, e.g. 2 workers, 64 rows, 2048 keys = 2 MB.
 
 import Foundation
+import Synchronization
 
 public final class AttentionScratch: @unchecked Sendable {
     /// Most keys any call may attend over (T for training, the cache capacity for generation).
@@ -48,7 +49,9 @@ public final class AttentionScratch: @unchecked Sendable {
         storage + (worker * 2 + 1) * blockRows * maxKeys
     }
 
-    /// Runs `body(worker, unit)` for every unit in `0..<units` on at most `threads` workers. While
+    /// Runs `body(worker, unit)` for every unit in `0..<units` on at most `threads` workers, each
+    /// taking the next unit not yet taken: units differ in cost (an evaluation window's questions
+    /// differ in length), and a fixed split left one core idle at the end of each call. While
     /// several workers run, BLAS products are pinned to one thread each so the per-unit sgemm calls
     /// do not oversubscribe the cores (and results do not depend on the BLAS thread split).
     /// `work` (multiply-adds in all units, if known) below `inlineWork` runs on the calling thread:
@@ -62,9 +65,13 @@ public final class AttentionScratch: @unchecked Sendable {
         let saved = BLAS.threads
         BLAS.setThreads(1)
         defer { BLAS.setThreads(saved) }
+        let next = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var u = w
-            while u < units { body(w, u); u += workers }
+            while true {
+                let u = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard u < units else { return }
+                body(w, u)
+            }
         }
     }
 }

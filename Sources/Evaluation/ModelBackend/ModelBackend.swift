@@ -188,6 +188,10 @@ public final class ModelBackend: EvaluationBackend {
     public var itemsPerForward = 16
     /// Memory the prefix-reuse KV cache may take (it holds one row per item and branch of a window).
     public var cacheBudgetBytes = 2 << 30
+    /// The prefix-reuse KV cache of the last scoring call (`prefixReuseCache`).
+    var reusableCache: KVCache?
+    /// KV caches allocated for prefix reuse so far: one per call that needed a larger one.
+    public internal(set) var prefixReuseCacheAllocations = 0
     /// Packed positions per forward of a window (bounds the activation buffers, ~31 KB per position
     /// for SmolLM2).
     static let maxWindowTokens = 8192

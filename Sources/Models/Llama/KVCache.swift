@@ -29,8 +29,9 @@ public final class KVCache: @unchecked Sendable {
 
     public init(config c: LlamaConfig, batch: Int, capacity: Int) {
         self.config = c; self.batch = batch; self.capacity = capacity
-        keys = (0..<c.layerCount).map { _ in Tensor(shape: [batch, capacity, c.keyValueWidth]) }
-        values = (0..<c.layerCount).map { _ in Tensor(shape: [batch, capacity, c.keyValueWidth]) }
+        // Every row reserves `capacity` positions but most hold fewer: untouched pages cost nothing.
+        keys = (0..<c.layerCount).map { _ in Tensor(shape: [batch, capacity, c.keyValueWidth], zeroPagesOnFirstTouch: true) }
+        values = (0..<c.layerCount).map { _ in Tensor(shape: [batch, capacity, c.keyValueWidth], zeroPagesOnFirstTouch: true) }
         keyMask = [Int32](repeating: 0, count: batch * capacity)
         lengths = [Int](repeating: 0, count: batch)
         tokens = [[Int32]](repeating: [], count: batch)
