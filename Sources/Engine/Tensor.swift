@@ -12,8 +12,8 @@ public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let count: Int
     public let data: UnsafeMutablePointer<Float>
-    /// Bytes of the anonymous mapping that holds `data`, or 0 when it came from the allocator.
-    private let mappedBytes: Int
+    /// Whether `data` is an anonymous mapping of its own (`zeroPagesOnFirstTouch`), not the allocator's.
+    private let isMapped: Bool
 
     /// Zero-filled tensor of the given shape. `zeroPagesOnFirstTouch` (for large buffers allocated
     /// rarely and sized for the worst case, such as a KV cache): the tensor is its own anonymous
@@ -28,11 +28,11 @@ public final class Tensor: @unchecked Sendable {
         if zeroPagesOnFirstTouch,
            let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
            mapped != MAP_FAILED {
-            mappedBytes = bytes
+            isMapped = true
             data = mapped.bindMemory(to: Float.self, capacity: max(count, 1))
             return
         }
-        mappedBytes = 0
+        isMapped = false
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         self.data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         data.initialize(repeating: 0, count: max(count, 1))
@@ -50,7 +50,7 @@ public final class Tensor: @unchecked Sendable {
     }
 
     deinit {
-        if mappedBytes > 0 { munmap(UnsafeMutableRawPointer(data), mappedBytes) }
+        if isMapped { munmap(UnsafeMutableRawPointer(data), max(count, 1) * MemoryLayout<Float>.stride) }
         else { UnsafeMutableRawPointer(data).deallocate() }
     }
 

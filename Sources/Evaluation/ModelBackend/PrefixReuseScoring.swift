@@ -36,7 +36,7 @@ extension ModelBackend {
             cache.reset()
             return cache
         }
-        reusableCache = nil
+        reusableCache = nil   // the old cache goes before the new one is mapped: never both at once
         let cache = KVCache(config: model.config, batch: rows, capacity: capacity)
         reusableCache = cache
         prefixReuseCacheAllocations += 1
